@@ -1,0 +1,102 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "parcelgate",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "parcelgate", targets: ["parcelgate"]),
+    ],
+    dependencies: [
+        // HTTP server. Default traits off: we need neither swift-configuration nor full Foundation in it.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .target(
+            name: "ParcelGateCore",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ParcelGateCarriers",
+            dependencies: ["ParcelGateCore", "COpenSSL"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ParcelGateStore",
+            dependencies: [
+                "ParcelGateCore", "CSQLite",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ParcelGateClient",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "ParcelGateServer",
+            dependencies: [
+                "ParcelGateCore", "ParcelGateCarriers", "ParcelGateStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "parcelgate",
+            dependencies: [
+                "ParcelGateServer", "ParcelGateClient", "ParcelGateCarriers",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ParcelGateCoreTests",
+            dependencies: ["ParcelGateCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ParcelGateCarriersTests",
+            dependencies: ["ParcelGateCarriers"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ParcelGateStoreTests",
+            dependencies: ["ParcelGateStore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ParcelGateServerTests",
+            dependencies: ["ParcelGateServer", "ParcelGateClient", "ParcelGateCarriers"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,61 @@
+import Foundation
+import ParcelGateCore
+
+/// What an adapter needs besides the body to produce canonical events.
+public struct NormalisationContext: Sendable {
+    public var tenant: String
+    public var carrier: String
+    /// When the gateway received the callback: the event time of last resort.
+    public var receivedAt: Timestamp
+    /// Zone for naive local times whose location does not tell (IANA name); UTC when `nil`.
+    public var defaultTimeZone: String?
+
+    public init(tenant: String, carrier: String, receivedAt: Timestamp, defaultTimeZone: String? = nil) {
+        self.tenant = tenant
+        self.carrier = carrier
+        self.receivedAt = receivedAt
+        self.defaultTimeZone = defaultTimeZone
+    }
+}
+
+/// A callback body turned into canonical form.
+public struct NormalisedCallback: Sendable, Hashable {
+    /// Every scan the body carries, in the order the carrier wrote them.
+    public var events: [TrackingEvent]
+    /// The provider's id for the whole callback, when it gives one: the dedupe receipt key.
+    public var providerEventId: String?
+
+    public init(events: [TrackingEvent], providerEventId: String? = nil) {
+        self.events = events
+        self.providerEventId = providerEventId
+    }
+}
+
+/// One carrier's payload format and authentication defaults. One file per carrier under `Adapters/`.
+///
+/// `normalise` is pure: the same body and context always give the same events, which is what lets the
+/// retry worker re-run it on a stored body.
+public protocol CarrierAdapter: Sendable {
+    /// The carrier slug in `/v1/hooks/{tenant}/{carrier}` and in config.
+    var slug: String { get }
+    /// How this carrier signs by default; a source's config may override any part.
+    var defaultSignature: SignatureSettings { get }
+    /// Parses and maps the body; `GatewayError.invalidPayload` when it is not this carrier's format.
+    func normalise(_ body: Data, context: NormalisationContext) throws(GatewayError) -> NormalisedCallback
+}
+
+/// The adapters the gateway knows, by slug.
+public struct CarrierRegistry: Sendable {
+    private let adapters: [String: any CarrierAdapter]
+
+    public init(_ adapters: [any CarrierAdapter]) {
+        self.adapters = Dictionary(adapters.map { ($0.slug, $0) }, uniquingKeysWith: { _, last in last })
+    }
+
+    /// Every carrier ParcelGate ships with.
+    public static let standard = CarrierRegistry([GenericAdapter()])
+
+    public func adapter(for slug: String) -> (any CarrierAdapter)? { adapters[slug.lowercased()] }
+
+    public var slugs: [String] { adapters.keys.sorted() }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import ParcelGateCore
+
+/// A parsed JSON body with typed, error-reporting accessors, shared by the adapters so each reports
+/// malformed input the same way: `invalid_payload` naming the field.
+public struct JSONPayload: @unchecked Sendable {
+    /// The parsed value: `[String: Any]`, `[Any]`, `String`, `NSNumber`, `NSNull`.
+    public let value: Any
+    /// Dotted path used in error details.
+    public let path: String
+
+    public init(parsing body: Data) throws(GatewayError) {
+        guard !body.isEmpty else { throw .invalidPayload("Body is empty") }
+        do {
+            value = try JSONSerialization.jsonObject(with: body, options: [])
+        } catch {
+            throw .invalidPayload("Body is not valid JSON")
+        }
+        path = "$"
+    }
+
+    init(value: Any, path: String) {
+        self.value = value
+        self.path = path
+    }
+
+    /// The body as an object, or `invalid_payload`.
+    public func object() throws(GatewayError) -> JSONObject {
+        guard let dict = value as? [String: Any] else { throw .invalidPayload("\(path) must be a JSON object") }
+        return JSONObject(fields: dict, path: path)
+    }
+}
+
+/// A JSON object with accessors that name the offending field in their errors.
+public struct JSONObject: @unchecked Sendable {
+    let fields: [String: Any]
+    let path: String
+
+    func child(_ key: String) -> String { path == "$" ? key : "\(path).\(key)" }
+
+    /// `nil` when absent or null.
+    public func raw(_ key: String) -> Any? {
+        guard let value = fields[key], !(value is NSNull) else { return nil }
+        return value
+    }
+
+    /// A string field; numbers are accepted and written in decimal (carriers are loose about ids).
+    public func string(_ key: String) throws(GatewayError) -> String? {
+        guard let value = raw(key) else { return nil }
+        if let string = value as? String { return string }
+        if let number = value as? NSNumber, !(CFGetTypeIDIsBool(number)) { return number.stringValue }
+        throw .invalidPayload("\(child(key)) must be a string")
+    }
+
+    public func requiredString(_ key: String) throws(GatewayError) -> String {
+        guard let value = try string(key)?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else {
+            throw .invalidPayload("\(child(key)) is required")
+        }
+        return value
+    }
+
+    public func object(_ key: String) throws(GatewayError) -> JSONObject? {
+        guard let value = raw(key) else { return nil }
+        guard let dict = value as? [String: Any] else { throw .invalidPayload("\(child(key)) must be an object") }
+        return JSONObject(fields: dict, path: child(key))
+    }
+
+    public func array(_ key: String) throws(GatewayError) -> [JSONPayload]? {
+        guard let value = raw(key) else { return nil }
+        guard let list = value as? [Any] else { throw .invalidPayload("\(child(key)) must be an array") }
+        return list.enumerated().map { JSONPayload(value: $1, path: "\(child(key))[\($0)]") }
+    }
+
+    /// A date-time field parsed as ISO 8601 (offset kept, naive allowed).
+    public func dateTime(_ key: String) throws(GatewayError) -> ParsedDateTime? {
+        guard let text = try string(key) else { return nil }
+        guard let parsed = ISO8601Parser.parse(text) else {
+            throw .invalidPayload("\(child(key)) must be an ISO 8601 date-time")
+        }
+        return parsed
+    }
+}
+
+/// Whether an `NSNumber` from JSONSerialization was a JSON boolean.
+func CFGetTypeIDIsBool(_ number: NSNumber) -> Bool {
+    #if canImport(Darwin)
+    return CFGetTypeID(number) == CFBooleanGetTypeID()
+    #else
+    return type(of: number) == type(of: NSNumber(value: true))
+    #endif
+}

@@ -1,0 +1,36 @@
+/// Read access to a callback's headers, case-insensitively, without tying this module to an HTTP library.
+public protocol HeaderLookup {
+    /// The first value of the header named `name` (any case), if present.
+    func value(for name: String) -> String?
+}
+
+/// Headers as a plain list, for tests, the replay tool and stored retry entries.
+public struct HeaderList: HeaderLookup, Sendable, Hashable, Codable {
+    public var fields: [Field]
+
+    public struct Field: Sendable, Hashable, Codable {
+        public var name: String
+        public var value: String
+        public init(name: String, value: String) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    public init(_ fields: [(String, String)] = []) {
+        self.fields = fields.map { Field(name: $0.0, value: $0.1) }
+    }
+
+    public func value(for name: String) -> String? {
+        fields.first { $0.name.caseInsensitiveEquals(name) }?.value
+    }
+}
+
+extension String {
+    /// ASCII case-insensitive comparison, as HTTP header names are compared.
+    func caseInsensitiveEquals(_ other: String) -> Bool {
+        let a = self.utf8, b = other.utf8
+        guard a.count == b.count else { return false }
+        return zip(a, b).allSatisfy { x, y in x == y || (x | 0x20 == y | 0x20 && (x | 0x20) >= 97 && (x | 0x20) <= 122) }
+    }
+}

@@ -1,0 +1,172 @@
+import Foundation
+import ParcelGateCore
+
+/// What a successful verification learned about the callback.
+public struct VerifiedSignature: Sendable, Hashable {
+    /// A message id the scheme signs (Standard Webhooks' `webhook-id`), usable as a dedupe key.
+    public var messageId: String?
+}
+
+/// A signing key derived once from a configured secret, so no request re-derives it.
+struct SigningKey: Sendable {
+    /// HMAC key bytes, or the token bytes for `static-token`.
+    let bytes: [UInt8]
+
+    init(secret: String, settings: SignatureSettings) throws(GatewayError) {
+        switch settings.scheme {
+        case .standardWebhooks:
+            let encoded = secret.hasPrefix("whsec_") ? String(secret.dropFirst(6)) : secret
+            guard let key = ByteEncoding.fromBase64(encoded), !key.isEmpty else {
+                throw .badRequest("A standard-webhooks secret must be base64, optionally after 'whsec_'")
+            }
+            bytes = key
+        default:
+            let text = settings.normalizesSecret ? secret.decomposedStringWithCompatibilityMapping : secret
+            bytes = Array(text.utf8)
+        }
+        guard !bytes.isEmpty else { throw .badRequest("A secret must not be empty") }
+    }
+}
+
+/// Verifies callbacks of one source against all of its active secrets (rotation: any one may match).
+///
+/// Built once per source when configuration loads; `verify` is the per-request work and allocates
+/// only the MAC it computes. Every comparison of secret material is constant-time.
+public struct SignatureVerifier: Sendable {
+    public let settings: SignatureSettings
+    private let keys: [SigningKey]
+
+    public init(settings: SignatureSettings, secrets: [String]) throws(GatewayError) {
+        guard !secrets.isEmpty else { throw .badRequest("A source needs at least one secret") }
+        self.settings = settings
+        var keys: [SigningKey] = []
+        for secret in secrets { keys.append(try SigningKey(secret: secret, settings: settings)) }
+        self.keys = keys
+    }
+
+    public func verify(body: Data, headers: some HeaderLookup, now: Timestamp) throws(GatewayError) -> VerifiedSignature {
+        switch settings.scheme {
+        case .hmacSHA256Hex, .hmacSHA256Base64:
+            let presented = try presentedValue(headers)
+            let decoded = settings.scheme == .hmacSHA256Hex ? ByteEncoding.fromHex(presented) : ByteEncoding.fromBase64(presented)
+            guard let signature = decoded, signature.count == 32 else { throw .invalidSignature("Malformed signature in header '\(settings.header)'") }
+            try match([signature]) { key in Crypto.hmacSHA256(key: key.bytes, message: body) }
+            return VerifiedSignature(messageId: nil)
+
+        case .hmacSHA256Timestamped:
+            let presented = try presentedValue(headers)
+            var timestamp: Int64?
+            var signatures: [[UInt8]] = []
+            for part in presented.split(separator: ",") {
+                let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                guard pair.count == 2 else { continue }
+                if pair[0] == "t" { timestamp = Int64(pair[1]) }
+                if pair[0] == "v1", let bytes = ByteEncoding.fromHex(pair[1]), bytes.count == 32 { signatures.append(bytes) }
+            }
+            guard let timestamp, !signatures.isEmpty else { throw .invalidSignature("Malformed signature in header '\(settings.header)'") }
+            try checkTolerance(timestamp, now: now)
+            let content = Self.signedContent(parts: [String(timestamp)], body: body)
+            try match(signatures) { key in Crypto.hmacSHA256(key: key.bytes, message: content) }
+            return VerifiedSignature(messageId: nil)
+
+        case .standardWebhooks:
+            typealias H = SignatureSettings.StandardWebhooksHeader
+            guard let id = headers.value(for: H.id), let timestampText = headers.value(for: H.timestamp),
+                let signatureText = headers.value(for: H.signature)
+            else { throw .invalidSignature("Missing one of the headers '\(H.id)', '\(H.timestamp)', '\(H.signature)'") }
+            guard let timestamp = Int64(timestampText.trimmingCharacters(in: .whitespaces)) else {
+                throw .invalidSignature("Malformed header '\(H.timestamp)'")
+            }
+            let signatures = signatureText.split(separator: " ").compactMap { entry -> [UInt8]? in
+                let pair = entry.split(separator: ",", maxSplits: 1)
+                guard pair.count == 2, pair[0] == "v1", let bytes = ByteEncoding.fromBase64(pair[1]), bytes.count == 32 else { return nil }
+                return bytes
+            }
+            guard !signatures.isEmpty else { throw .invalidSignature("Malformed header '\(H.signature)'") }
+            try checkTolerance(timestamp, now: now)
+            let content = Self.signedContent(parts: [id, String(timestamp)], body: body)
+            try match(signatures) { key in Crypto.hmacSHA256(key: key.bytes, message: content) }
+            return VerifiedSignature(messageId: id)
+
+        case .staticToken:
+            let presented = Array(try presentedValue(headers).utf8)
+            try match([presented]) { key in key.bytes }
+            return VerifiedSignature(messageId: nil)
+        }
+    }
+
+    /// The header's value after the configured prefix.
+    private func presentedValue(_ headers: some HeaderLookup) throws(GatewayError) -> Substring {
+        guard let raw = headers.value(for: settings.header) else {
+            throw .invalidSignature("Missing signature header '\(settings.header)'")
+        }
+        let value = raw.trimmingCharacters(in: .whitespaces)
+        guard !settings.prefix.isEmpty else { return Substring(value) }
+        guard value.count >= settings.prefix.count,
+            value.prefix(settings.prefix.count).lowercased() == settings.prefix.lowercased()
+        else { throw .invalidSignature("Malformed signature in header '\(settings.header)': expected prefix '\(settings.prefix.trimmingCharacters(in: .whitespaces))'") }
+        return value.dropFirst(settings.prefix.count)
+    }
+
+    private func checkTolerance(_ timestamp: Int64, now: Timestamp) throws(GatewayError) {
+        guard abs(now.seconds - timestamp) <= Int64(settings.toleranceSeconds) else {
+            throw .invalidSignature("Signature timestamp is outside the tolerance of \(settings.toleranceSeconds) s")
+        }
+    }
+
+    /// Succeeds when any presented signature equals the expected value under any active key.
+    /// Every pair is compared, in constant time, so timing tells nothing about which key or where.
+    private func match(_ presented: [[UInt8]], expected: (SigningKey) -> [UInt8]) throws(GatewayError) {
+        var matched = false
+        for key in keys {
+            let mac = expected(key)
+            for candidate in presented where Crypto.constantTimeEquals(mac, candidate) { matched = true }
+        }
+        guard matched else { throw .invalidSignature("Signature does not match") }
+    }
+
+    /// `part1.part2.body` as bytes: the content timestamped schemes sign.
+    static func signedContent(parts: [String], body: Data) -> [UInt8] {
+        var content = [UInt8]()
+        content.reserveCapacity(body.count + 64)
+        for part in parts {
+            content.append(contentsOf: part.utf8)
+            content.append(UInt8(ascii: "."))
+        }
+        content.append(contentsOf: body)
+        return content
+    }
+}
+
+/// Produces the headers a carrier would send: for the replay tool, the benchmark and tests.
+/// It shares key derivation and signed content with ``SignatureVerifier``, so the two cannot drift.
+public struct SignatureSigner: Sendable {
+    public let settings: SignatureSettings
+    private let key: SigningKey
+
+    public init(settings: SignatureSettings, secret: String) throws(GatewayError) {
+        self.settings = settings
+        self.key = try SigningKey(secret: secret, settings: settings)
+    }
+
+    public func headers(for body: Data, now: Timestamp, messageId: String? = nil) -> [(String, String)] {
+        switch settings.scheme {
+        case .hmacSHA256Hex:
+            return [(settings.header, settings.prefix + ByteEncoding.hex(Crypto.hmacSHA256(key: key.bytes, message: body)))]
+        case .hmacSHA256Base64:
+            return [(settings.header, settings.prefix + ByteEncoding.base64(Crypto.hmacSHA256(key: key.bytes, message: body)))]
+        case .hmacSHA256Timestamped:
+            let content = SignatureVerifier.signedContent(parts: [String(now.seconds)], body: body)
+            let mac = ByteEncoding.hex(Crypto.hmacSHA256(key: key.bytes, message: content))
+            return [(settings.header, settings.prefix + "t=\(now.seconds),v1=\(mac)")]
+        case .standardWebhooks:
+            typealias H = SignatureSettings.StandardWebhooksHeader
+            let id = messageId ?? "msg_" + ByteEncoding.hex(Crypto.randomBytes(count: 12))
+            let content = SignatureVerifier.signedContent(parts: [id, String(now.seconds)], body: body)
+            let mac = ByteEncoding.base64(Crypto.hmacSHA256(key: key.bytes, message: content))
+            return [(H.id, id), (H.timestamp, String(now.seconds)), (H.signature, "v1," + mac)]
+        case .staticToken:
+            return [(settings.header, settings.prefix + String(decoding: key.bytes, as: UTF8.self))]
+        }
+    }
+}

@@ -1,0 +1,70 @@
+/// Every failure the gateway reports to a caller, as a value: a stable `code`, an HTTP status and a
+/// human `detail`. The HTTP layer turns it into `{"code", "detail", "request_id"}`.
+///
+/// Details never carry secrets, keys or signature values: they are written for the caller to read.
+public enum GatewayError: Error, Sendable, Hashable {
+    case unknownSource(tenant: String, carrier: String)
+    case payloadTooLarge(limit: Int)
+    case invalidSignature(String)
+    case invalidPayload(String)
+    case invalidTransition(from: FulfillmentStatus, to: FulfillmentStatus)
+    case notFound(String)
+    case unauthorized(String)
+    case badRequest(String)
+    case conflict(String)
+    case storeUnavailable(String)
+    case internalError(String)
+
+    /// Stable machine-readable code (DESIGN §1, §8).
+    public var code: String {
+        switch self {
+        case .unknownSource: return "unknown_source"
+        case .payloadTooLarge: return "payload_too_large"
+        case .invalidSignature: return "invalid_signature"
+        case .invalidPayload: return "invalid_payload"
+        case .invalidTransition: return "invalid_transition"
+        case .notFound: return "not_found"
+        case .unauthorized: return "unauthorized"
+        case .badRequest: return "bad_request"
+        case .conflict: return "conflict"
+        case .storeUnavailable: return "store_unavailable"
+        case .internalError: return "internal_error"
+        }
+    }
+
+    public var httpStatus: Int {
+        switch self {
+        case .unknownSource, .notFound: return 404
+        case .payloadTooLarge: return 413
+        case .invalidSignature, .unauthorized: return 401
+        case .invalidPayload, .badRequest: return 400
+        case .invalidTransition, .conflict: return 409
+        case .storeUnavailable: return 503
+        case .internalError: return 500
+        }
+    }
+
+    public var detail: String {
+        switch self {
+        case .unknownSource(let tenant, let carrier):
+            return "No carrier source '\(carrier)' is configured for tenant '\(tenant)'"
+        case .payloadTooLarge(let limit):
+            return "Request body exceeds the limit of \(limit) bytes"
+        case .invalidTransition(let from, let to):
+            return "Cannot transition from \(from.rawValue) to \(to.rawValue)"
+        case .invalidSignature(let detail), .invalidPayload(let detail), .notFound(let detail),
+            .unauthorized(let detail), .badRequest(let detail), .conflict(let detail),
+            .storeUnavailable(let detail), .internalError(let detail):
+            return detail
+        }
+    }
+
+    /// Whether the failure may pass if the same work is tried again later (DESIGN §5).
+    /// The one place that decides between retrying and rejecting.
+    public var isTransient: Bool {
+        switch self {
+        case .storeUnavailable: return true
+        default: return false
+        }
+    }
+}

@@ -1,0 +1,75 @@
+/// What applying one carrier event to a fulfillment decided.
+public struct EventDecision: Sendable, Hashable {
+    public enum Outcome: Sendable, Hashable {
+        /// The event moved (or kept) the fulfillment through a legal transition.
+        case applied
+        /// Older than the newest applied event: kept in history, status untouched.
+        case stale
+        /// The state machine refused it: kept in history with `applied: false`.
+        case invalidTransition(GatewayError)
+    }
+
+    public var outcome: Outcome
+    /// The fulfillment's status after this event (the old one unless applied).
+    public var resultingStatus: FulfillmentStatus
+    /// Domain event to record, when the event was applied.
+    public var domainEvent: DomainEventType?
+
+    public var applied: Bool { outcome == .applied }
+}
+
+/// The rules that turn carrier events and platform commands into fulfillment changes (DESIGN §4).
+///
+/// Pure functions over a ``Fulfillment`` snapshot, so that every store backend applies the same rules
+/// inside its own transaction and only the I/O differs.
+public enum FulfillmentLedger {
+    /// Decides what a carrier event does to a fulfillment in `status` whose newest applied event is `latestEventAt`.
+    public static func decide(
+        eventStatus: TrackingStatus, occurredAt: Timestamp,
+        current status: FulfillmentStatus, latestEventAt: Timestamp?
+    ) -> EventDecision {
+        if let latestEventAt, occurredAt < latestEventAt {
+            return EventDecision(outcome: .stale, resultingStatus: status, domainEvent: nil)
+        }
+        let transition = FulfillmentTransition(eventStatus.transitionClass)
+        do {
+            let next = try FulfillmentStateMachine.next(from: status, on: transition)
+            return EventDecision(outcome: .applied, resultingStatus: next, domainEvent: domainEvent(for: transition))
+        } catch {
+            return EventDecision(outcome: .invalidTransition(error), resultingStatus: status, domainEvent: nil)
+        }
+    }
+
+    /// The domain event a transition records.
+    public static func domainEvent(for transition: FulfillmentTransition) -> DomainEventType {
+        switch transition {
+        case .track: return .trackingEventReceived
+        case .exception: return .deliveryException
+        case .deliver: return .deliveryConfirmed
+        case .pick, .pack, .ready, .ship, .cancel: return .fulfillmentStatusChanged
+        }
+    }
+}
+
+/// A platform API command with its arguments (DESIGN §8).
+public enum FulfillmentCommand: Sendable, Hashable {
+    case pick
+    case pack
+    case ready
+    case ship(carrier: String, trackingNumber: String, serviceLevel: String?)
+    case exception(reason: String, location: String?, status: TrackingStatus)
+    case deliver
+    case cancel
+
+    public var transition: FulfillmentTransition {
+        switch self {
+        case .pick: return .pick
+        case .pack: return .pack
+        case .ready: return .ready
+        case .ship: return .ship
+        case .exception: return .exception
+        case .deliver: return .deliver
+        case .cancel: return .cancel
+        }
+    }
+}

@@ -1,0 +1,12 @@
+/// The fulfillment lifecycle of DESIGN §4.
+public enum FulfillmentStatus: String, Sendable, Codable, CaseIterable, Hashable {
+    case pending = "PENDING"
+    case picking = "PICKING"
+    case packing = "PACKING"
+    case readyToShip = "READY_TO_SHIP"
+    case shipped = "SHIPPED"
+    case inTransit = "IN_TRANSIT"
+    case exception = "EXCEPTION"
+    case delivered = "DELIVERED"
+    case cancelled = "CANCELLED"
+}

@@ -1,0 +1,89 @@
+import Foundation
+import Hummingbird
+import ParcelGateCarriers
+import ParcelGateCore
+import ParcelGateStore
+
+/// The platform API (DESIGN §8): fulfillments and their commands, scoped to the caller's tenant.
+/// Another tenant's fulfillment is `404 not_found`, exactly like one that does not exist.
+struct FulfillmentRoutes<Context: RequestContext> {
+    let store: any GatewayStore
+    let authenticator: TenantAuthenticator
+    let clock: any GatewayClock
+    let maxBodyBytes: Int
+
+    func register(on router: Router<Context>) {
+        router.post("/v1/fulfillments") { request, context in try await self.create(request, context) }
+        router.get("/v1/fulfillments") { request, context in try await self.list(request, context) }
+        router.get("/v1/fulfillments/{id}") { request, context in try await self.show(request, context) }
+        router.put("/v1/fulfillments/{id}/{command}") { request, context in try await self.command(request, context) }
+    }
+
+    func create(_ request: Request, _ context: Context) async throws(GatewayError) -> Response {
+        let tenant = try authenticator.tenant(for: request)
+        let body = try await request.decodeJSON(CreateFulfillmentBody.self, limit: maxBodyBytes)
+        let orderId = body.orderId.trimmingCharacters(in: .whitespaces)
+        guard !orderId.isEmpty else { throw .badRequest("order_id must not be empty") }
+        let id = body.id?.trimmingCharacters(in: .whitespaces) ?? "ful_" + ByteEncoding.hex(Crypto.randomBytes(count: 10))
+        guard Self.isValidId(id) else { throw .badRequest("id must be 1-128 characters of letters, digits, '-', '_' or '.'") }
+        let created = try await store.createFulfillment(NewFulfillment(tenant: tenant, id: id, orderId: orderId, createdAt: clock.now()))
+        return JSONResponse.make(.created, FulfillmentJSON(created))
+    }
+
+    func list(_ request: Request, _ context: Context) async throws(GatewayError) -> Response {
+        let tenant = try authenticator.tenant(for: request)
+        guard let trackingNumber = request.uri.queryParameters.get("tracking_number"), !trackingNumber.isEmpty else {
+            throw .badRequest("Query parameter tracking_number is required")
+        }
+        let found = try await store.fulfillments(tenant: tenant, trackingNumber: trackingNumber)
+        return JSONResponse.make(.ok, FulfillmentListJSON(fulfillments: found.map(FulfillmentJSON.init)))
+    }
+
+    func show(_ request: Request, _ context: Context) async throws(GatewayError) -> Response {
+        let tenant = try authenticator.tenant(for: request)
+        let id = context.parameters.get("id") ?? ""
+        guard let fulfillment = try await store.fulfillment(tenant: tenant, id: id) else {
+            throw .notFound("Fulfillment '\(id)' not found")
+        }
+        return JSONResponse.make(.ok, FulfillmentJSON(fulfillment))
+    }
+
+    func command(_ request: Request, _ context: Context) async throws(GatewayError) -> Response {
+        let tenant = try authenticator.tenant(for: request)
+        let id = context.parameters.get("id") ?? ""
+        let name = context.parameters.get("command") ?? ""
+        let command: FulfillmentCommand
+        switch name {
+        case "pick": command = .pick
+        case "pack": command = .pack
+        case "ready": command = .ready
+        case "deliver": command = .deliver
+        case "cancel": command = .cancel
+        case "ship":
+            let body = try await request.decodeJSON(ShipBody.self, limit: maxBodyBytes)
+            let carrier = body.carrier.trimmingCharacters(in: .whitespaces)
+            let trackingNumber = body.trackingNumber.trimmingCharacters(in: .whitespaces)
+            guard !carrier.isEmpty, !trackingNumber.isEmpty else { throw .badRequest("carrier and tracking_number must not be empty") }
+            command = .ship(carrier: carrier, trackingNumber: trackingNumber, serviceLevel: body.serviceLevel)
+        case "exception":
+            let body = try await request.decodeJSON(ExceptionBody.self, limit: maxBodyBytes)
+            var status = TrackingStatus.deliveryFailed
+            if let name = body.status {
+                guard let parsed = TrackingStatus(rawValue: name), parsed.isExceptionClass else {
+                    throw .badRequest("status must be one of delivery_failed, delivery_delayed, on_hold, return_to_sender")
+                }
+                status = parsed
+            }
+            command = .exception(reason: body.reason, location: body.location, status: status)
+        default:
+            throw .notFound("Unknown command '\(name)'; commands are pick, pack, ready, ship, exception, deliver, cancel")
+        }
+        let updated = try await store.apply(command, tenant: tenant, fulfillmentId: id, at: clock.now())
+        return JSONResponse.make(.ok, FulfillmentJSON(updated))
+    }
+
+    static func isValidId(_ id: String) -> Bool {
+        !id.isEmpty && id.utf8.count <= 128
+            && id.utf8.allSatisfy { (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) || $0 == 45 || $0 == 95 || $0 == 46 }
+    }
+}

@@ -1,0 +1,21 @@
+import Hummingbird
+import ParcelGateCore
+
+/// Resolves `Authorization: Bearer <tenant api key>` to the caller's tenant, or `unauthorized`.
+struct TenantAuthenticator: Sendable {
+    let directory: TenantDirectory
+
+    func tenant(for request: Request) throws(GatewayError) -> String {
+        guard let header = request.headers[.authorization] else {
+            throw .unauthorized("An 'Authorization: Bearer <api key>' header is required")
+        }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+            throw .unauthorized("The Authorization header must be 'Bearer <api key>'")
+        }
+        guard let tenant = directory.tenant(forAPIKey: String(parts[1]).trimmingCharacters(in: .whitespaces)) else {
+            throw .unauthorized("The API key is not valid")
+        }
+        return tenant
+    }
+}

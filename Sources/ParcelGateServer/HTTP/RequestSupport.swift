@@ -1,0 +1,52 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import ParcelGateCarriers
+import ParcelGateCore
+
+/// A request's headers as the carriers module reads them.
+struct RequestHeaders: HeaderLookup {
+    let fields: HTTPFields
+
+    func value(for name: String) -> String? {
+        guard let field = HTTPField.Name(name) else { return nil }
+        return fields[field]
+    }
+}
+
+extension Request {
+    /// The raw body, read up to `limit` bytes. A declared Content-Length over the limit is refused before
+    /// reading; a chunked body is read only until it passes the limit.
+    func collectBody(limit: Int) async throws(GatewayError) -> Data {
+        if let declared = headers[.contentLength].flatMap(Int.init), declared > limit {
+            throw .payloadTooLarge(limit: limit)
+        }
+        var collected = ByteBuffer()
+        do {
+            for try await chunk in body {
+                guard collected.readableBytes + chunk.readableBytes <= limit else { throw GatewayError.payloadTooLarge(limit: limit) }
+                var chunk = chunk
+                collected.writeBuffer(&chunk)
+            }
+        } catch let error as GatewayError {
+            throw error
+        } catch {
+            throw .badRequest("The request body could not be read")
+        }
+        return Data(collected.readableBytesView)
+    }
+
+    /// The body decoded as the JSON object `T`, with an `invalid_payload`-style message naming the field.
+    func decodeJSON<T: Decodable>(_ type: T.Type, limit: Int) async throws(GatewayError) -> T {
+        let data = try await collectBody(limit: limit)
+        guard !data.isEmpty else { throw .badRequest("A JSON body is required") }
+        do {
+            return try JSONDecoder().decode(T.self, from: data)
+        } catch let error as DecodingError {
+            throw .badRequest("Invalid JSON body: \(error.summary)")
+        } catch {
+            throw .badRequest("Invalid JSON body")
+        }
+    }
+}

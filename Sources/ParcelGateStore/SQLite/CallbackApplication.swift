@@ -1,0 +1,70 @@
+import ParcelGateCore
+
+/// Applies a callback's events to their fulfillments inside the caller's transaction (DESIGN §1 step 6, §4).
+///
+/// The rules themselves live in ``FulfillmentLedger``; this type only reads and writes rows around them.
+enum CallbackApplication {
+    static func apply(_ callback: IngestCallback, connection: SQLiteConnection) throws(GatewayError) -> IngestOutcome {
+        // Carriers send out of order and newest-first: apply in event-time order (stable for equal times).
+        let events = callback.events.enumerated()
+            .sorted { ($0.element.occurredAt, $0.offset) < ($1.element.occurredAt, $1.offset) }
+            .map(\.element)
+
+        var cache: [String: Fulfillment] = [:]
+        var recorded = 0
+        var lastApplied: Fulfillment?
+        var lastRefused: (String, GatewayError)?
+        var unmatched: String?
+
+        for event in events {
+            guard let id = try FulfillmentRows.match(connection, event: event, carrier: callback.carrier) else {
+                unmatched = event.fulfillmentId.map { "No fulfillment '\($0)'" }
+                    ?? "No fulfillment with tracking number '\(event.trackingNumber ?? "")'"
+                continue
+            }
+            var loaded = cache[id]
+            if loaded == nil { loaded = try FulfillmentRows.load(connection, tenant: callback.tenant, id: id, withHistory: false) }
+            guard var fulfillment = loaded else { continue }
+            let scanKey = event.scanKey
+            if try FulfillmentRows.hasScan(connection, tenant: callback.tenant, fulfillmentId: id, scanKey: scanKey) { continue }
+
+            let from = fulfillment.status
+            let decision = FulfillmentLedger.decide(
+                eventStatus: event.status, occurredAt: event.occurredAt,
+                current: fulfillment.status, latestEventAt: fulfillment.latestEventAt
+            )
+            try FulfillmentRows.insertEvent(
+                connection, tenant: callback.tenant, fulfillmentId: id, scanKey: scanKey, carrier: event.carrier,
+                status: event.status, fulfillmentStatus: decision.resultingStatus, carrierStatusCode: event.carrierStatusCode,
+                description: event.description, location: event.location, occurredAt: event.occurredAt,
+                receivedAt: callback.receivedAt, applied: decision.applied
+            )
+            recorded += 1
+            switch decision.outcome {
+            case .applied:
+                fulfillment.status = decision.resultingStatus
+                fulfillment.latestEventAt = max(fulfillment.latestEventAt ?? event.occurredAt, event.occurredAt)
+                if decision.resultingStatus == .delivered { fulfillment.actualDelivery = event.occurredAt }
+                fulfillment.updatedAt = callback.receivedAt
+                try FulfillmentRows.update(connection, fulfillment)
+                if let type = decision.domainEvent {
+                    try FulfillmentRows.recordDomainEvent(
+                        connection, fulfillment: fulfillment, type: type, from: from, trackingStatus: event.status,
+                        occurredAt: event.occurredAt, recordedAt: callback.receivedAt
+                    )
+                }
+                lastApplied = fulfillment
+            case .stale:
+                lastApplied = lastApplied ?? fulfillment
+            case .invalidTransition(let error):
+                lastRefused = (id, error)
+            }
+            cache[id] = fulfillment
+        }
+
+        if let unmatched { return .unmatched(unmatched) }
+        if let lastApplied { return .applied(fulfillmentId: lastApplied.id, status: lastApplied.status, recorded: recorded) }
+        if let (id, error) = lastRefused { return .invalidTransition(fulfillmentId: id, error) }
+        return .duplicate
+    }
+}

@@ -1,0 +1,118 @@
+import ParcelGateCore
+
+/// Reading and writing fulfillment, tracking-event and domain-event rows. The only place that knows their columns.
+enum FulfillmentRows {
+    static func load(_ connection: SQLiteConnection, tenant: String, id: String, withHistory: Bool) throws(GatewayError) -> Fulfillment? {
+        let query = try connection.statement("""
+            SELECT order_id, status, carrier, tracking_number, service_level, actual_delivery, latest_event_at, created_at, updated_at
+            FROM fulfillments WHERE tenant = ? AND id = ?
+            """)
+        query.bind(.text(tenant), .text(id))
+        guard try query.step() else { return nil }
+        guard let status = FulfillmentStatus(rawValue: query.text(1)) else {
+            throw .internalError("Fulfillment '\(id)' has an unknown status in the database")
+        }
+        var fulfillment = Fulfillment(
+            id: id, tenant: tenant, orderId: query.text(0), status: status,
+            carrier: query.optionalText(2), trackingNumber: query.optionalText(3), serviceLevel: query.optionalText(4),
+            actualDelivery: query.optionalInt(5).map(Timestamp.init(milliseconds:)),
+            latestEventAt: query.optionalInt(6).map(Timestamp.init(milliseconds:)),
+            createdAt: Timestamp(milliseconds: query.int(7)), updatedAt: Timestamp(milliseconds: query.int(8))
+        )
+        if withHistory { fulfillment.trackingEvents = try history(connection, tenant: tenant, id: id) }
+        return fulfillment
+    }
+
+    static func history(_ connection: SQLiteConnection, tenant: String, id: String) throws(GatewayError) -> [TrackingHistoryEntry] {
+        let query = try connection.statement("""
+            SELECT id, status, fulfillment_status, carrier_status_code, description,
+                   location_city, location_region, location_postal_code, location_country_code, location_text,
+                   occurred_at, received_at, applied
+            FROM tracking_events WHERE tenant = ? AND fulfillment_id = ? ORDER BY occurred_at, id
+            """)
+        query.bind(.text(tenant), .text(id))
+        var entries: [TrackingHistoryEntry] = []
+        while try query.step() {
+            let location = TrackingLocation(
+                city: query.optionalText(5), region: query.optionalText(6), postalCode: query.optionalText(7),
+                countryCode: query.optionalText(8), text: query.optionalText(9)
+            )
+            entries.append(TrackingHistoryEntry(
+                id: query.int(0), status: TrackingStatus(rawValue: query.text(1)) ?? .unknown,
+                fulfillmentStatus: FulfillmentStatus(rawValue: query.text(2)) ?? .pending,
+                carrierStatusCode: query.optionalText(3), description: query.text(4),
+                location: location.isEmpty ? nil : location,
+                occurredAt: Timestamp(milliseconds: query.int(10)), receivedAt: Timestamp(milliseconds: query.int(11)),
+                applied: query.int(12) != 0
+            ))
+        }
+        return entries
+    }
+
+    static func update(_ connection: SQLiteConnection, _ f: Fulfillment) throws(GatewayError) {
+        try connection.statement("""
+            UPDATE fulfillments SET status = ?, carrier = ?, tracking_number = ?, service_level = ?, actual_delivery = ?,
+                latest_event_at = ?, updated_at = ? WHERE tenant = ? AND id = ?
+            """)
+            .bind(.text(f.status.rawValue), .optional(f.carrier), .optional(f.trackingNumber), .optional(f.serviceLevel),
+                  .timestamp(f.actualDelivery), .timestamp(f.latestEventAt), .timestamp(f.updatedAt), .text(f.tenant), .text(f.id))
+            .run()
+    }
+
+    /// Whether the fulfillment already holds this scan.
+    static func hasScan(_ connection: SQLiteConnection, tenant: String, fulfillmentId: String, scanKey: String) throws(GatewayError) -> Bool {
+        let query = try connection.statement("SELECT 1 FROM tracking_events WHERE tenant = ? AND fulfillment_id = ? AND scan_key = ?")
+        query.bind(.text(tenant), .text(fulfillmentId), .text(scanKey))
+        return try query.step()
+    }
+
+    static func insertEvent(
+        _ connection: SQLiteConnection, tenant: String, fulfillmentId: String, scanKey: String, carrier: String?,
+        status: TrackingStatus, fulfillmentStatus: FulfillmentStatus, carrierStatusCode: String?, description: String,
+        location: TrackingLocation?, occurredAt: Timestamp, receivedAt: Timestamp, applied: Bool
+    ) throws(GatewayError) {
+        try connection.statement("""
+            INSERT INTO tracking_events (tenant, fulfillment_id, scan_key, carrier, status, fulfillment_status, carrier_status_code,
+                description, location_city, location_region, location_postal_code, location_country_code, location_text,
+                occurred_at, received_at, applied)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+            .bind(.text(tenant), .text(fulfillmentId), .text(scanKey), .optional(carrier), .text(status.rawValue),
+                  .text(fulfillmentStatus.rawValue), .optional(carrierStatusCode), .text(description),
+                  .optional(location?.city), .optional(location?.region), .optional(location?.postalCode),
+                  .optional(location?.countryCode), .optional(location?.text),
+                  .timestamp(occurredAt), .timestamp(receivedAt), .integer(applied ? 1 : 0))
+            .run()
+    }
+
+    static func recordDomainEvent(
+        _ connection: SQLiteConnection, fulfillment: Fulfillment, type: DomainEventType, from: FulfillmentStatus,
+        trackingStatus: TrackingStatus?, occurredAt: Timestamp, recordedAt: Timestamp
+    ) throws(GatewayError) {
+        try connection.statement("""
+            INSERT INTO domain_events (tenant, fulfillment_id, type, from_status, to_status, tracking_status, carrier, service_level, occurred_at, recorded_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+            .bind(.text(fulfillment.tenant), .text(fulfillment.id), .text(type.rawValue), .text(from.rawValue),
+                  .text(fulfillment.status.rawValue), .optional(trackingStatus?.rawValue), .optional(fulfillment.carrier),
+                  .optional(fulfillment.serviceLevel), .timestamp(occurredAt), .timestamp(recordedAt))
+            .run()
+    }
+
+    /// The fulfillment a callback's event belongs to (DESIGN §8): by id when the payload names one, else by
+    /// tracking number, preferring the fulfillment shipped with the source's carrier, then the newest.
+    static func match(_ connection: SQLiteConnection, event: TrackingEvent, carrier: String) throws(GatewayError) -> String? {
+        if let id = event.fulfillmentId {
+            let query = try connection.statement("SELECT id FROM fulfillments WHERE tenant = ? AND id = ?")
+            query.bind(.text(event.tenant), .text(id))
+            return try query.step() ? query.text(0) : nil
+        }
+        guard let trackingNumber = event.trackingNumber else { return nil }
+        let query = try connection.statement("""
+            SELECT id FROM fulfillments WHERE tenant = ? AND tracking_number = ?
+            ORDER BY (lower(coalesce(carrier, '')) = lower(?)) DESC, created_at DESC, id LIMIT 1
+            """)
+        query.bind(.text(event.tenant), .text(trackingNumber), .text(carrier))
+        return try query.step() ? query.text(0) : nil
+    }
+}

@@ -1,0 +1,160 @@
+import CSQLite
+import ParcelGateCore
+
+/// SQLite's transient destructor: SQLite copies the bound bytes before `bind` returns.
+private let SQLITE_TRANSIENT = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+/// One libsqlite3 connection with a prepared-statement cache.
+///
+/// Not thread-safe by design (the `Sendable` is unchecked): each connection is owned by exactly one thread (the writer's, or a
+/// reader's), which is what lets SQLite run in its no-mutex mode and statements be reused freely.
+final class SQLiteConnection: @unchecked Sendable {
+    private let handle: OpaquePointer
+    private var statements: [String: SQLiteStatement] = [:]
+
+    init(path: String, readOnly: Bool = false) throws(GatewayError) {
+        var db: OpaquePointer?
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) | SQLITE_OPEN_NOMUTEX
+        let code = sqlite3_open_v2(path, &db, flags, nil)
+        guard code == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            if let db { sqlite3_close_v2(db) }
+            throw .storeUnavailable("Cannot open SQLite database at \(path): \(message)")
+        }
+        handle = db
+        sqlite3_extended_result_codes(db, 1)
+    }
+
+    deinit {
+        statements.removeAll()
+        sqlite3_close_v2(handle)
+    }
+
+    /// Runs one or more statements that return no rows.
+    func execute(_ sql: String) throws(GatewayError) {
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        let code = sqlite3_exec(handle, sql, nil, nil, &errorMessage)
+        if code != SQLITE_OK {
+            let message = errorMessage.map { String(cString: $0) } ?? "error \(code)"
+            sqlite3_free(errorMessage)
+            throw SQLiteError.map(code: code, message: message)
+        }
+    }
+
+    /// A cached prepared statement for `sql`, reset and with bindings cleared.
+    func statement(_ sql: String) throws(GatewayError) -> SQLiteStatement {
+        if let cached = statements[sql] {
+            cached.reset()
+            return cached
+        }
+        var raw: OpaquePointer?
+        let code = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &raw, nil)
+        guard code == SQLITE_OK, let raw else { throw error(code) }
+        let statement = SQLiteStatement(raw: raw, connection: self)
+        statements[sql] = statement
+        return statement
+    }
+
+    /// Rows changed by the last INSERT, UPDATE or DELETE.
+    var changes: Int { Int(sqlite3_changes(handle)) }
+
+    var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
+    func error(_ code: Int32) -> GatewayError {
+        SQLiteError.map(code: code, message: String(cString: sqlite3_errmsg(handle)))
+    }
+}
+
+/// A prepared statement. Bind with 1-based indexes, then `step()` until it returns false.
+final class SQLiteStatement {
+    private let raw: OpaquePointer
+    private unowned let connection: SQLiteConnection
+
+    init(raw: OpaquePointer, connection: SQLiteConnection) {
+        self.raw = raw
+        self.connection = connection
+    }
+
+    deinit { sqlite3_finalize(raw) }
+
+    func reset() {
+        sqlite3_reset(raw)
+        sqlite3_clear_bindings(raw)
+    }
+
+    @discardableResult
+    func bind(_ values: SQLiteValue...) -> SQLiteStatement {
+        for (offset, value) in values.enumerated() { bind(value, at: Int32(offset + 1)) }
+        return self
+    }
+
+    func bind(_ value: SQLiteValue, at index: Int32) {
+        switch value {
+        case .null: sqlite3_bind_null(raw, index)
+        case .integer(let v): sqlite3_bind_int64(raw, index, v)
+        case .text(let v): sqlite3_bind_text(raw, index, v, -1, SQLITE_TRANSIENT)
+        case .blob(let v):
+            v.withUnsafeBytes { bytes in
+                _ = sqlite3_bind_blob(raw, index, bytes.baseAddress, Int32(bytes.count), SQLITE_TRANSIENT)
+            }
+        }
+    }
+
+    /// Advances to the next row; false when done.
+    func step() throws(GatewayError) -> Bool {
+        let code = sqlite3_step(raw)
+        if code == SQLITE_ROW { return true }
+        if code == SQLITE_DONE { return false }
+        throw connection.error(code)
+    }
+
+    /// Runs a statement that returns no rows.
+    func run() throws(GatewayError) {
+        while try step() {}
+    }
+
+    func isNull(_ column: Int32) -> Bool { sqlite3_column_type(raw, column) == SQLITE_NULL }
+
+    func int(_ column: Int32) -> Int64 { sqlite3_column_int64(raw, column) }
+
+    func optionalInt(_ column: Int32) -> Int64? { isNull(column) ? nil : int(column) }
+
+    func text(_ column: Int32) -> String {
+        guard let pointer = sqlite3_column_text(raw, column) else { return "" }
+        return String(cString: pointer)
+    }
+
+    func optionalText(_ column: Int32) -> String? { isNull(column) ? nil : text(column) }
+
+    func blob(_ column: Int32) -> [UInt8] {
+        let count = Int(sqlite3_column_bytes(raw, column))
+        guard count > 0, let pointer = sqlite3_column_blob(raw, column) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: pointer, count: count))
+    }
+}
+
+/// A value to bind.
+enum SQLiteValue {
+    case null
+    case integer(Int64)
+    case text(String)
+    case blob([UInt8])
+
+    static func optional(_ value: String?) -> SQLiteValue { value.map { .text($0) } ?? .null }
+    static func optional(_ value: Int64?) -> SQLiteValue { value.map { .integer($0) } ?? .null }
+    static func timestamp(_ value: Timestamp?) -> SQLiteValue { value.map { .integer($0.milliseconds) } ?? .null }
+}
+
+/// Classifies SQLite result codes into the gateway's errors: the store's half of DESIGN §5's one classification.
+enum SQLiteError {
+    static func map(code: Int32, message: String) -> GatewayError {
+        switch code & 0xFF {
+        case SQLITE_BUSY, SQLITE_LOCKED, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_PROTOCOL, SQLITE_READONLY, SQLITE_NOMEM:
+            return .storeUnavailable("Database unavailable: \(message)")
+        case SQLITE_CONSTRAINT:
+            return .conflict("Constraint violated: \(message)")
+        default:
+            return .internalError("Database error: \(message)")
+        }
+    }
+}

@@ -1,0 +1,189 @@
+import Foundation
+import ParcelGateCore
+
+/// How much SQLite waits for the disk before a commit returns (DESIGN: "Durability modes").
+public enum DurabilityMode: String, Sendable, Codable, CaseIterable {
+    /// `synchronous=NORMAL` in WAL mode: survives a crash of the process, may lose the last commits on power loss.
+    case normal
+    /// `synchronous=FULL`: every commit is fsynced; survives power loss.
+    case full
+}
+
+/// A SQLite file with one writer thread that commits concurrent writes in groups, and one reader.
+///
+/// Group commit: writes that arrive while a transaction is committing are queued and committed
+/// together in the next transaction, each inside its own savepoint so one failing write does not
+/// fail the others. A caller's `write` returns only after its group has committed, which is what
+/// lets the HTTP layer send a 2xx that means "durable".
+final class SQLiteDatabase: @unchecked Sendable {
+    let path: String
+    private let writer: WriterThread
+    private let readerQueue = DispatchQueue(label: "parcelgate.sqlite.reader")
+    private let reader: SQLiteConnection
+
+    init(path: String, durability: DurabilityMode, maxBatch: Int = 256, migrate: (SQLiteConnection) throws(GatewayError) -> Void) throws(GatewayError) {
+        self.path = path
+        let writeConnection = try SQLiteConnection(path: path)
+        try writeConnection.execute("PRAGMA busy_timeout = 5000")
+        try writeConnection.execute("PRAGMA journal_mode = WAL")
+        try writeConnection.execute("PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
+        try writeConnection.execute("PRAGMA foreign_keys = ON")
+        try migrate(writeConnection)
+        reader = try SQLiteConnection(path: path)
+        try reader.execute("PRAGMA busy_timeout = 5000")
+        try reader.execute("PRAGMA query_only = ON")
+        writer = WriterThread(connection: writeConnection, maxBatch: maxBatch)
+        writer.start()
+    }
+
+    /// Runs `work` in the next group transaction; returns once that transaction has committed.
+    func write<T: Sendable>(_ work: @escaping @Sendable (SQLiteConnection) throws(GatewayError) -> T) async throws(GatewayError) -> T {
+        let result: Result<T, GatewayError> = await withCheckedContinuation { continuation in
+            writer.submit(WriteJob(work: work, continuation: continuation))
+        }
+        return try result.get()
+    }
+
+    /// Runs `work` on the reader connection, in one read transaction (a consistent snapshot).
+    func read<T: Sendable>(_ work: @escaping @Sendable (SQLiteConnection) throws(GatewayError) -> T) async throws(GatewayError) -> T {
+        let reader = self.reader
+        let result: Result<T, GatewayError> = await withCheckedContinuation { continuation in
+            readerQueue.async {
+                do throws(GatewayError) {
+                    try reader.execute("BEGIN")
+                    defer { try? reader.execute("COMMIT") }
+                    continuation.resume(returning: .success(try work(reader)))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+        }
+        return try result.get()
+    }
+
+    /// Stops the writer after the writes already queued; later writes fail with `store_unavailable`.
+    func close() {
+        writer.stop()
+    }
+}
+
+/// One queued write and the caller waiting for it.
+private final class WriteJob: @unchecked Sendable {
+    private let runWork: (SQLiteConnection) -> Bool
+    private let finish: (GatewayError?) -> Void
+
+    init<T: Sendable>(work: @escaping @Sendable (SQLiteConnection) throws(GatewayError) -> T, continuation: CheckedContinuation<Result<T, GatewayError>, Never>) {
+        var outcome: Result<T, GatewayError>?
+        runWork = { connection in
+            do throws(GatewayError) {
+                outcome = .success(try work(connection))
+                return true
+            } catch {
+                outcome = .failure(error)
+                return false
+            }
+        }
+        finish = { commitError in
+            if let commitError, case .success = outcome {
+                continuation.resume(returning: .failure(commitError))
+            } else {
+                continuation.resume(returning: outcome ?? .failure(commitError ?? .internalError("Write did not run")))
+            }
+        }
+    }
+
+    /// Runs the work; false when it failed (its savepoint is then rolled back).
+    func run(_ connection: SQLiteConnection) -> Bool { runWork(connection) }
+
+    /// Reports the outcome: the work's own, or the commit's error if the group failed to commit.
+    func complete(commitError: GatewayError?) { finish(commitError) }
+}
+
+/// The single thread that owns the write connection. Blocking SQLite calls (and fsync) happen here,
+/// never on Swift's cooperative pool.
+private final class WriterThread: @unchecked Sendable {
+    private let connection: SQLiteConnection
+    private let maxBatch: Int
+    private let condition = NSCondition()
+    private var queue: [WriteJob] = []
+    private var stopping = false
+    private var thread: Thread?
+
+    init(connection: SQLiteConnection, maxBatch: Int) {
+        self.connection = connection
+        self.maxBatch = maxBatch
+    }
+
+    func start() {
+        let thread = Thread { [self] in self.loop() }
+        thread.name = "parcelgate-sqlite-writer"
+        self.thread = thread
+        thread.start()
+    }
+
+    func submit(_ job: WriteJob) {
+        condition.lock()
+        if stopping {
+            condition.unlock()
+            job.complete(commitError: .storeUnavailable("The store is shutting down"))
+            return
+        }
+        queue.append(job)
+        condition.signal()
+        condition.unlock()
+    }
+
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func loop() {
+        while true {
+            condition.lock()
+            while queue.isEmpty && !stopping { condition.wait() }
+            if queue.isEmpty && stopping {
+                condition.unlock()
+                return
+            }
+            let take = min(queue.count, maxBatch)
+            let batch = Array(queue.prefix(take))
+            queue.removeFirst(take)
+            condition.unlock()
+            commit(batch)
+        }
+    }
+
+    private func commit(_ batch: [WriteJob]) {
+        do throws(GatewayError) {
+            try connection.execute("BEGIN IMMEDIATE")
+        } catch {
+            batch.forEach { $0.complete(commitError: error) }
+            return
+        }
+        for job in batch {
+            do throws(GatewayError) {
+                try connection.execute("SAVEPOINT job")
+                if job.run(connection) {
+                    try connection.execute("RELEASE job")
+                } else {
+                    try connection.execute("ROLLBACK TO job; RELEASE job")
+                }
+            } catch {
+                // A savepoint that cannot be managed leaves the transaction in doubt: abandon the group.
+                try? connection.execute("ROLLBACK")
+                batch.forEach { $0.complete(commitError: error) }
+                return
+            }
+        }
+        do throws(GatewayError) {
+            try connection.execute("COMMIT")
+            batch.forEach { $0.complete(commitError: nil) }
+        } catch {
+            try? connection.execute("ROLLBACK")
+            batch.forEach { $0.complete(commitError: error) }
+        }
+    }
+}

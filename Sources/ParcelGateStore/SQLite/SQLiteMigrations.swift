@@ -1,0 +1,88 @@
+import ParcelGateCore
+
+/// Versioned schema changes, applied in order, each in its own transaction, recorded in `schema_migrations`.
+/// Append new versions; never edit one that has shipped.
+enum SQLiteMigrations {
+    static let all: [(version: Int, sql: String)] = [
+        (1, """
+            CREATE TABLE fulfillments (
+                tenant TEXT NOT NULL,
+                id TEXT NOT NULL,
+                order_id TEXT NOT NULL,
+                status TEXT NOT NULL,
+                carrier TEXT,
+                tracking_number TEXT,
+                service_level TEXT,
+                actual_delivery INTEGER,
+                latest_event_at INTEGER,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                PRIMARY KEY (tenant, id)
+            ) WITHOUT ROWID;
+            CREATE INDEX fulfillments_by_tracking ON fulfillments (tenant, tracking_number);
+
+            CREATE TABLE tracking_events (
+                id INTEGER PRIMARY KEY,
+                tenant TEXT NOT NULL,
+                fulfillment_id TEXT NOT NULL,
+                scan_key TEXT NOT NULL,
+                carrier TEXT,
+                status TEXT NOT NULL,
+                fulfillment_status TEXT NOT NULL,
+                carrier_status_code TEXT,
+                description TEXT NOT NULL,
+                location_city TEXT,
+                location_region TEXT,
+                location_postal_code TEXT,
+                location_country_code TEXT,
+                location_text TEXT,
+                occurred_at INTEGER NOT NULL,
+                received_at INTEGER NOT NULL,
+                applied INTEGER NOT NULL,
+                UNIQUE (tenant, fulfillment_id, scan_key)
+            );
+
+            CREATE TABLE domain_events (
+                id INTEGER PRIMARY KEY,
+                tenant TEXT NOT NULL,
+                fulfillment_id TEXT NOT NULL,
+                type TEXT NOT NULL,
+                from_status TEXT NOT NULL,
+                to_status TEXT NOT NULL,
+                tracking_status TEXT,
+                carrier TEXT,
+                service_level TEXT,
+                occurred_at INTEGER NOT NULL,
+                recorded_at INTEGER NOT NULL
+            );
+            CREATE INDEX domain_events_by_fulfillment ON domain_events (tenant, fulfillment_id);
+
+            CREATE TABLE receipts (
+                tenant TEXT NOT NULL,
+                carrier TEXT NOT NULL,
+                receipt_key TEXT NOT NULL,
+                received_at INTEGER NOT NULL,
+                PRIMARY KEY (tenant, carrier, receipt_key)
+            ) WITHOUT ROWID;
+            """),
+    ]
+
+    static func migrate(_ connection: SQLiteConnection) throws(GatewayError) {
+        try connection.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)")
+        for migration in all {
+            let check = try connection.statement("SELECT 1 FROM schema_migrations WHERE version = ?")
+            check.bind(.integer(Int64(migration.version)))
+            if try check.step() { continue }
+            try connection.execute("BEGIN IMMEDIATE")
+            do throws(GatewayError) {
+                try connection.execute(migration.sql)
+                try connection.statement("INSERT INTO schema_migrations (version, applied_at) VALUES (?, strftime('%s','now'))")
+                    .bind(.integer(Int64(migration.version))).run()
+                try connection.execute("COMMIT")
+            } catch {
+                try? connection.execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import ParcelGateCore
+
+/// The embedded default backend: one SQLite file in WAL mode, writes group-committed by one writer thread.
+public final class SQLiteStore: GatewayStore {
+    let database: SQLiteDatabase
+
+    public init(path: String, durability: DurabilityMode = .normal) throws(GatewayError) {
+        database = try SQLiteDatabase(path: path, durability: durability, migrate: SQLiteMigrations.migrate)
+    }
+
+    public func close() async { database.close() }
+
+    public func ping() async throws(GatewayError) {
+        _ = try await database.read { connection throws(GatewayError) in
+            try connection.statement("SELECT 1").step()
+        }
+    }
+
+    public func createFulfillment(_ new: NewFulfillment) async throws(GatewayError) -> Fulfillment {
+        try await database.write { connection throws(GatewayError) in
+            let insert = try connection.statement("""
+                INSERT INTO fulfillments (tenant, id, order_id, status, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                """)
+            insert.bind(.text(new.tenant), .text(new.id), .text(new.orderId), .text(FulfillmentStatus.pending.rawValue),
+                        .timestamp(new.createdAt), .timestamp(new.createdAt))
+            try insert.run()
+            guard connection.changes == 1 else { throw .conflict("A fulfillment with id '\(new.id)' already exists") }
+            return Fulfillment(id: new.id, tenant: new.tenant, orderId: new.orderId, createdAt: new.createdAt, updatedAt: new.createdAt)
+        }
+    }
+
+    public func fulfillment(tenant: String, id: String) async throws(GatewayError) -> Fulfillment? {
+        try await database.read { connection throws(GatewayError) in
+            try FulfillmentRows.load(connection, tenant: tenant, id: id, withHistory: true)
+        }
+    }
+
+    public func fulfillments(tenant: String, trackingNumber: String) async throws(GatewayError) -> [Fulfillment] {
+        try await database.read { connection throws(GatewayError) in
+            let query = try connection.statement("SELECT id FROM fulfillments WHERE tenant = ? AND tracking_number = ? ORDER BY created_at, id")
+            query.bind(.text(tenant), .text(trackingNumber))
+            var ids: [String] = []
+            while try query.step() { ids.append(query.text(0)) }
+            var result: [Fulfillment] = []
+            for id in ids {
+                if let fulfillment = try FulfillmentRows.load(connection, tenant: tenant, id: id, withHistory: true) { result.append(fulfillment) }
+            }
+            return result
+        }
+    }
+
+    public func apply(_ command: FulfillmentCommand, tenant: String, fulfillmentId: String, at now: Timestamp) async throws(GatewayError) -> Fulfillment {
+        try await database.write { connection throws(GatewayError) in
+            guard var fulfillment = try FulfillmentRows.load(connection, tenant: tenant, id: fulfillmentId, withHistory: false) else {
+                throw .notFound("Fulfillment '\(fulfillmentId)' not found")
+            }
+            let from = fulfillment.status
+            fulfillment.status = try FulfillmentStateMachine.next(from: from, on: command.transition)
+            fulfillment.updatedAt = now
+            var history: (TrackingStatus, String, String?)?
+            switch command {
+            case .ship(let carrier, let trackingNumber, let serviceLevel):
+                fulfillment.carrier = carrier
+                fulfillment.trackingNumber = trackingNumber
+                fulfillment.serviceLevel = serviceLevel
+            case .exception(let reason, let location, let status):
+                history = (status, reason, location)
+            case .deliver:
+                fulfillment.actualDelivery = now
+                history = (.delivered, "Delivered", nil)
+            case .pick, .pack, .ready, .cancel:
+                break
+            }
+            if let (status, description, location) = history {
+                fulfillment.latestEventAt = max(fulfillment.latestEventAt ?? now, now)
+                try FulfillmentRows.insertEvent(
+                    connection, tenant: tenant, fulfillmentId: fulfillmentId, scanKey: "platform:\(now.milliseconds):\(UInt64.random(in: .min ... .max))",
+                    carrier: fulfillment.carrier, status: status, fulfillmentStatus: fulfillment.status, carrierStatusCode: nil,
+                    description: description, location: location.map { TrackingLocation(text: $0) }, occurredAt: now, receivedAt: now, applied: true
+                )
+            }
+            try FulfillmentRows.update(connection, fulfillment)
+            try FulfillmentRows.recordDomainEvent(
+                connection, fulfillment: fulfillment, type: FulfillmentLedger.domainEvent(for: command.transition),
+                from: from, trackingStatus: history?.0, occurredAt: now, recordedAt: now
+            )
+            guard let updated = try FulfillmentRows.load(connection, tenant: tenant, id: fulfillmentId, withHistory: true) else {
+                throw .internalError("Fulfillment vanished during its own transaction")
+            }
+            return updated
+        }
+    }
+
+    public func ingest(_ callback: IngestCallback) async throws(GatewayError) -> IngestOutcome {
+        try await database.write { connection throws(GatewayError) in
+            let receipt = try connection.statement("INSERT INTO receipts (tenant, carrier, receipt_key, received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
+            receipt.bind(.text(callback.tenant), .text(callback.carrier), .text(callback.receiptKey), .timestamp(callback.receivedAt))
+            try receipt.run()
+            guard connection.changes == 1 else { return .duplicate }
+            let outcome = try CallbackApplication.apply(callback, connection: connection)
+            if case .unmatched(let detail) = outcome {
+                // Nothing is kept for a callback we could not place: undo the receipt so a redelivery is applied.
+                throw .notFound(detail)
+            }
+            return outcome
+        }
+    }
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+@main
+struct ParcelGateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "parcelgate",
+        abstract: "Carrier webhook ingestion gateway: verify, normalise and apply tracking callbacks.",
+        subcommands: [ServeCommand.self],
+        defaultSubcommand: ServeCommand.self
+    )
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import ParcelGateCore
+import ParcelGateServer
+import ParcelGateStore
+
+/// `parcelgate serve`: flags win over environment variables, which win over the defaults of DESIGN §8.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the gateway.")
+
+    @Option(help: "Config file (YAML or JSON). Env PARCELGATE_CONFIG; default config/demo.yaml.")
+    var config: String?
+
+    @Option(help: "SQLite file path. Env PARCELGATE_DATABASE; default ./parcelgate.sqlite.")
+    var database: String?
+
+    @Option(help: "Address to listen on.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0 picks a free one). Env PARCELGATE_PORT; default 8080.")
+    var port: Int?
+
+    @Option(help: "SQLite durability: normal (survives a process crash) or full (survives power loss). Env PARCELGATE_DURABILITY.")
+    var durability: DurabilityMode?
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let configPath = config ?? environment["PARCELGATE_CONFIG"] ?? "config/demo.yaml"
+        let databasePath = database ?? environment["PARCELGATE_DATABASE"] ?? "./parcelgate.sqlite"
+        let envPort = environment["PARCELGATE_PORT"].flatMap(Int.init)
+        let listenPort = port ?? envPort ?? 8080
+        let mode = durability ?? environment["PARCELGATE_DURABILITY"].flatMap(DurabilityMode.init(rawValue:)) ?? .normal
+
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        var logger = Logger(label: "parcelgate")
+        logger.logLevel = environment["PARCELGATE_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+
+        do {
+            let gatewayConfig = try GatewayConfig.load(path: configPath)
+            let store = try SQLiteStore(path: databasePath, durability: mode)
+            let settings = GatewaySettings(host: host, port: listenPort, config: gatewayConfig)
+            let app = try GatewayApplication.build(settings: settings, store: store, logger: logger) { channel in
+                let bound = channel.localAddress?.port ?? listenPort
+                // One stable line on stdout so scripts and tests can find the port.
+                let line = "parcelgate listening on http://\(settings.host):\(bound) database=\(databasePath) config=\(configPath)\n"
+                FileHandle.standardOutput.write(Data(line.utf8))
+            }
+            try await app.runService()
+            await store.close()
+        } catch let error as GatewayError {
+            logger.critical("Cannot start: \(error.detail)")
+            throw ExitCode(2)
+        }
+    }
+}
+
+extension DurabilityMode: ExpressibleByArgument {}
