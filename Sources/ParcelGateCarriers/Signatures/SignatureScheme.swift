@@ -28,13 +28,28 @@ public struct SignatureSettings: Sendable, Hashable {
     public var toleranceSeconds: Int
     /// Whether the secret is Unicode-NFKD-normalised before use as the key (EasyPost).
     public var normalizesSecret: Bool
+    /// Further places the value may arrive in, tried in order when `header` is absent
+    /// (UPS sends its credential in `credential` or, in v2, as `Authorization: Bearer`).
+    public var alternatives: [HeaderLocation]
+
+    /// A header name and the prefix its value carries.
+    public struct HeaderLocation: Sendable, Hashable {
+        public var header: String
+        public var prefix: String
+        public init(header: String, prefix: String = "") {
+            self.header = header
+            self.prefix = prefix
+        }
+    }
 
     public static let defaultToleranceSeconds = 300
 
     public init(
         scheme: SignatureScheme, header: String, prefix: String = "",
-        toleranceSeconds: Int = SignatureSettings.defaultToleranceSeconds, normalizesSecret: Bool = false
+        toleranceSeconds: Int = SignatureSettings.defaultToleranceSeconds, normalizesSecret: Bool = false,
+        alternatives: [HeaderLocation] = []
     ) {
+        self.alternatives = alternatives
         self.scheme = scheme
         self.header = header
         self.prefix = prefix

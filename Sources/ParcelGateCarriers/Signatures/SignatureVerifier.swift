@@ -35,10 +35,13 @@ struct SigningKey: Sendable {
 public struct SignatureVerifier: Sendable {
     public let settings: SignatureSettings
     private let keys: [SigningKey]
+    /// `header` then the alternatives, built once.
+    private let locations: [SignatureSettings.HeaderLocation]
 
     public init(settings: SignatureSettings, secrets: [String]) throws(GatewayError) {
         guard !secrets.isEmpty else { throw .badRequest("A source needs at least one secret") }
         self.settings = settings
+        self.locations = [SignatureSettings.HeaderLocation(header: settings.header, prefix: settings.prefix)] + settings.alternatives
         var keys: [SigningKey] = []
         for secret in secrets { keys.append(try SigningKey(secret: secret, settings: settings)) }
         self.keys = keys
@@ -95,17 +98,19 @@ public struct SignatureVerifier: Sendable {
         }
     }
 
-    /// The header's value after the configured prefix.
+    /// The header's value after its prefix: from `header`, else from the first alternative present.
     private func presentedValue(_ headers: some HeaderLookup) throws(GatewayError) -> Substring {
-        guard let raw = headers.value(for: settings.header) else {
+        guard let (location, raw) = locations.lazy.compactMap({ location in headers.value(for: location.header).map { (location, $0) } }).first else {
             throw .invalidSignature("Missing signature header '\(settings.header)'")
         }
         let value = raw.trimmingCharacters(in: .whitespaces)
-        guard !settings.prefix.isEmpty else { return Substring(value) }
-        guard value.count >= settings.prefix.count,
-            value.prefix(settings.prefix.count).lowercased() == settings.prefix.lowercased()
-        else { throw .invalidSignature("Malformed signature in header '\(settings.header)': expected prefix '\(settings.prefix.trimmingCharacters(in: .whitespaces))'") }
-        return value.dropFirst(settings.prefix.count)
+        guard !location.prefix.isEmpty else { return Substring(value) }
+        guard value.count >= location.prefix.count,
+            value.prefix(location.prefix.count).lowercased() == location.prefix.lowercased()
+        else {
+            throw .invalidSignature("Malformed signature in header '\(location.header)': expected prefix '\(location.prefix.trimmingCharacters(in: .whitespaces))'")
+        }
+        return value.dropFirst(location.prefix.count)
     }
 
     private func checkTolerance(_ timestamp: Int64, now: Timestamp) throws(GatewayError) {
