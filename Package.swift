@@ -95,7 +95,12 @@ let package = Package(
         ),
         .testTarget(
             name: "ParcelGateServerTests",
-            dependencies: ["ParcelGateServer", "ParcelGateClient", "ParcelGateCarriers"],
+            dependencies: [
+                "ParcelGateServer", "ParcelGateClient", "ParcelGateCarriers", "ParcelGateStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -19,6 +19,7 @@ public struct GenericAdapter: CarrierAdapter {
         guard !(fulfillmentId ?? "").isEmpty || !(trackingNumber ?? "").isEmpty else {
             throw .invalidPayload("One of tracking_number or fulfillment_id is required")
         }
+        guard object.raw("status") == nil || object.raw("status") is String else { throw .invalidPayload("status must be a string") }
         let rawStatus = try object.requiredString("status")
         let occurredAt: Timestamp
         if let parsed = try object.dateTime("occurred_at") {

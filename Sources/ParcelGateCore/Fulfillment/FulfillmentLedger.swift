@@ -16,12 +16,26 @@ public struct EventDecision: Sendable, Hashable {
     public var domainEvent: DomainEventType?
 
     public var applied: Bool { outcome == .applied }
+
+    /// How the outcome is stored: `applied`, `stale` or `refused`.
+    public var outcomeName: String {
+        switch outcome {
+        case .applied: return "applied"
+        case .stale: return "stale"
+        case .invalidTransition: return "refused"
+        }
+    }
 }
 
 /// The rules that turn carrier events and platform commands into fulfillment changes (DESIGN §4).
 ///
 /// Pure functions over a ``Fulfillment`` snapshot, so that every store backend applies the same rules
 /// inside its own transaction and only the I/O differs.
+///
+/// Out-of-order delivery: an event older than the newest applied one is history only (`stale`). An event
+/// the state machine refuses (`refused`, answered 409) is reconsidered, in event-time order, each time a
+/// later-arriving event moves the fulfillment: a delivery scan that overtook the first in-transit scan is
+/// applied once that scan arrives, so the final status does not depend on arrival order.
 public enum FulfillmentLedger {
     /// Decides what a carrier event does to a fulfillment in `status` whose newest applied event is `latestEventAt`.
     public static func decide(

@@ -28,7 +28,6 @@ enum CallbackApplication {
             let scanKey = event.scanKey
             if try FulfillmentRows.hasScan(connection, tenant: callback.tenant, fulfillmentId: id, scanKey: scanKey) { continue }
 
-            let from = fulfillment.status
             let decision = FulfillmentLedger.decide(
                 eventStatus: event.status, occurredAt: event.occurredAt,
                 current: fulfillment.status, latestEventAt: fulfillment.latestEventAt
@@ -37,22 +36,13 @@ enum CallbackApplication {
                 connection, tenant: callback.tenant, fulfillmentId: id, scanKey: scanKey, carrier: event.carrier,
                 status: event.status, fulfillmentStatus: decision.resultingStatus, carrierStatusCode: event.carrierStatusCode,
                 description: event.description, location: event.location, occurredAt: event.occurredAt,
-                receivedAt: callback.receivedAt, applied: decision.applied
+                receivedAt: callback.receivedAt, outcome: decision.outcomeName
             )
             recorded += 1
             switch decision.outcome {
             case .applied:
-                fulfillment.status = decision.resultingStatus
-                fulfillment.latestEventAt = max(fulfillment.latestEventAt ?? event.occurredAt, event.occurredAt)
-                if decision.resultingStatus == .delivered { fulfillment.actualDelivery = event.occurredAt }
-                fulfillment.updatedAt = callback.receivedAt
-                try FulfillmentRows.update(connection, fulfillment)
-                if let type = decision.domainEvent {
-                    try FulfillmentRows.recordDomainEvent(
-                        connection, fulfillment: fulfillment, type: type, from: from, trackingStatus: event.status,
-                        occurredAt: event.occurredAt, recordedAt: callback.receivedAt
-                    )
-                }
+                try advance(&fulfillment, to: decision, eventStatus: event.status, occurredAt: event.occurredAt, at: callback.receivedAt, connection: connection)
+                try reconsiderRefused(&fulfillment, at: callback.receivedAt, connection: connection)
                 lastApplied = fulfillment
             case .stale:
                 lastApplied = lastApplied ?? fulfillment
@@ -66,5 +56,38 @@ enum CallbackApplication {
         if let lastApplied { return .applied(fulfillmentId: lastApplied.id, status: lastApplied.status, recorded: recorded) }
         if let (id, error) = lastRefused { return .invalidTransition(fulfillmentId: id, error) }
         return .duplicate
+    }
+
+    /// Moves the fulfillment as an applied decision says and records the domain event.
+    private static func advance(
+        _ fulfillment: inout Fulfillment, to decision: EventDecision, eventStatus: TrackingStatus, occurredAt: Timestamp,
+        at now: Timestamp, connection: SQLiteConnection
+    ) throws(GatewayError) {
+        let from = fulfillment.status
+        fulfillment.status = decision.resultingStatus
+        fulfillment.latestEventAt = max(fulfillment.latestEventAt ?? occurredAt, occurredAt)
+        if decision.resultingStatus == .delivered { fulfillment.actualDelivery = occurredAt }
+        fulfillment.updatedAt = now
+        try FulfillmentRows.update(connection, fulfillment)
+        if let type = decision.domainEvent {
+            try FulfillmentRows.recordDomainEvent(
+                connection, fulfillment: fulfillment, type: type, from: from, trackingStatus: eventStatus,
+                occurredAt: occurredAt, recordedAt: now
+            )
+        }
+    }
+
+    /// Applies, oldest first, refused events that a newly applied event has made legal (see ``FulfillmentLedger``).
+    private static func reconsiderRefused(_ fulfillment: inout Fulfillment, at now: Timestamp, connection: SQLiteConnection) throws(GatewayError) {
+        guard let since = fulfillment.latestEventAt else { return }
+        for refused in try FulfillmentRows.refusedEvents(connection, tenant: fulfillment.tenant, fulfillmentId: fulfillment.id, since: since) {
+            let decision = FulfillmentLedger.decide(
+                eventStatus: refused.status, occurredAt: refused.occurredAt,
+                current: fulfillment.status, latestEventAt: fulfillment.latestEventAt
+            )
+            guard decision.applied else { continue }
+            try FulfillmentRows.markApplied(connection, rowId: refused.rowId, fulfillmentStatus: decision.resultingStatus)
+            try advance(&fulfillment, to: decision, eventStatus: refused.status, occurredAt: refused.occurredAt, at: now, connection: connection)
+        }
     }
 }

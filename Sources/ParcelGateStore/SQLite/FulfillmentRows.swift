@@ -69,20 +69,47 @@ enum FulfillmentRows {
     static func insertEvent(
         _ connection: SQLiteConnection, tenant: String, fulfillmentId: String, scanKey: String, carrier: String?,
         status: TrackingStatus, fulfillmentStatus: FulfillmentStatus, carrierStatusCode: String?, description: String,
-        location: TrackingLocation?, occurredAt: Timestamp, receivedAt: Timestamp, applied: Bool
+        location: TrackingLocation?, occurredAt: Timestamp, receivedAt: Timestamp, outcome: String
     ) throws(GatewayError) {
         try connection.statement("""
             INSERT INTO tracking_events (tenant, fulfillment_id, scan_key, carrier, status, fulfillment_status, carrier_status_code,
                 description, location_city, location_region, location_postal_code, location_country_code, location_text,
-                occurred_at, received_at, applied)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                occurred_at, received_at, applied, outcome)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
             .bind(.text(tenant), .text(fulfillmentId), .text(scanKey), .optional(carrier), .text(status.rawValue),
                   .text(fulfillmentStatus.rawValue), .optional(carrierStatusCode), .text(description),
                   .optional(location?.city), .optional(location?.region), .optional(location?.postalCode),
                   .optional(location?.countryCode), .optional(location?.text),
-                  .timestamp(occurredAt), .timestamp(receivedAt), .integer(applied ? 1 : 0))
+                  .timestamp(occurredAt), .timestamp(receivedAt), .integer(outcome == "applied" ? 1 : 0), .text(outcome))
             .run()
+    }
+
+    /// A refused event waiting to be reconsidered.
+    struct RefusedEvent {
+        let rowId: Int64
+        let status: TrackingStatus
+        let occurredAt: Timestamp
+    }
+
+    /// Refused events at or after `since`, oldest first.
+    static func refusedEvents(_ connection: SQLiteConnection, tenant: String, fulfillmentId: String, since: Timestamp) throws(GatewayError) -> [RefusedEvent] {
+        let query = try connection.statement("""
+            SELECT id, status, occurred_at FROM tracking_events
+            WHERE tenant = ? AND fulfillment_id = ? AND outcome = 'refused' AND occurred_at >= ? ORDER BY occurred_at, id
+            """)
+        query.bind(.text(tenant), .text(fulfillmentId), .timestamp(since))
+        var events: [RefusedEvent] = []
+        while try query.step() {
+            events.append(RefusedEvent(rowId: query.int(0), status: TrackingStatus(rawValue: query.text(1)) ?? .unknown, occurredAt: Timestamp(milliseconds: query.int(2))))
+        }
+        return events
+    }
+
+    /// Marks a reconsidered event as applied.
+    static func markApplied(_ connection: SQLiteConnection, rowId: Int64, fulfillmentStatus: FulfillmentStatus) throws(GatewayError) {
+        try connection.statement("UPDATE tracking_events SET applied = 1, outcome = 'applied', fulfillment_status = ? WHERE id = ?")
+            .bind(.text(fulfillmentStatus.rawValue), .integer(rowId)).run()
     }
 
     static func recordDomainEvent(

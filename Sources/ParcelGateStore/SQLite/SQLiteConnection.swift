@@ -55,6 +55,12 @@ final class SQLiteConnection: @unchecked Sendable {
         return statement
     }
 
+    /// Resets every statement left mid-result. A statement stopped after its first row keeps its read
+    /// snapshot open even past COMMIT, so each unit of work ends with this.
+    func finishStatements() {
+        for statement in statements.values { statement.resetIfBusy() }
+    }
+
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     var changes: Int { Int(sqlite3_changes(handle)) }
 
@@ -80,6 +86,10 @@ final class SQLiteStatement {
     func reset() {
         sqlite3_reset(raw)
         sqlite3_clear_bindings(raw)
+    }
+
+    func resetIfBusy() {
+        if sqlite3_stmt_busy(raw) != 0 { sqlite3_reset(raw) }
     }
 
     @discardableResult

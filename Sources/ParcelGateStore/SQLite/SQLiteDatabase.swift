@@ -49,13 +49,16 @@ final class SQLiteDatabase: @unchecked Sendable {
         let reader = self.reader
         let result: Result<T, GatewayError> = await withCheckedContinuation { continuation in
             readerQueue.async {
+                let result: Result<T, GatewayError>
                 do throws(GatewayError) {
                     try reader.execute("BEGIN")
-                    defer { try? reader.execute("COMMIT") }
-                    continuation.resume(returning: .success(try work(reader)))
+                    result = .success(try work(reader))
                 } catch {
-                    continuation.resume(returning: .failure(error))
+                    result = .failure(error)
                 }
+                reader.finishStatements()
+                try? reader.execute("COMMIT")
+                continuation.resume(returning: result)
             }
         }
         return try result.get()
@@ -166,7 +169,9 @@ private final class WriterThread: @unchecked Sendable {
         for job in batch {
             do throws(GatewayError) {
                 try connection.execute("SAVEPOINT job")
-                if job.run(connection) {
+                let succeeded = job.run(connection)
+                connection.finishStatements()
+                if succeeded {
                     try connection.execute("RELEASE job")
                 } else {
                     try connection.execute("ROLLBACK TO job; RELEASE job")

@@ -39,8 +39,11 @@ enum SQLiteMigrations {
                 occurred_at INTEGER NOT NULL,
                 received_at INTEGER NOT NULL,
                 applied INTEGER NOT NULL,
+                -- applied | stale (older than the newest applied event) | refused (the state machine said no)
+                outcome TEXT NOT NULL,
                 UNIQUE (tenant, fulfillment_id, scan_key)
             );
+            CREATE INDEX tracking_events_refused ON tracking_events (tenant, fulfillment_id, occurred_at) WHERE outcome = 'refused';
 
             CREATE TABLE domain_events (
                 id INTEGER PRIMARY KEY,

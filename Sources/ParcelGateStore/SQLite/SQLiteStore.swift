@@ -77,7 +77,7 @@ public final class SQLiteStore: GatewayStore {
                 try FulfillmentRows.insertEvent(
                     connection, tenant: tenant, fulfillmentId: fulfillmentId, scanKey: "platform:\(now.milliseconds):\(UInt64.random(in: .min ... .max))",
                     carrier: fulfillment.carrier, status: status, fulfillmentStatus: fulfillment.status, carrierStatusCode: nil,
-                    description: description, location: location.map { TrackingLocation(text: $0) }, occurredAt: now, receivedAt: now, applied: true
+                    description: description, location: location.map { TrackingLocation(text: $0) }, occurredAt: now, receivedAt: now, outcome: "applied"
                 )
             }
             try FulfillmentRows.update(connection, fulfillment)

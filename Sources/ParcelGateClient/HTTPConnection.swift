@@ -1,0 +1,169 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// One response, fully read.
+public struct HTTPClientResponse: Sendable {
+    public var status: Int
+    public var headers: [(String, String)]
+    public var body: [UInt8]
+
+    public var text: String { String(decoding: body, as: UTF8.self) }
+
+    public func header(_ name: String) -> String? {
+        headers.first { $0.0.lowercased() == name.lowercased() }?.1
+    }
+}
+
+/// Why a request got no response.
+public enum HTTPClientError: Error, Sendable, CustomStringConvertible {
+    case connectionClosed
+    case invalidURL(String)
+
+    public var description: String {
+        switch self {
+        case .connectionClosed: return "connection closed before the response was complete"
+        case .invalidURL(let url): return "not an http:// URL with a host: \(url)"
+        }
+    }
+}
+
+/// A small keep-alive HTTP/1.1 client connection over SwiftNIO, shared by `parcelgate replay`,
+/// `parcelgate bench` and the tests.
+///
+/// Its own rather than AsyncHTTPClient so the executable does not pull TLS and a connection pool it does
+/// not need, and so the benchmark's client costs as little CPU as possible on the machine it shares with
+/// the gateway. Requests on one connection are answered in order; callers that want concurrency open
+/// several connections.
+public final class HTTPConnection: Sendable {
+    private let channel: any Channel
+    public let host: String
+    public let port: Int
+
+    private init(channel: any Channel, host: String, port: Int) {
+        self.channel = channel
+        self.host = host
+        self.port = port
+    }
+
+    public static func connect(host: String, port: Int, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> HTTPConnection {
+        let channel = try await ClientBootstrap(group: group)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(ResponseCollector())
+                }
+            }
+            .connect(host: host, port: port)
+            .get()
+        return HTTPConnection(channel: channel, host: host, port: port)
+    }
+
+    /// Sends one request and waits for its whole response. `chunked` sends the body in pieces with
+    /// no Content-Length (as a streaming carrier would).
+    public func send(
+        method: String, path: String, headers: [(String, String)] = [], body: [UInt8]? = nil, chunked: Bool = false
+    ) async throws -> HTTPClientResponse {
+        var head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: path)
+        head.headers.add(name: "Host", value: "\(host):\(port)")
+        for (name, value) in headers { head.headers.add(name: name, value: value) }
+        if chunked {
+            head.headers.add(name: "Transfer-Encoding", value: "chunked")
+        } else if let body {
+            head.headers.replaceOrAdd(name: "Content-Length", value: String(body.count))
+        } else if method == "POST" || method == "PUT" {
+            head.headers.replaceOrAdd(name: "Content-Length", value: "0")
+        }
+        let promise = channel.eventLoop.makePromise(of: HTTPClientResponse.self)
+        let request = PendingRequest(head: head, body: body, chunked: chunked, promise: promise)
+        channel.writeAndFlush(request).whenFailure { promise.fail($0) }
+        return try await promise.futureResult.get()
+    }
+
+    public func close() async {
+        try? await channel.close()
+    }
+}
+
+extension HTTPConnection {
+    /// Splits `http://host:port/path` into its parts.
+    public static func parse(url: String) throws -> (host: String, port: Int, path: String) {
+        guard url.hasPrefix("http://") else { throw HTTPClientError.invalidURL(url) }
+        let rest = url.dropFirst("http://".count)
+        let hostPort = rest.prefix { $0 != "/" }
+        let path = rest.dropFirst(hostPort.count)
+        let parts = hostPort.split(separator: ":", maxSplits: 1)
+        guard let host = parts.first, !host.isEmpty else { throw HTTPClientError.invalidURL(url) }
+        let port = parts.count == 2 ? Int(parts[1]) : 80
+        guard let port else { throw HTTPClientError.invalidURL(url) }
+        return (String(host), port, path.isEmpty ? "/" : String(path))
+    }
+}
+
+struct PendingRequest: Sendable {
+    let head: HTTPRequestHead
+    let body: [UInt8]?
+    let chunked: Bool
+    let promise: EventLoopPromise<HTTPClientResponse>
+}
+
+/// Writes requests and matches responses to them in order.
+final class ResponseCollector: ChannelDuplexHandler {
+    typealias InboundIn = HTTPClientResponsePart
+    typealias OutboundIn = PendingRequest
+    typealias OutboundOut = HTTPClientRequestPart
+
+    private var waiting: CircularBuffer<EventLoopPromise<HTTPClientResponse>> = []
+    private var current: HTTPClientResponse?
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let request = unwrapOutboundIn(data)
+        waiting.append(request.promise)
+        context.write(wrapOutboundOut(.head(request.head)), promise: nil)
+        if let body = request.body, !body.isEmpty {
+            if request.chunked {
+                // Several pieces, so the server sees a streamed body.
+                let pieceSize = max(1, body.count / 4)
+                var offset = 0
+                while offset < body.count {
+                    let end = min(body.count, offset + pieceSize)
+                    context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body[offset..<end])))), promise: nil)
+                    offset = end
+                }
+            } else {
+                context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
+            }
+        }
+        context.write(wrapOutboundOut(.end(nil)), promise: promise)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            current = HTTPClientResponse(status: Int(head.status.code), headers: head.headers.map { ($0.name, $0.value) }, body: [])
+        case .body(let buffer):
+            current?.body.append(contentsOf: buffer.readableBytesView)
+        case .end:
+            if let response = current, !waiting.isEmpty {
+                waiting.removeFirst().succeed(response)
+            }
+            current = nil
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        failAll(HTTPClientError.connectionClosed)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        failAll(error)
+        context.close(promise: nil)
+    }
+
+    private func failAll(_ error: any Error) {
+        while !waiting.isEmpty { waiting.removeFirst().fail(error) }
+    }
+}
