@@ -48,7 +48,7 @@ public struct JSONObject: @unchecked Sendable {
     public func string(_ key: String) throws(GatewayError) -> String? {
         guard let value = raw(key) else { return nil }
         if let string = value as? String { return string }
-        if let number = value as? NSNumber, !(CFGetTypeIDIsBool(number)) { return number.stringValue }
+        if let number = value as? NSNumber, !(isJSONBoolean(number)) { return number.stringValue }
         throw .invalidPayload("\(child(key)) must be a string")
     }
 
@@ -81,11 +81,42 @@ public struct JSONObject: @unchecked Sendable {
     }
 }
 
-/// Whether an `NSNumber` from JSONSerialization was a JSON boolean.
-func CFGetTypeIDIsBool(_ number: NSNumber) -> Bool {
-    #if canImport(Darwin)
-    return CFGetTypeID(number) == CFBooleanGetTypeID()
-    #else
-    return type(of: number) == type(of: NSNumber(value: true))
-    #endif
+/// Whether an `NSNumber` from JSONSerialization was a JSON boolean (Foundation boxes both as `NSNumber`;
+/// booleans carry the `char` type code, which JSON numbers never do).
+func isJSONBoolean(_ number: NSNumber) -> Bool {
+    String(cString: number.objCType) == "c"
+}
+
+// Accessors added for the carrier adapters. They only read; the accessors above keep their behaviour.
+extension JSONObject {
+    /// The dotted path of `key` inside this object, for error details the adapters write themselves.
+    public func fieldPath(_ key: String) -> String { child(key) }
+
+    /// A string field with surrounding blanks removed; `nil` when absent, null or blank.
+    /// Carriers send `""` for "no value" (UPS `postalCode`, FedEx `exceptionCode`), so blank means absent.
+    public func text(_ key: String) throws(GatewayError) -> String? {
+        guard let value = try string(key)?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else { return nil }
+        return value
+    }
+
+    /// A nested object that must be there.
+    public func requiredObject(_ key: String) throws(GatewayError) -> JSONObject {
+        guard let nested = try object(key) else { throw .invalidPayload("\(child(key)) is required") }
+        return nested
+    }
+
+    /// An array whose elements must all be objects; `nil` when absent or null.
+    public func objects(_ key: String) throws(GatewayError) -> [JSONObject]? {
+        guard let items = try array(key) else { return nil }
+        var objects: [JSONObject] = []
+        objects.reserveCapacity(items.count)
+        for item in items { objects.append(try item.object()) }
+        return objects
+    }
+
+    /// An array of objects that must be there (it may be empty).
+    public func requiredObjects(_ key: String) throws(GatewayError) -> [JSONObject] {
+        guard let objects = try objects(key) else { throw .invalidPayload("\(child(key)) is required") }
+        return objects
+    }
 }

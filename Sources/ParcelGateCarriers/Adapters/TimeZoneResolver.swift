@@ -14,3 +14,25 @@ public enum TimeZoneResolver {
         return civil.timestamp(offsetSeconds: timeZone.secondsFromGMT(for: corrected))
     }
 }
+
+extension TimeZoneResolver {
+    /// The zone a location's naive local times are in, when the location alone says: a US state's main
+    /// zone, or the zone of a country that keeps one civil time. `nil` when it does not say (the caller
+    /// then uses the source's default zone, else UTC).
+    public static func zone(for location: TrackingLocation?) -> String? {
+        guard let country = location?.countryCode?.uppercased() else { return nil }
+        if country == "US" {
+            guard let region = location?.region?.trimmingCharacters(in: .whitespaces).uppercased() else { return nil }
+            return LocationTimeZones.usStates[region]
+        }
+        return LocationTimeZones.singleZoneCountries[country]
+    }
+
+    /// The instant a carrier's date-time denotes (CARRIERS.md "Times"): its own offset when it carries one
+    /// (FedEx and DHL offsets are kept, never dropped); otherwise local to the location's zone, else
+    /// `defaultZone` (the source's configured zone), else UTC.
+    public static func instant(_ parsed: ParsedDateTime, location: TrackingLocation?, defaultZone: String?) -> Timestamp {
+        if let instant = parsed.instant { return instant }
+        return instant(parsed.civil, zone: zone(for: location) ?? defaultZone)
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import ParcelGateCore
+import ParcelGateStore
+import Testing
+
+func temporaryDatabase() -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("parcelgate-store-\(UUID().uuidString)")
+    try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    return dir.appendingPathComponent("store.sqlite").path
+}
+
+/// `SQLiteStore` against a real SQLite file.
+@Suite struct SQLiteStoreTests {
+    let t0 = Timestamp(seconds: 1_763_500_000)
+
+    func event(_ status: TrackingStatus, tracking: String = "T1", at offset: Int64 = 0, id: String? = nil) -> TrackingEvent {
+        TrackingEvent(tenant: "acme", carrier: "generic", trackingNumber: tracking, status: status, carrierStatusCode: status.rawValue,
+                      description: status.rawValue, occurredAt: t0.adding(milliseconds: offset * 1000), providerEventId: id)
+    }
+
+    func shipped(_ store: SQLiteStore, id: String = "f1", tracking: String = "T1") async throws {
+        _ = try await store.createFulfillment(NewFulfillment(tenant: "acme", id: id, orderId: "o", createdAt: t0))
+        for command in [FulfillmentCommand.pick, .pack, .ready, .ship(carrier: "generic", trackingNumber: tracking, serviceLevel: nil)] {
+            _ = try await store.apply(command, tenant: "acme", fulfillmentId: id, at: t0)
+        }
+    }
+
+    func callback(_ key: String, _ events: [TrackingEvent]) -> IngestCallback {
+        IngestCallback(tenant: "acme", carrier: "generic", receiptKey: key, events: events, receivedAt: t0)
+    }
+
+    @Test func dataSurvivesReopeningAndMigrationsRunOnce() async throws {
+        let path = temporaryDatabase()
+        do {
+            let store = try SQLiteStore(path: path)
+            try await shipped(store)
+            _ = try await store.ingest(callback("r1", [event(.inTransit)]))
+            await store.close()
+        }
+        let reopened = try SQLiteStore(path: path)
+        let fulfillment = try #require(try await reopened.fulfillment(tenant: "acme", id: "f1"))
+        #expect(fulfillment.status == .inTransit)
+        #expect(fulfillment.trackingEvents.count == 1)
+        #expect(try await reopened.ingest(callback("r1", [event(.inTransit)])) == .duplicate)
+        await reopened.close()
+    }
+
+    @Test func receiptsAndScansDeduplicate() async throws {
+        let store = try SQLiteStore(path: temporaryDatabase())
+        try await shipped(store)
+        #expect(try await store.ingest(callback("r1", [event(.inTransit, at: 1)])) == .applied(fulfillmentId: "f1", status: .inTransit, recorded: 1))
+        #expect(try await store.ingest(callback("r1", [event(.delivered, at: 2)])) == .duplicate)
+        // A new receipt carrying only a known scan records nothing.
+        #expect(try await store.ingest(callback("r2", [event(.inTransit, at: 1)])) == .duplicate)
+        // A multi-event callback records only its new scans.
+        #expect(try await store.ingest(callback("r3", [event(.delivered, at: 3), event(.inTransit, at: 1), event(.outForDelivery, at: 2)]))
+                == .applied(fulfillmentId: "f1", status: .delivered, recorded: 2))
+        let history = try #require(try await store.fulfillment(tenant: "acme", id: "f1")).trackingEvents
+        #expect(history.map(\.status) == [.inTransit, .outForDelivery, .delivered])
+        await store.close()
+    }
+
+    @Test func tenantsNeverSeeEachOther() async throws {
+        let store = try SQLiteStore(path: temporaryDatabase())
+        try await shipped(store)
+        #expect(try await store.fulfillment(tenant: "other", id: "f1") == nil)
+        #expect(try await store.fulfillments(tenant: "other", trackingNumber: "T1").isEmpty)
+        await #expect(throws: GatewayError.notFound("Fulfillment 'f1' not found")) {
+            try await store.apply(.cancel, tenant: "other", fulfillmentId: "f1", at: t0)
+        }
+        var foreign = callback("r1", [event(.inTransit)])
+        foreign.tenant = "other"
+        foreign.events = foreign.events.map { var e = $0; e.tenant = "other"; return e }
+        await #expect(throws: GatewayError.self) { try await store.ingest(foreign) }
+        // The same id may exist for two tenants.
+        _ = try await store.createFulfillment(NewFulfillment(tenant: "other", id: "f1", orderId: "theirs", createdAt: t0))
+        #expect(try await store.fulfillment(tenant: "acme", id: "f1")?.orderId == "o")
+        await store.close()
+    }
+
+    @Test func unmatchedCallbackLeavesNoReceipt() async throws {
+        let store = try SQLiteStore(path: temporaryDatabase())
+        await #expect(throws: GatewayError.self) { try await store.ingest(callback("r1", [event(.inTransit, tracking: "NOPE")])) }
+        try await shipped(store, tracking: "NOPE")
+        #expect(try await store.ingest(callback("r1", [event(.inTransit, tracking: "NOPE")])) == .applied(fulfillmentId: "f1", status: .inTransit, recorded: 1))
+        await store.close()
+    }
+
+    @Test func trackingNumberTiesPreferTheSourceCarrier() async throws {
+        let store = try SQLiteStore(path: temporaryDatabase())
+        _ = try await store.createFulfillment(NewFulfillment(tenant: "acme", id: "by-generic", orderId: "o", createdAt: t0))
+        _ = try await store.createFulfillment(NewFulfillment(tenant: "acme", id: "by-ups", orderId: "o", createdAt: t0.adding(milliseconds: 5)))
+        for (id, carrier) in [("by-generic", "GENERIC"), ("by-ups", "ups")] {
+            for command in [FulfillmentCommand.pick, .pack, .ready, .ship(carrier: carrier, trackingNumber: "SAME", serviceLevel: nil)] {
+                _ = try await store.apply(command, tenant: "acme", fulfillmentId: id, at: t0)
+            }
+        }
+        let outcome = try await store.ingest(callback("r", [event(.inTransit, tracking: "SAME")]))
+        #expect(outcome == .applied(fulfillmentId: "by-generic", status: .inTransit, recorded: 1))
+        await store.close()
+    }
+
+    /// Group commit: many concurrent writes share transactions, and a failing write fails alone.
+    @Test func concurrentWritesCommitIndependently() async throws {
+        let store = try SQLiteStore(path: temporaryDatabase())
+        _ = try await store.createFulfillment(NewFulfillment(tenant: "acme", id: "taken", orderId: "o", createdAt: t0))
+        let results = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
+            for index in 0..<400 {
+                group.addTask {
+                    // Every fourth write collides with an existing id and must fail alone.
+                    let id = index % 4 == 0 ? "taken" : "f-\(index)"
+                    do {
+                        _ = try await store.createFulfillment(NewFulfillment(tenant: "acme", id: id, orderId: "o", createdAt: self.t0))
+                        return (index, true)
+                    } catch {
+                        #expect(error as? GatewayError == .conflict("A fulfillment with id 'taken' already exists"))
+                        return (index, false)
+                    }
+                }
+            }
+            return try await group.reduce(into: [Int: Bool]()) { $0[$1.0] = $1.1 }
+        }
+        for (index, succeeded) in results { #expect(succeeded == (index % 4 != 0)) }
+        for index in 0..<400 where index % 4 != 0 {
+            #expect(try await store.fulfillment(tenant: "acme", id: "f-\(index)") != nil)
+        }
+        await store.close()
+    }
+
+    @Test func unopenableDatabaseIsAClearError() {
+        #expect(throws: GatewayError.self) { try SQLiteStore(path: "/nonexistent-dir/x/y.sqlite") }
+    }
+}
