@@ -41,13 +41,13 @@ struct ServeCommand: AsyncParsableCommand {
             let gatewayConfig = try GatewayConfig.load(path: configPath)
             let store = try SQLiteStore(path: databasePath, durability: mode)
             let settings = GatewaySettings(host: host, port: listenPort, config: gatewayConfig)
-            let app = try GatewayApplication.build(settings: settings, store: store, logger: logger) { channel in
+            let gateway = try GatewayApplication.build(settings: settings, store: store, logger: logger) { channel in
                 let bound = channel.localAddress?.port ?? listenPort
                 // One stable line on stdout so scripts and tests can find the port.
                 let line = "parcelgate listening on http://\(settings.host):\(bound) database=\(databasePath) config=\(configPath)\n"
                 FileHandle.standardOutput.write(Data(line.utf8))
             }
-            try await app.runService()
+            try await gateway.application.runService()
             await store.close()
         } catch let error as GatewayError {
             logger.critical("Cannot start: \(error.detail)")

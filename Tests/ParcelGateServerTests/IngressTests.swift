@@ -129,16 +129,6 @@ import Testing
         }
     }
 
-    @Test func unmatchedCallbackIs404AndNotRemembered() async throws {
-        try await TestGateway.run { gateway in
-            let json = #"{"tracking_number":"T-LATER","status":"in_transit"}"#
-            try await gateway.callback(json).expectError(404, "not_found")
-            // Once the platform ships it, the same callback is applied, not a duplicate.
-            try await gateway.shippedFulfillment(id: "f", trackingNumber: "T-LATER")
-            #expect(try await gateway.callback(json).expect(200)["status"].string == "applied")
-        }
-    }
-
     @Test func rotationAcceptsEveryActiveSecretAndRejectsARemovedOne() async throws {
         let database = TestGateway.temporaryDatabasePath()
         try await TestGateway.run(config: TestGateway.defaultConfig(secrets: ["old-secret", "new-secret"]), databasePath: database) { gateway in

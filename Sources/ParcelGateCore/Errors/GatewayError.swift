@@ -9,6 +9,8 @@ public enum GatewayError: Error, Sendable, Hashable {
     case invalidPayload(String)
     case invalidTransition(from: FulfillmentStatus, to: FulfillmentStatus)
     case notFound(String)
+    /// No fulfillment matches the callback yet (carriers often call before the platform registers the shipment).
+    case unmatched(String)
     case unauthorized(String)
     case badRequest(String)
     case conflict(String)
@@ -24,6 +26,7 @@ public enum GatewayError: Error, Sendable, Hashable {
         case .invalidPayload: return "invalid_payload"
         case .invalidTransition: return "invalid_transition"
         case .notFound: return "not_found"
+        case .unmatched: return "unmatched"
         case .unauthorized: return "unauthorized"
         case .badRequest: return "bad_request"
         case .conflict: return "conflict"
@@ -34,7 +37,7 @@ public enum GatewayError: Error, Sendable, Hashable {
 
     public var httpStatus: Int {
         switch self {
-        case .unknownSource, .notFound: return 404
+        case .unknownSource, .notFound, .unmatched: return 404
         case .payloadTooLarge: return 413
         case .invalidSignature, .unauthorized: return 401
         case .invalidPayload, .badRequest: return 400
@@ -52,7 +55,7 @@ public enum GatewayError: Error, Sendable, Hashable {
             return "Request body exceeds the limit of \(limit) bytes"
         case .invalidTransition(let from, let to):
             return "Cannot transition from \(from.rawValue) to \(to.rawValue)"
-        case .invalidSignature(let detail), .invalidPayload(let detail), .notFound(let detail),
+        case .invalidSignature(let detail), .invalidPayload(let detail), .notFound(let detail), .unmatched(let detail),
             .unauthorized(let detail), .badRequest(let detail), .conflict(let detail),
             .storeUnavailable(let detail), .internalError(let detail):
             return detail
@@ -60,11 +63,14 @@ public enum GatewayError: Error, Sendable, Hashable {
     }
 
     /// Whether the failure may pass if the same work is tried again later (DESIGN §5).
-    /// The one place that decides between retrying and rejecting.
+    /// The one place that decides between retrying and rejecting: a store that is busy or unavailable and a
+    /// shipment not registered yet are transient; an invalid callback or transition is permanent.
     public var isTransient: Bool {
         switch self {
-        case .storeUnavailable: return true
-        default: return false
+        case .storeUnavailable, .unmatched: return true
+        case .unknownSource, .payloadTooLarge, .invalidSignature, .invalidPayload, .invalidTransition,
+            .notFound, .unauthorized, .badRequest, .conflict, .internalError:
+            return false
         }
     }
 }

@@ -11,6 +11,8 @@ struct FulfillmentRoutes<Context: RequestContext> {
     let authenticator: TenantAuthenticator
     let clock: any GatewayClock
     let maxBodyBytes: Int
+    /// Called after a fulfillment is created or shipped: queued callbacks waiting for it are now due.
+    let shipmentRegistered: @Sendable () -> Void
 
     func register(on router: Router<Context>) {
         router.post("/v1/fulfillments") { request, context in try await self.create(request, context) }
@@ -27,6 +29,7 @@ struct FulfillmentRoutes<Context: RequestContext> {
         let id = body.id?.trimmingCharacters(in: .whitespaces) ?? "ful_" + ByteEncoding.hex(Crypto.randomBytes(count: 10))
         guard Self.isValidId(id) else { throw .badRequest("id must be 1-128 characters of letters, digits, '-', '_' or '.'") }
         let created = try await store.createFulfillment(NewFulfillment(tenant: tenant, id: id, orderId: orderId, createdAt: clock.now()))
+        shipmentRegistered()
         return JSONResponse.make(.created, FulfillmentJSON(created))
     }
 
@@ -79,6 +82,7 @@ struct FulfillmentRoutes<Context: RequestContext> {
             throw .notFound("Unknown command '\(name)'; commands are pick, pack, ready, ship, exception, deliver, cancel")
         }
         let updated = try await store.apply(command, tenant: tenant, fulfillmentId: id, at: clock.now())
+        if case .ship = command { shipmentRegistered() }
         return JSONResponse.make(.ok, FulfillmentJSON(updated))
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import ParcelGateCarriers
 import ParcelGateCore
 import Yams
 
@@ -6,18 +7,25 @@ import Yams
 public struct GatewayConfig: Sendable, Decodable {
     public var tenants: [TenantConfig]
     public var server: ServerConfig
+    /// The default retry policy; a tenant's own `retry` overrides it.
+    public var retry: RetryConfig?
+    public var worker: WorkerConfig
 
-    public init(tenants: [TenantConfig], server: ServerConfig = ServerConfig()) {
+    public init(tenants: [TenantConfig], server: ServerConfig = ServerConfig(), retry: RetryConfig? = nil, worker: WorkerConfig = WorkerConfig()) {
         self.tenants = tenants
         self.server = server
+        self.retry = retry
+        self.worker = worker
     }
 
-    enum CodingKeys: String, CodingKey { case tenants, server }
+    enum CodingKeys: String, CodingKey { case tenants, server, retry, worker }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         tenants = try container.decodeIfPresent([TenantConfig].self, forKey: .tenants) ?? []
         server = try container.decodeIfPresent(ServerConfig.self, forKey: .server) ?? ServerConfig()
+        retry = try container.decodeIfPresent(RetryConfig.self, forKey: .retry)
+        worker = try container.decodeIfPresent(WorkerConfig.self, forKey: .worker) ?? WorkerConfig()
     }
 
     /// Reads and decodes a config file; errors name the file and what is wrong with it.
@@ -56,15 +64,17 @@ public struct TenantConfig: Sendable, Decodable {
     public var slug: String
     public var apiKeys: [String]
     public var sources: [SourceConfig]
+    public var retry: RetryConfig?
 
-    public init(slug: String, apiKeys: [String], sources: [SourceConfig]) {
+    public init(slug: String, apiKeys: [String], sources: [SourceConfig], retry: RetryConfig? = nil) {
         self.slug = slug
         self.apiKeys = apiKeys
         self.sources = sources
+        self.retry = retry
     }
 
     enum CodingKeys: String, CodingKey {
-        case slug, sources
+        case slug, sources, retry
         case apiKeys = "api_keys"
     }
 
@@ -73,6 +83,94 @@ public struct TenantConfig: Sendable, Decodable {
         slug = try container.decode(String.self, forKey: .slug)
         apiKeys = try container.decodeIfPresent([String].self, forKey: .apiKeys) ?? []
         sources = try container.decodeIfPresent([SourceConfig].self, forKey: .sources) ?? []
+        retry = try container.decodeIfPresent(RetryConfig.self, forKey: .retry)
+    }
+}
+
+/// A retry policy in config: exponential (`base_delay_s`, `multiplier`, `max_delay_s`, `jitter`) or an
+/// explicit `schedule_s`; fields left out take ``BackoffPolicy/default``'s values.
+public struct RetryConfig: Sendable, Decodable {
+    public var baseDelaySeconds: Double?
+    public var maxDelaySeconds: Double?
+    public var multiplier: Double?
+    public var maxAttempts: Int?
+    public var jitter: Bool?
+    public var scheduleSeconds: [Double]?
+
+    public init(baseDelaySeconds: Double? = nil, maxDelaySeconds: Double? = nil, multiplier: Double? = nil,
+                maxAttempts: Int? = nil, jitter: Bool? = nil, scheduleSeconds: [Double]? = nil) {
+        self.baseDelaySeconds = baseDelaySeconds
+        self.maxDelaySeconds = maxDelaySeconds
+        self.multiplier = multiplier
+        self.maxAttempts = maxAttempts
+        self.jitter = jitter
+        self.scheduleSeconds = scheduleSeconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case multiplier, jitter
+        case baseDelaySeconds = "base_delay_s"
+        case maxDelaySeconds = "max_delay_s"
+        case maxAttempts = "max_attempts"
+        case scheduleSeconds = "schedule_s"
+    }
+
+    /// The validated policy.
+    public func policy() throws(GatewayError) -> BackoffPolicy {
+        let attempts = maxAttempts ?? BackoffPolicy.default.maxAttempts
+        if let scheduleSeconds { return try BackoffPolicy(curve: .schedule(seconds: scheduleSeconds), maxAttempts: attempts) }
+        return try BackoffPolicy(
+            curve: .exponential(baseSeconds: baseDelaySeconds ?? 5, multiplier: multiplier ?? 2, maxSeconds: maxDelaySeconds ?? 86_400, jitter: jitter ?? true),
+            maxAttempts: attempts
+        )
+    }
+}
+
+/// The retry worker's knobs.
+public struct WorkerConfig: Sendable, Decodable {
+    /// Entries claimed per round.
+    public var batchSize: Int = 64
+    /// How long a claimed entry stays invisible to other claimers; a crashed worker's entries return after it.
+    public var leaseSeconds: Int = 60
+    /// How often the worker looks for due entries when nothing wakes it.
+    public var pollIntervalMilliseconds: Int = 1000
+    /// Entries processed at once.
+    public var concurrency: Int = 4
+    /// How long succeeded entries are kept before they are purged.
+    public var retentionSeconds: Int = 7 * 86_400
+
+    public init(batchSize: Int = 64, leaseSeconds: Int = 60, pollIntervalMilliseconds: Int = 1000, concurrency: Int = 4, retentionSeconds: Int = 7 * 86_400) {
+        self.batchSize = batchSize
+        self.leaseSeconds = leaseSeconds
+        self.pollIntervalMilliseconds = pollIntervalMilliseconds
+        self.concurrency = concurrency
+        self.retentionSeconds = retentionSeconds
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case concurrency
+        case batchSize = "batch_size"
+        case leaseSeconds = "lease_s"
+        case pollIntervalMilliseconds = "poll_interval_ms"
+        case retentionSeconds = "retention_s"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? 64
+        leaseSeconds = try c.decodeIfPresent(Int.self, forKey: .leaseSeconds) ?? 60
+        pollIntervalMilliseconds = try c.decodeIfPresent(Int.self, forKey: .pollIntervalMilliseconds) ?? 1000
+        concurrency = try c.decodeIfPresent(Int.self, forKey: .concurrency) ?? 4
+        retentionSeconds = try c.decodeIfPresent(Int.self, forKey: .retentionSeconds) ?? 7 * 86_400
+    }
+
+    func validated() throws(GatewayError) -> WorkerConfig {
+        guard (1...1000).contains(batchSize) else { throw .badRequest("worker batch_size must be between 1 and 1000") }
+        guard leaseSeconds >= 1 else { throw .badRequest("worker lease_s must be at least 1") }
+        guard pollIntervalMilliseconds >= 10 else { throw .badRequest("worker poll_interval_ms must be at least 10") }
+        guard (1...64).contains(concurrency) else { throw .badRequest("worker concurrency must be between 1 and 64") }
+        guard retentionSeconds >= 0 else { throw .badRequest("worker retention_s must not be negative") }
+        return self
     }
 }
 
@@ -100,5 +198,27 @@ public struct SourceConfig: Sendable, Decodable {
     enum CodingKeys: String, CodingKey {
         case carrier, scheme, header, prefix, secrets, timezone
         case toleranceSeconds = "tolerance_s"
+    }
+
+    /// The adapter's defaults with this source's overrides: how the gateway verifies and the replay tool signs.
+    public func signatureSettings(defaults: SignatureSettings) throws(GatewayError) -> SignatureSettings {
+        var settings = defaults
+        if let scheme {
+            guard let parsed = SignatureScheme(rawValue: scheme) else {
+                throw .badRequest("unknown scheme '\(scheme)'; known: \(SignatureScheme.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            settings.scheme = parsed
+        }
+        if let header, header.lowercased() != defaults.header.lowercased() {
+            // Another header replaces the adapter's places, alternatives included.
+            settings.header = header
+            settings.alternatives = []
+        }
+        if let prefix { settings.prefix = prefix }
+        if let toleranceSeconds {
+            guard toleranceSeconds > 0 else { throw .badRequest("tolerance_s must be positive") }
+            settings.toleranceSeconds = toleranceSeconds
+        }
+        return settings
     }
 }

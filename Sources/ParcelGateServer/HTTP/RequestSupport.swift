@@ -6,12 +6,21 @@ import ParcelGateCarriers
 import ParcelGateCore
 
 /// A request's headers as the carriers module reads them.
-struct RequestHeaders: HeaderLookup {
+public struct RequestHeaders: HeaderLookup, Sendable {
     let fields: HTTPFields
 
-    func value(for name: String) -> String? {
+    public init(fields: HTTPFields) { self.fields = fields }
+
+    public func value(for name: String) -> String? {
         guard let field = HTTPField.Name(name) else { return nil }
         return fields[field]
+    }
+
+    /// The headers to keep with a queued callback: all but `excluded` (lower-cased names).
+    func storable(excluding excluded: Set<String>) -> [StoredHeader] {
+        fields.compactMap { field in
+            excluded.contains(field.name.canonicalName) ? nil : StoredHeader(name: field.name.rawName, value: field.value)
+        }
     }
 }
 

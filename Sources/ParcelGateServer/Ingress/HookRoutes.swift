@@ -22,6 +22,8 @@ struct HookRoutes<Context: RequestContext> {
             return JSONResponse.make(.ok, HookReply(status: "applied", fulfillmentId: id, fulfillmentStatus: status.rawValue, eventsRecorded: recorded))
         case .duplicate:
             return JSONResponse.make(.ok, HookReply(status: "duplicate"))
+        case .queued(let retryId):
+            return JSONResponse.make(.accepted, HookReply(status: "queued", retryId: retryId))
         }
     }
 }

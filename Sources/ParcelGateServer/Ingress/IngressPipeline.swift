@@ -7,21 +7,27 @@ import ParcelGateStore
 public enum IngressResult: Sendable, Hashable {
     case applied(fulfillmentId: String, status: FulfillmentStatus, recorded: Int)
     case duplicate
+    /// Valid but not applicable now: durably queued for the retry worker.
+    case queued(retryId: String)
 }
 
-/// The path of one callback (DESIGN §1): resolve source, verify, normalise, dedupe and apply.
+/// The path of one callback (DESIGN §1): resolve source, verify, normalise, dedupe and apply, or queue.
 ///
-/// Steps 1-5 failing make the callback invalid: it is rejected with a 4xx and nothing is stored.
+/// Steps 1-5 failing make the callback invalid: it is rejected with a 4xx and nothing is stored or queued.
+/// A transient failure at step 6 (no fulfillment yet, store busy) queues the exact raw body instead.
 /// The body limit (step 2) is enforced by the HTTP layer while reading, before this runs.
 public struct IngressPipeline: Sendable {
     let directory: TenantDirectory
     let store: any GatewayStore
     let clock: any GatewayClock
+    let retryQueued: @Sendable () -> Void
 
-    public init(directory: TenantDirectory, store: any GatewayStore, clock: any GatewayClock) {
+    /// `retryQueued` is called after a callback is queued (to wake the retry worker).
+    public init(directory: TenantDirectory, store: any GatewayStore, clock: any GatewayClock, retryQueued: @escaping @Sendable () -> Void = {}) {
         self.directory = directory
         self.store = store
         self.clock = clock
+        self.retryQueued = retryQueued
     }
 
     /// The source a hook URL names, or `unknown_source` (step 1).
@@ -32,25 +38,52 @@ public struct IngressPipeline: Sendable {
         return source
     }
 
-    public func handle(source: ResolvedSource, body: Data, headers: some HeaderLookup) async throws(GatewayError) -> IngressResult {
+    public func handle(source: ResolvedSource, body: Data, headers: RequestHeaders) async throws(GatewayError) -> IngressResult {
         let receivedAt = clock.now()
         // 3. Verify over the raw bytes before anything reads them.
         let verified = try source.verifier.verify(body: body, headers: headers, now: receivedAt)
         // 5. Normalise (pure). Dedupe (4) is checked atomically with apply (6) in the store's transaction.
+        let events = try Self.normalise(body, source: source, receivedAt: receivedAt)
+        let receiptKey = Self.receiptKey(providerEventId: events.providerEventId, messageId: verified.messageId, body: body)
+        let queued = RetryEntry(
+            id: Self.newRetryId(), tenant: source.tenant, carrier: source.carrier, body: Array(body),
+            headers: headers.storable(excluding: source.unstorableHeaders), reason: .unmatched, receiptKey: nil,
+            matchKey: events.events.first.flatMap { $0.fulfillmentId ?? $0.trackingNumber },
+            nextAttemptAt: receivedAt, createdAt: receivedAt, updatedAt: receivedAt
+        ).scheduled(by: source.retryPolicy, now: receivedAt)
+        let callback = IngestCallback(
+            tenant: source.tenant, carrier: source.carrier, receiptKey: receiptKey,
+            events: events.events, receivedAt: receivedAt, queueIfUnmatched: queued
+        )
+        let outcome: IngestOutcome
+        do {
+            outcome = try await store.ingest(callback)
+        } catch where error.isTransient {
+            // 6, transient: keep the exact bytes for later, with the receipt key to store when applied.
+            var entry = queued
+            entry.reason = .storeUnavailable
+            entry.receiptKey = receiptKey
+            entry.lastError = error.detail
+            let id = try await store.storeRetry(entry)
+            retryQueued()
+            return .queued(retryId: id)
+        }
+        switch outcome {
+        case .applied(let id, let status, let recorded): return .applied(fulfillmentId: id, status: status, recorded: recorded)
+        case .duplicate: return .duplicate
+        case .queued(let id):
+            retryQueued()
+            return .queued(retryId: id)
+        case .invalidTransition(_, let error): throw error
+        }
+    }
+
+    /// Step 5: the adapter's events, or `invalid_payload`. Shared with the retry worker.
+    static func normalise(_ body: Data, source: ResolvedSource, receivedAt: Timestamp) throws(GatewayError) -> NormalisedCallback {
         let context = NormalisationContext(tenant: source.tenant, carrier: source.carrier, receivedAt: receivedAt, defaultTimeZone: source.timezone)
         let normalised = try source.adapter.normalise(body, context: context)
         guard !normalised.events.isEmpty else { throw .invalidPayload("The payload carries no tracking events") }
-        let callback = IngestCallback(
-            tenant: source.tenant, carrier: source.carrier,
-            receiptKey: Self.receiptKey(providerEventId: normalised.providerEventId, messageId: verified.messageId, body: body),
-            events: normalised.events, receivedAt: receivedAt
-        )
-        switch try await store.ingest(callback) {
-        case .applied(let id, let status, let recorded): return .applied(fulfillmentId: id, status: status, recorded: recorded)
-        case .duplicate: return .duplicate
-        case .invalidTransition(_, let error): throw error
-        case .unmatched(let detail): throw .notFound(detail)
-        }
+        return normalised
     }
 
     /// The dedupe receipt key (DESIGN §1 step 4): provider event id, else the scheme's message id, else the body's digest.
@@ -58,5 +91,21 @@ public struct IngressPipeline: Sendable {
         if let providerEventId { return "event:" + providerEventId }
         if let messageId { return "message:" + messageId }
         return "sha256:" + ByteEncoding.hex(Crypto.sha256(body))
+    }
+
+    static func newRetryId() -> String { "rt_" + ByteEncoding.hex(Crypto.randomBytes(count: 10)) }
+}
+
+extension RetryEntry {
+    /// The entry due at its first attempt under `policy`, or a dead letter at once when the policy allows none.
+    func scheduled(by policy: BackoffPolicy, now: Timestamp) -> RetryEntry {
+        var entry = self
+        if let next = policy.nextAttempt(afterAttempts: 0, now: now) {
+            entry.nextAttemptAt = next
+        } else {
+            entry.status = .exhausted
+            entry.lastError = "The retry policy allows no attempts"
+        }
+        return entry
     }
 }

@@ -21,6 +21,37 @@ public protocol GatewayStore: Sendable {
     /// Stores the receipt and applies a verified, normalised callback in one transaction (DESIGN §1 steps 4 and 6).
     func ingest(_ callback: IngestCallback) async throws(GatewayError) -> IngestOutcome
 
+    // MARK: Retry queue (DESIGN §5): the same five operations on every backend.
+
+    /// Stores a failed callback; returns its id.
+    func storeRetry(_ entry: RetryEntry) async throws(GatewayError) -> String
+
+    /// Pending entries due at `now`, oldest first and round-robin across tenants (so one tenant's backlog
+    /// does not delay another's), each pushed `leaseMilliseconds` into the future so that entries of a
+    /// worker that vanished come back by themselves. No entry is returned to two concurrent claimers.
+    func claimDue(limit: Int, leaseMilliseconds: Int64, now: Timestamp) async throws(GatewayError) -> [RetryEntry]
+
+    func markSucceeded(id: String, now: Timestamp) async throws(GatewayError)
+
+    /// Counts a failed attempt: next time from `policy`, or `exhausted` when attempts reach its maximum.
+    @discardableResult
+    func markFailed(id: String, error: String, policy: BackoffPolicy, now: Timestamp) async throws(GatewayError) -> RetryEntry
+
+    /// A permanent failure found on retry: the entry becomes a dead letter at once.
+    func markExhausted(id: String, reason: String, now: Timestamp) async throws(GatewayError)
+
+    /// The tenant's entries, newest first, optionally of one status.
+    func retryEntries(tenant: String, status: RetryStatus?, limit: Int) async throws(GatewayError) -> [RetryEntry]
+
+    func retryEntry(tenant: String, id: String) async throws(GatewayError) -> RetryEntry?
+
+    /// Puts a pending or exhausted entry back to pending, due now, with a fresh attempt count.
+    func replayRetry(tenant: String, id: String, now: Timestamp) async throws(GatewayError) -> RetryEntry
+
+    /// Deletes succeeded entries last updated before `before`; returns how many.
+    @discardableResult
+    func purgeSucceeded(before: Timestamp) async throws(GatewayError) -> Int
+
     /// Whether the database answers (for `/readyz`).
     func ping() async throws(GatewayError)
 
@@ -48,17 +79,21 @@ public struct IngestCallback: Sendable, Hashable {
     public var tenant: String
     /// The source's carrier slug; also breaks ties between fulfillments sharing a tracking number.
     public var carrier: String
-    /// Dedupe key: the provider's event id, else the scheme's message id, else SHA-256 of the body.
-    public var receiptKey: String
+    /// Dedupe key: the provider's event id, else the scheme's message id, else SHA-256 of the body;
+    /// `nil` on a retry whose receipt was stored when it was queued.
+    public var receiptKey: String?
     public var events: [TrackingEvent]
     public var receivedAt: Timestamp
+    /// What to queue, in the same transaction, when no fulfillment matches yet; `nil` on a retry.
+    public var queueIfUnmatched: RetryEntry?
 
-    public init(tenant: String, carrier: String, receiptKey: String, events: [TrackingEvent], receivedAt: Timestamp) {
+    public init(tenant: String, carrier: String, receiptKey: String?, events: [TrackingEvent], receivedAt: Timestamp, queueIfUnmatched: RetryEntry? = nil) {
         self.tenant = tenant
         self.carrier = carrier
         self.receiptKey = receiptKey
         self.events = events
         self.receivedAt = receivedAt
+        self.queueIfUnmatched = queueIfUnmatched
     }
 }
 
@@ -70,6 +105,7 @@ public enum IngestOutcome: Sendable, Hashable {
     case duplicate
     /// New events were recorded, but the state machine refused them (kept with `applied: false`).
     case invalidTransition(fulfillmentId: String, GatewayError)
-    /// No fulfillment matches yet; nothing was stored.
-    case unmatched(String)
+    /// No fulfillment matches yet; the raw callback was queued with its receipt, in the same transaction.
+    /// (With nothing to queue, as on a retry, `ingest` throws `GatewayError.unmatched` and commits nothing.)
+    case queued(retryId: String)
 }

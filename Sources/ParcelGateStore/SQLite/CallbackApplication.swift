@@ -4,7 +4,13 @@ import ParcelGateCore
 ///
 /// The rules themselves live in ``FulfillmentLedger``; this type only reads and writes rows around them.
 enum CallbackApplication {
-    static func apply(_ callback: IngestCallback, connection: SQLiteConnection) throws(GatewayError) -> IngestOutcome {
+    /// What applying found: the outcome, or that some event matched no fulfillment.
+    enum Result {
+        case outcome(IngestOutcome)
+        case unmatched(String)
+    }
+
+    static func apply(_ callback: IngestCallback, connection: SQLiteConnection) throws(GatewayError) -> Result {
         // Carriers send out of order and newest-first: apply in event-time order (stable for equal times).
         let events = callback.events.enumerated()
             .sorted { ($0.element.occurredAt, $0.offset) < ($1.element.occurredAt, $1.offset) }
@@ -53,9 +59,9 @@ enum CallbackApplication {
         }
 
         if let unmatched { return .unmatched(unmatched) }
-        if let lastApplied { return .applied(fulfillmentId: lastApplied.id, status: lastApplied.status, recorded: recorded) }
-        if let (id, error) = lastRefused { return .invalidTransition(fulfillmentId: id, error) }
-        return .duplicate
+        if let lastApplied { return .outcome(.applied(fulfillmentId: lastApplied.id, status: lastApplied.status, recorded: recorded)) }
+        if let (id, error) = lastRefused { return .outcome(.invalidTransition(fulfillmentId: id, error)) }
+        return .outcome(.duplicate)
     }
 
     /// Moves the fulfillment as an applied decision says and records the domain event.

@@ -68,6 +68,27 @@ enum SQLiteMigrations {
                 PRIMARY KEY (tenant, carrier, receipt_key)
             ) WITHOUT ROWID;
             """),
+        (2, """
+            CREATE TABLE retry_entries (
+                id TEXT PRIMARY KEY,
+                tenant TEXT NOT NULL,
+                carrier TEXT NOT NULL,
+                body BLOB NOT NULL,
+                headers TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                receipt_key TEXT,
+                match_key TEXT,
+                attempts INTEGER NOT NULL,
+                next_attempt_at INTEGER NOT NULL,
+                status TEXT NOT NULL,
+                last_error TEXT,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL
+            );
+            CREATE INDEX retry_entries_due ON retry_entries (next_attempt_at) WHERE status = 'pending';
+            CREATE INDEX retry_entries_by_tenant ON retry_entries (tenant, status, created_at);
+            CREATE INDEX retry_entries_by_match ON retry_entries (tenant, match_key) WHERE status = 'pending';
+            """),
     ]
 
     static func migrate(_ connection: SQLiteConnection) throws(GatewayError) {

@@ -26,6 +26,7 @@ public final class SQLiteStore: GatewayStore {
                         .timestamp(new.createdAt), .timestamp(new.createdAt))
             try insert.run()
             guard connection.changes == 1 else { throw .conflict("A fulfillment with id '\(new.id)' already exists") }
+            try RetryRows.expedite(connection, tenant: new.tenant, matchKey: new.id, now: new.createdAt)
             return Fulfillment(id: new.id, tenant: new.tenant, orderId: new.orderId, createdAt: new.createdAt, updatedAt: new.createdAt)
         }
     }
@@ -64,6 +65,8 @@ public final class SQLiteStore: GatewayStore {
                 fulfillment.carrier = carrier
                 fulfillment.trackingNumber = trackingNumber
                 fulfillment.serviceLevel = serviceLevel
+                // Callbacks queued because this shipment was unknown can be applied now.
+                try RetryRows.expedite(connection, tenant: tenant, matchKey: trackingNumber, now: now)
             case .exception(let reason, let location, let status):
                 history = (status, reason, location)
             case .deliver:
@@ -94,16 +97,24 @@ public final class SQLiteStore: GatewayStore {
 
     public func ingest(_ callback: IngestCallback) async throws(GatewayError) -> IngestOutcome {
         try await database.write { connection throws(GatewayError) in
-            let receipt = try connection.statement("INSERT INTO receipts (tenant, carrier, receipt_key, received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
-            receipt.bind(.text(callback.tenant), .text(callback.carrier), .text(callback.receiptKey), .timestamp(callback.receivedAt))
-            try receipt.run()
-            guard connection.changes == 1 else { return .duplicate }
-            let outcome = try CallbackApplication.apply(callback, connection: connection)
-            if case .unmatched(let detail) = outcome {
-                // Nothing is kept for a callback we could not place: undo the receipt so a redelivery is applied.
-                throw .notFound(detail)
+            if let receiptKey = callback.receiptKey {
+                let receipt = try connection.statement("INSERT INTO receipts (tenant, carrier, receipt_key, received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
+                receipt.bind(.text(callback.tenant), .text(callback.carrier), .text(receiptKey), .timestamp(callback.receivedAt))
+                try receipt.run()
+                guard connection.changes == 1 else { return .duplicate }
             }
-            return outcome
+            switch try CallbackApplication.apply(callback, connection: connection) {
+            case .outcome(let outcome):
+                return outcome
+            case .unmatched(let detail):
+                guard let entry = callback.queueIfUnmatched else {
+                    // Roll back the receipt and anything applied: the whole callback is tried again later.
+                    throw .unmatched(detail)
+                }
+                // The receipt, whatever matched, and the raw callback commit together: a 202 loses nothing.
+                try RetryRows.insert(connection, entry)
+                return .queued(retryId: entry.id)
+            }
         }
     }
 }

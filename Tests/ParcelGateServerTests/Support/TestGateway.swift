@@ -27,6 +27,9 @@ struct TestGateway: Sendable {
     let port: Int
     let databasePath: String
     let clock: ManualClock
+    /// The store the gateway runs on, for assertions on what was persisted.
+    let store: SQLiteStore
+    let worker: RetryWorker
 
     static let apiKey = "test-api-key-shopstream-0001"
     static let otherApiKey = "test-api-key-otherplatform-01"
@@ -43,7 +46,9 @@ struct TestGateway: Sendable {
                     SourceConfig(carrier: "generic", secrets: ["other-generic-secret"]),
                 ]),
             ],
-            server: ServerConfig(maxBodyBytes: maxBodyBytes)
+            server: ServerConfig(maxBodyBytes: maxBodyBytes),
+            retry: RetryConfig(baseDelaySeconds: 10, maxDelaySeconds: 600, multiplier: 2, maxAttempts: 3, jitter: false),
+            worker: WorkerConfig(pollIntervalMilliseconds: 20)
         )
     }
 
@@ -63,21 +68,21 @@ struct TestGateway: Sendable {
         var logger = Logger(label: "parcelgate-test")
         logger.logLevel = .warning
         let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let app = try GatewayApplication.build(
+        let gateway = try GatewayApplication.build(
             settings: GatewaySettings(host: "127.0.0.1", port: 0, config: config, clock: clock),
             store: store, logger: logger
         ) { channel in
             continuation.yield(channel.localAddress?.port ?? 0)
             continuation.finish()
         }
-        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
+        let group = ServiceGroup(configuration: .init(services: [gateway.application], gracefulShutdownSignals: [], logger: logger))
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             var iterator = ports.makeAsyncIterator()
             guard let port = await iterator.next() else { throw HTTPClientError.connectionClosed }
-            let gateway = TestGateway(port: port, databasePath: databasePath, clock: clock)
+            let testGateway = TestGateway(port: port, databasePath: databasePath, clock: clock, store: store, worker: gateway.worker)
             do {
-                let result = try await body(gateway)
+                let result = try await body(testGateway)
                 await group.triggerGracefulShutdown()
                 try await tasks.waitForAll()
                 await store.close()
@@ -126,6 +131,16 @@ struct TestGateway: Sendable {
 
     func fulfillment(_ id: String, key: String = TestGateway.apiKey) async throws -> JSON {
         try await api("GET", "/v1/fulfillments/\(id)", key: key).expect(200)
+    }
+
+    /// Polls `condition` until it holds or `seconds` pass; the retry worker runs on its own schedule.
+    func eventually(seconds: Double = 10, _ condition: @Sendable () async throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int(seconds * 1000)))
+        while ContinuousClock.now < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return try await condition()
     }
 }
 

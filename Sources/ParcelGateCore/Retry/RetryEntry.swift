@@ -1,0 +1,68 @@
+/// Where a queued callback stands (DESIGN §5).
+public enum RetryStatus: String, Sendable, Codable, CaseIterable, Hashable {
+    case pending
+    case succeeded
+    case exhausted
+}
+
+/// Why a valid callback was queued instead of applied.
+public enum RetryReason: String, Sendable, Codable, Hashable {
+    /// No fulfillment matches yet: carriers often call before the platform registers the shipment.
+    case unmatched
+    /// The store was busy or unavailable.
+    case storeUnavailable = "store_unavailable"
+}
+
+/// A valid callback that could not be applied yet, kept with its exact raw bytes.
+public struct RetryEntry: Sendable, Hashable {
+    public var id: String
+    public var tenant: String
+    public var carrier: String
+    /// The exact bytes received.
+    public var body: [UInt8]
+    /// The request headers minus credentials and signatures (see `RawCallback.storableHeaders`).
+    public var headers: [StoredHeader]
+    public var reason: RetryReason
+    /// Dedupe receipt key to store when applied; set when the receipt could not be stored at queue time.
+    public var receiptKey: String?
+    /// Tracking number or fulfillment id the callback names, so registering that shipment can expedite it.
+    public var matchKey: String?
+    public var attempts: Int
+    public var nextAttemptAt: Timestamp
+    public var status: RetryStatus
+    public var lastError: String?
+    public var createdAt: Timestamp
+    public var updatedAt: Timestamp
+
+    public init(
+        id: String, tenant: String, carrier: String, body: [UInt8], headers: [StoredHeader], reason: RetryReason,
+        receiptKey: String?, matchKey: String?, attempts: Int = 0, nextAttemptAt: Timestamp, status: RetryStatus = .pending,
+        lastError: String? = nil, createdAt: Timestamp, updatedAt: Timestamp
+    ) {
+        self.id = id
+        self.tenant = tenant
+        self.carrier = carrier
+        self.body = body
+        self.headers = headers
+        self.reason = reason
+        self.receiptKey = receiptKey
+        self.matchKey = matchKey
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+        self.status = status
+        self.lastError = lastError
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// One stored request header.
+public struct StoredHeader: Sendable, Hashable, Codable {
+    public var name: String
+    public var value: String
+
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+}

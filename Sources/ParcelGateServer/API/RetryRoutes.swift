@@ -1,0 +1,92 @@
+import Hummingbird
+import ParcelGateCore
+import ParcelGateStore
+
+/// The tenant's view of its retry queue and dead letters (DESIGN §8). Never the raw body or its headers.
+struct RetryRoutes<Context: RequestContext> {
+    let store: any GatewayStore
+    let authenticator: TenantAuthenticator
+    let clock: any GatewayClock
+    let replayed: @Sendable () -> Void
+
+    func register(on router: Router<Context>) {
+        router.get("/v1/retries") { request, _ in try await self.list(request) }
+        router.get("/v1/retries/{id}") { request, context in try await self.show(request, id: context.parameters.get("id") ?? "") }
+        router.post("/v1/retries/{id}/replay") { request, context in try await self.replay(request, id: context.parameters.get("id") ?? "") }
+    }
+
+    func list(_ request: Request) async throws(GatewayError) -> Response {
+        let tenant = try authenticator.tenant(for: request)
+        var status: RetryStatus?
+        if let name = request.uri.queryParameters.get("status") {
+            guard let parsed = RetryStatus(rawValue: name) else { throw .badRequest("status must be pending, succeeded or exhausted") }
+            status = parsed
+        }
+        var limit = 100
+        if let text = request.uri.queryParameters.get("limit") {
+            guard let parsed = Int(text), (1...1000).contains(parsed) else { throw .badRequest("limit must be between 1 and 1000") }
+            limit = parsed
+        }
+        let entries = try await store.retryEntries(tenant: tenant, status: status, limit: limit)
+        return JSONResponse.make(.ok, RetryListJSON(retries: entries.map(RetryEntryJSON.init)))
+    }
+
+    func show(_ request: Request, id: String) async throws(GatewayError) -> Response {
+        let tenant = try authenticator.tenant(for: request)
+        guard let entry = try await store.retryEntry(tenant: tenant, id: id) else { throw .notFound("Retry entry '\(id)' not found") }
+        return JSONResponse.make(.ok, RetryEntryJSON(entry))
+    }
+
+    func replay(_ request: Request, id: String) async throws(GatewayError) -> Response {
+        let tenant = try authenticator.tenant(for: request)
+        let entry = try await store.replayRetry(tenant: tenant, id: id, now: clock.now())
+        replayed()
+        return JSONResponse.make(.ok, RetryEntryJSON(entry))
+    }
+}
+
+/// A retry entry as the API shows it: `{"id","carrier","reason","status","attempts","next_attempt_at","last_error","created_at","updated_at"}`.
+struct RetryEntryJSON: Encodable {
+    let id, carrier, reason, status: String
+    let attempts: Int
+    let nextAttemptAt: String
+    let lastError: String?
+    let createdAt, updatedAt: String
+
+    init(_ e: RetryEntry) {
+        id = e.id
+        carrier = e.carrier
+        reason = e.reason.rawValue
+        status = e.status.rawValue
+        attempts = e.attempts
+        nextAttemptAt = e.nextAttemptAt.rfc3339
+        lastError = e.lastError
+        createdAt = e.createdAt.rfc3339
+        updatedAt = e.updatedAt.rfc3339
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, carrier, reason, status, attempts
+        case nextAttemptAt = "next_attempt_at"
+        case lastError = "last_error"
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(carrier, forKey: .carrier)
+        try c.encode(reason, forKey: .reason)
+        try c.encode(status, forKey: .status)
+        try c.encode(attempts, forKey: .attempts)
+        try c.encode(nextAttemptAt, forKey: .nextAttemptAt)
+        try c.encode(lastError, forKey: .lastError)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(updatedAt, forKey: .updatedAt)
+    }
+}
+
+struct RetryListJSON: Encodable {
+    let retries: [RetryEntryJSON]
+}

@@ -1,0 +1,139 @@
+import Foundation
+import Logging
+import ParcelGateCarriers
+import ParcelGateCore
+import ParcelGateStore
+import ServiceLifecycle
+
+/// Re-runs queued callbacks until they apply or are exhausted (DESIGN §5). Runs as a service beside the
+/// HTTP server and stops with it.
+///
+/// Each round claims due entries (round-robin across tenants, under a lease), re-runs normalise and apply
+/// on the stored raw body without re-verifying the signature (it was verified once, and stored by us), and
+/// marks the outcome. It sleeps until the next poll unless an entry is queued or expedited, which wakes it.
+public final class RetryWorker: Service, Sendable {
+    let store: any GatewayStore
+    let directory: TenantDirectory
+    let clock: any GatewayClock
+    let settings: WorkerConfig
+    let logger: Logger
+    private let signal = WakeSignal()
+
+    public init(store: any GatewayStore, directory: TenantDirectory, clock: any GatewayClock, settings: WorkerConfig, logger: Logger) {
+        self.store = store
+        self.directory = directory
+        self.clock = clock
+        self.settings = settings
+        self.logger = logger
+    }
+
+    /// Asks the worker to look for due entries now.
+    public func wake() { signal.signal() }
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            var lastPurge = Timestamp(milliseconds: 0)
+            while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                let processed = await runOnce()
+                let now = clock.now()
+                if now.milliseconds - lastPurge.milliseconds > 60_000 {
+                    lastPurge = now
+                    _ = try? await store.purgeSucceeded(before: now.adding(milliseconds: -Int64(settings.retentionSeconds) * 1000))
+                }
+                if processed < settings.batchSize {
+                    await signal.wait(timeout: .milliseconds(settings.pollIntervalMilliseconds))
+                }
+            }
+        } onGracefulShutdown: {
+            self.signal.signal()
+        }
+    }
+
+    /// Claims one batch of due entries and processes it; returns how many were claimed.
+    @discardableResult
+    public func runOnce() async -> Int {
+        let entries: [RetryEntry]
+        do {
+            entries = try await store.claimDue(limit: settings.batchSize, leaseMilliseconds: Int64(settings.leaseSeconds) * 1000, now: clock.now())
+        } catch {
+            logger.error("Retry claim failed", metadata: ["code": "\(error.code)", "detail": "\(error.detail)"])
+            return 0
+        }
+        await withTaskGroup(of: Void.self) { group in
+            var running = 0
+            for entry in entries {
+                if running == settings.concurrency {
+                    await group.next()
+                    running -= 1
+                }
+                group.addTask { await self.process(entry) }
+                running += 1
+            }
+        }
+        return entries.count
+    }
+
+    /// What one attempt decided.
+    enum Attempt {
+        case succeeded
+        case failed(String)
+        case exhausted(String)
+    }
+
+    func process(_ entry: RetryEntry) async {
+        let attempt = await attemptOnce(entry)
+        let now = clock.now()
+        var metadata: Logger.Metadata = [
+            "retry.id": "\(entry.id)", "tenant": "\(entry.tenant)", "carrier": "\(entry.carrier)",
+            "attempt": "\(entry.attempts + 1)", "reason": "\(entry.reason.rawValue)",
+        ]
+        do {
+            switch attempt {
+            case .succeeded:
+                try await store.markSucceeded(id: entry.id, now: now)
+                logger.info("Retry succeeded", metadata: metadata)
+            case .failed(let error):
+                let updated = try await store.markFailed(id: entry.id, error: error, policy: directory.retryPolicy(for: entry.tenant), now: now)
+                metadata["error"] = "\(error)"
+                if updated.status == .exhausted {
+                    logger.warning("Retry exhausted", metadata: metadata)
+                } else {
+                    metadata["delay_ms"] = "\(updated.nextAttemptAt.milliseconds - now.milliseconds)"
+                    logger.info("Retry failed, will try again", metadata: metadata)
+                }
+            case .exhausted(let error):
+                try await store.markExhausted(id: entry.id, reason: error, now: now)
+                metadata["error"] = "\(error)"
+                logger.warning("Retry failed permanently", metadata: metadata)
+            }
+        } catch {
+            // The lease brings the entry back; nothing is lost.
+            metadata["error"] = "\(error.detail)"
+            logger.error("Retry outcome could not be recorded", metadata: metadata)
+        }
+    }
+
+    /// Normalise and apply the stored body; classify what happened (DESIGN §5: transient retries, permanent exhausts).
+    func attemptOnce(_ entry: RetryEntry) async -> Attempt {
+        guard let source = directory.source(tenant: entry.tenant, carrier: entry.carrier) else {
+            return .exhausted("Carrier source '\(entry.carrier)' is no longer configured for tenant '\(entry.tenant)'")
+        }
+        do {
+            // Event times fall back to when the callback first arrived, not to now.
+            let normalised = try IngressPipeline.normalise(Data(entry.body), source: source, receivedAt: entry.createdAt)
+            let callback = IngestCallback(
+                tenant: entry.tenant, carrier: entry.carrier, receiptKey: entry.receiptKey,
+                events: normalised.events, receivedAt: clock.now()
+            )
+            switch try await store.ingest(callback) {
+            case .applied, .duplicate: return .succeeded
+            case .invalidTransition(_, let error): return .exhausted(error.detail)
+            case .queued: return .failed("Unexpectedly queued again")
+            }
+        } catch where error.isTransient {
+            return .failed(error.detail)
+        } catch {
+            return .exhausted(error.detail)
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import ArgumentParser
+import Foundation
+import ParcelGateCarriers
+import ParcelGateClient
+import ParcelGateCore
+import ParcelGateServer
+
+/// `parcelgate replay PATH... --url URL --tenant T [--carrier C] [--secret S]`: signs fixture files as
+/// their carrier would and posts them to a running gateway, for QA.
+///
+/// The carrier comes from `--carrier` or each file's folder name (`fixtures/ups/...` is `ups`). How to sign
+/// (scheme, header, prefix, secret) comes from the tenant's source in the config file, so a replay against
+/// `parcelgate serve` with the demo config needs no secrets on the command line; `--secret` overrides it.
+struct ReplayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Sign fixture payloads as their carrier would and post them to a running gateway."
+    )
+
+    @Argument(help: "Fixture files or folders (searched recursively for *.json, skipping *.expected.json).")
+    var paths: [String]
+
+    @Option(help: "Gateway base URL.")
+    var url: String = "http://127.0.0.1:8080"
+
+    @Option(help: "Tenant slug.")
+    var tenant: String
+
+    @Option(help: "Carrier slug for every file (default: each file's folder name).")
+    var carrier: String?
+
+    @Option(help: "Secret to sign with (default: the tenant's first secret for that carrier in the config).")
+    var secret: String?
+
+    @Option(help: "Config file with the tenant's sources. Env PARCELGATE_CONFIG; default config/demo.yaml.")
+    var config: String?
+
+    @Option(help: "Comma-separated status codes counted as expected.")
+    var expect: String = "200,202"
+
+    func run() async throws {
+        let registry = CarrierRegistry.standard
+        let files = try Self.fixtureFiles(paths)
+        guard !files.isEmpty else { throw ValidationError("No *.json fixtures found under \(paths.joined(separator: " "))") }
+        let configPath = config ?? ProcessInfo.processInfo.environment["PARCELGATE_CONFIG"] ?? "config/demo.yaml"
+        let sources = (try? GatewayConfig.load(path: configPath))?.tenants.first { $0.slug == tenant }?.sources ?? []
+        let expected = Set(expect.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) })
+        let target = try HTTPConnection.parse(url: url)
+        let basePath = target.path == "/" ? "" : target.path
+
+        var connection: HTTPConnection?
+        var counts: [String: Int] = [:]
+        var unexpected = 0
+        let width = String(files.count).count
+        for (index, file) in files.enumerated() {
+            let position = "[\(String(index + 1).leftPadded(to: width))/\(files.count)]"
+            let slug = (carrier ?? file.deletingLastPathComponent().lastPathComponent).lowercased()
+            do {
+                guard let adapter = registry.adapter(for: slug) else {
+                    throw CommandFailure("no carrier '\(slug)' (use --carrier; known: \(registry.slugs.joined(separator: ", ")))")
+                }
+                let source = sources.first { $0.carrier.lowercased() == slug }
+                let settings = try source?.signatureSettings(defaults: adapter.defaultSignature) ?? adapter.defaultSignature
+                guard let signingSecret = secret ?? source?.secrets.first else {
+                    throw CommandFailure("no secret for '\(slug)': pass --secret or add the source to \(configPath)")
+                }
+                let body = try Data(contentsOf: file)
+                let headers = try SignatureSigner(settings: settings, secret: signingSecret).headers(for: body, now: SystemClock().now())
+                    + [("Content-Type", "application/json"), ("User-Agent", "parcelgate-replay")]
+                let path = "\(basePath)/v1/hooks/\(tenant)/\(slug)"
+                let response: HTTPClientResponse
+                do {
+                    if connection == nil { connection = try await HTTPConnection.connect(host: target.host, port: target.port) }
+                    guard let open = connection else { throw HTTPClientError.connectionClosed }
+                    response = try await open.send(method: "POST", path: path, headers: headers, body: Array(body))
+                } catch {
+                    // The server may close a connection after an error response: reconnect once.
+                    await connection?.close()
+                    let fresh = try await HTTPConnection.connect(host: target.host, port: target.port)
+                    connection = fresh
+                    response = try await fresh.send(method: "POST", path: path, headers: headers, body: Array(body))
+                }
+                let outcome = Self.outcome(of: response)
+                counts["\(response.status) \(outcome)", default: 0] += 1
+                if !expected.contains(response.status) { unexpected += 1 }
+                print("\(position) \(response.status) \(outcome.padding(toLength: 18, withPad: " ", startingAt: 0)) \(file.relativePath)")
+            } catch {
+                unexpected += 1
+                counts["error", default: 0] += 1
+                print("\(position) ERR \(String(describing: error).padding(toLength: 18, withPad: " ", startingAt: 0)) \(file.relativePath)")
+            }
+        }
+        await connection?.close()
+
+        print("")
+        let rows = counts.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] }
+        print(Table(header: ["RESPONSE", "COUNT"], rows: rows + [["total", String(files.count)]]).rendered)
+        if unexpected > 0 {
+            print("\(unexpected) unexpected response\(unexpected == 1 ? "" : "s") (expected: \(expect))")
+            throw ExitCode(1)
+        }
+    }
+
+    /// The `status` of a 2xx body, or the `code` of an error body.
+    static func outcome(of response: HTTPClientResponse) -> String {
+        let json = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
+        return (json?["status"] as? String) ?? (json?["code"] as? String) ?? "-"
+    }
+
+    /// Every fixture under `paths`, in path order.
+    static func fixtureFiles(_ paths: [String]) throws -> [URL] {
+        var files: [URL] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw ValidationError("No such file or folder: \(path)") }
+            if !isDirectory.boolValue {
+                files.append(URL(fileURLWithPath: path))
+                continue
+            }
+            let enumerator = FileManager.default.enumerator(atPath: path)
+            while let relative = enumerator?.nextObject() as? String {
+                guard relative.hasSuffix(".json"), !relative.hasSuffix(".expected.json") else { continue }
+                files.append(URL(fileURLWithPath: path).appendingPathComponent(relative))
+            }
+        }
+        return files.sorted { $0.path < $1.path }
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+}

@@ -1,0 +1,47 @@
+import Foundation
+import ParcelGateCarriers
+import ParcelGateCore
+import Testing
+
+/// A 202 survives SIGKILL: the queued callback is applied by the next process on the same database.
+@Suite struct CrashRecoveryTests {
+    static let config = """
+        {"tenants": [{"slug": "shopstream", "api_keys": ["\(TestGateway.apiKey)"],
+                      "sources": [{"carrier": "generic", "secrets": ["\(TestGateway.secret)"]}]}],
+         "worker": {"poll_interval_ms": 50}}
+        """
+
+    @Test func queuedCallbackSurvivesSIGKILL() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("parcelgate-crash-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let configPath = dir.appendingPathComponent("config.json").path
+        try Self.config.write(toFile: configPath, atomically: true, encoding: .utf8)
+        let database = dir.appendingPathComponent("gateway.sqlite").path
+
+        let first = try await GatewayProcess.start(config: configPath, database: database)
+        let body = Array(#"{"tracking_number":"CRASH-1","status":"in_transit","location":"Reno, NV"}"#.utf8)
+        let signer = try SignatureSigner(settings: GenericAdapter().defaultSignature, secret: TestGateway.secret)
+        let response = try await first.request("POST", "/v1/hooks/shopstream/generic", headers: signer.headers(for: Data(body), now: SystemClock().now()), body: body)
+        #expect(response.status == 202, "\(response.text)")
+        first.kill()
+
+        let second = try await GatewayProcess.start(config: configPath, database: database)
+        defer { second.terminate() }
+        let auth = [("Authorization", "Bearer \(TestGateway.apiKey)"), ("Content-Type", "application/json")]
+        #expect(try await second.request("POST", "/v1/fulfillments", headers: auth, body: Array(#"{"order_id":"o","id":"f-crash"}"#.utf8)).status == 201)
+        for command in ["pick", "pack", "ready"] {
+            #expect(try await second.request("PUT", "/v1/fulfillments/f-crash/\(command)", headers: auth).status == 200)
+        }
+        #expect(try await second.request("PUT", "/v1/fulfillments/f-crash/ship", headers: auth, body: Array(#"{"carrier":"generic","tracking_number":"CRASH-1"}"#.utf8)).status == 200)
+        var status = ""
+        for _ in 0..<200 {
+            status = (try await second.request("GET", "/v1/fulfillments/f-crash", headers: auth)).json["status"].string ?? ""
+            if status == "IN_TRANSIT" { break }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        #expect(status == "IN_TRANSIT")
+        let events = try await second.request("GET", "/v1/fulfillments/f-crash", headers: auth).json["tracking_events"].array
+        #expect(events.count == 1)
+        #expect(events.first?["location"]["text"].string == "Reno, NV")
+    }
+}

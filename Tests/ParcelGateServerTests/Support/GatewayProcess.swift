@@ -1,0 +1,77 @@
+import Foundation
+import ParcelGateClient
+import Testing
+
+/// A real `parcelgate serve` process, for tests that kill it.
+final class GatewayProcess: @unchecked Sendable {
+    let process: Process
+    let port: Int
+    private let output: Pipe
+
+    /// The `parcelgate` executable that `swift test` built beside the tests.
+    static func executable() throws -> URL {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        let candidates = ["debug", "x86_64-unknown-linux-gnu/debug", "aarch64-unknown-linux-gnu/debug", "release"]
+            .map { root.appendingPathComponent(".build/\($0)/parcelgate") }
+        // The binary next to the running test bundle is the one built with it.
+        let bundleDir = URL(fileURLWithPath: CommandLine.arguments.first ?? "").deletingLastPathComponent()
+        for url in [bundleDir.appendingPathComponent("parcelgate")] + candidates where FileManager.default.isExecutableFile(atPath: url.path) {
+            return url
+        }
+        throw HTTPClientError.invalidURL("parcelgate executable not found; run `swift build` first")
+    }
+
+    /// Starts `parcelgate serve` on a free port and waits until it listens.
+    static func start(config: String, database: String, extraEnvironment: [String: String] = [:]) async throws -> GatewayProcess {
+        let process = Process()
+        process.executableURL = try executable()
+        process.arguments = ["serve", "--config", config, "--database", database, "--port", "0"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["PARCELGATE_LOG_LEVEL"] = "warning"
+        environment.merge(extraEnvironment) { _, new in new }
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let port = try await Task.detached { () throws -> Int in
+            var buffer = ""
+            let handle = output.fileHandleForReading
+            while true {
+                let data = handle.availableData
+                if data.isEmpty { throw HTTPClientError.connectionClosed }
+                buffer += String(decoding: data, as: UTF8.self)
+                if let line = buffer.split(separator: "\n").first(where: { $0.hasPrefix("parcelgate listening on http://") }),
+                    let portText = line.split(separator: " ")[3].split(separator: ":").last,
+                    let port = Int(portText) {
+                    return port
+                }
+            }
+        }.value
+        return GatewayProcess(process: process, port: port, output: output)
+    }
+
+    private init(process: Process, port: Int, output: Pipe) {
+        self.process = process
+        self.port = port
+        self.output = output
+    }
+
+    /// SIGKILL: no shutdown handler runs, nothing is flushed.
+    func kill() {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    func terminate() {
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    func request(_ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil) async throws -> HTTPClientResponse {
+        let connection = try await HTTPConnection.connect(host: "127.0.0.1", port: port)
+        defer { Task { await connection.close() } }
+        return try await connection.send(method: method, path: path, headers: headers, body: body)
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import ParcelGateCore
+@testable import ParcelGateStore
+import Testing
+
+/// The retry queue lifecycle of DESIGN §5 on a real SQLite file.
+@Suite struct RetryQueueTests {
+    let t0 = Timestamp(seconds: 1_800_000_000)
+    let lease: Int64 = 60_000
+    let policy = try! BackoffPolicy(curve: .exponential(baseSeconds: 10, multiplier: 2, maxSeconds: 1_000, jitter: false), maxAttempts: 3)
+
+    func entry(_ id: String, tenant: String = "acme", due offset: Int64 = 0, created: Int64 = 0) -> RetryEntry {
+        RetryEntry(
+            id: id, tenant: tenant, carrier: "generic", body: Array(#"{"tracking_number":"T","status":"in_transit"}"#.utf8),
+            headers: [StoredHeader(name: "Content-Type", value: "application/json")], reason: .unmatched, receiptKey: nil, matchKey: "T",
+            nextAttemptAt: t0.adding(milliseconds: offset), createdAt: t0.adding(milliseconds: created), updatedAt: t0
+        )
+    }
+
+    @Test func fullLifecycle() async throws {
+        let store = try SQLiteStore(path: temporaryDatabase())
+        #expect(try await store.storeRetry(entry("r1", due: 5_000)) == "r1")
+        // Not due yet.
+        #expect(try await store.claimDue(limit: 10, leaseMilliseconds: lease, now: t0).isEmpty)
+        // Due: claimed once, leased.
+        let claimed = try await store.claimDue(limit: 10, leaseMilliseconds: lease, now: t0.adding(milliseconds: 5_000))
+        #expect(claimed.map(\.id) == ["r1"])
+        #expect(claimed.first?.body == entry("r1").body)
+        #expect(claimed.first?.headers == entry("r1").headers)
+        #expect(try await store.claimDue(limit: 10, leaseMilliseconds: lease, now: t0.adding(milliseconds: 5_001)).isEmpty)
+        // Failed: attempts 1, next time from the policy.
+        let failedAt = t0.adding(milliseconds: 6_000)
+        let failed = try await store.markFailed(id: "r1", error: "No fulfillment yet", policy: policy, now: failedAt)
+        #expect(failed.attempts == 1)
+        #expect(failed.nextAttemptAt == failedAt.adding(milliseconds: 20_000))
+        #expect(failed.status == .pending)
+        #expect(failed.lastError == "No fulfillment yet")
+        // Claimed again only when due.
+        #expect(try await store.claimDue(limit: 10, leaseMilliseconds: lease, now: failedAt.adding(milliseconds: 19_999)).isEmpty)
+        #expect(try await store.claimDue(limit: 10, leaseMilliseconds: lease, now: failedAt.adding(milliseconds: 20_000)).map(\.id) == ["r1"])
+        // Succeeded: never claimed again.
+        try await store.markSucceeded(id: "r1", now: failedAt.adding(milliseconds: 20_001))
+        let done = try #require(try await store.retryEntry(tenant: "acme", id: "r1"))
+        #expect(done.status == .succeeded)
+        #expect(try await store.claimDue(limit: 10, leaseMilliseconds: lease, now: t0.adding(milliseconds: 10_000_000)).isEmpty)
+        await store.close()
+    }
+
+    @Test func exhaustionAtMaxAttemptsAndReplay() async throws {
+        let store = try SQLiteStore(path: temporaryDatabase())
+        _ = try await store.storeRetry(entry("r1"))
+        var now = t0
+        var last: RetryEntry?
+        for attempt in 1...3 {
+            #expect(try await store.claimDue(limit: 1, leaseMilliseconds: lease, now: now).count == 1, "attempt \(attempt)")
+            last = try await store.markFailed(id: "r1", error: "still unmatched \(attempt)", policy: policy, now: now)
+            now = now.adding(milliseconds: 2_000_000)
+        }
+        #expect(last?.status == .exhausted)
+        #expect(last?.attempts == 3)
+        #expect(try await store.claimDue(limit: 10, leaseMilliseconds: lease, now: now).isEmpty)
+        #expect(try await store.retryEntries(tenant: "acme", status: .exhausted, limit: 10).map(\.lastError) == ["still unmatched 3"])
+        // Replay: pending, due now, fresh attempts.
+        let replayed = try await store.replayRetry(tenant: "acme", id: "r1", now: now)
+        #expect(replayed.status == .pending && replayed.attempts == 0 && replayed.nextAttemptAt == now)
+        #expect(try await store.claimDue(limit: 10, leaseMilliseconds: lease, now: now).map(\.id) == ["r1"])
+        // Another tenant cannot see or replay it.
+        #expect(try await store.retryEntry(tenant: "other", id: "r1") == nil)
+        await #expect(throws: GatewayError.notFound("Retry entry 'r1' not found")) { try await store.replayRetry(tenant: "other", id: "r1", now: now) }
+        await store.close()
+    }
+
+    @Test func markExhaustedDeadLettersAtOnce() async throws {
+        let store = try SQLiteStore(path: temporaryDatabase())
+        _ = try await store.storeRetry(entry("r1"))
+        _ = try await store.claimDue(limit: 1, leaseMilliseconds: lease, now: t0)
+        try await store.markExhausted(id: "r1", reason: "Cannot transition from DELIVERED to IN_TRANSIT", now: t0)
+        let dead = try #require(try await store.retryEntry(tenant: "acme", id: "r1"))
+        #expect(dead.status == .exhausted)
+        #expect(dead.lastError == "Cannot transition from DELIVERED to IN_TRANSIT")
+        try await store.markSucceeded(id: "r1", now: t0)
+        #expect(try await store.retryEntry(tenant: "acme", id: "r1")?.status == .exhausted, "marks apply only to pending entries")
+        await store.close()
+    }
+
+    @Test func aVanishedWorkersEntryReturnsAfterTheLease() async throws {
+        let store = try SQLiteStore(path: temporaryDatabase())
+        _ = try await store.storeRetry(entry("r1"))
+        #expect(try await store.claimDue(limit: 1, leaseMilliseconds: lease, now: t0).count == 1)
+        // The worker dies here without marking anything.
+        #expect(try await store.claimDue(limit: 1, leaseMilliseconds: lease, now: t0.adding(milliseconds: lease - 1)).isEmpty)
+        #expect(try await store.claimDue(limit: 1, leaseMilliseconds: lease, now: t0.adding(milliseconds: lease)).map(\.id) == ["r1"])
+        await store.close()
+    }
+
+    @Test func concurrentClaimersNeverShareAnEntry() async throws {
+        let store = try SQLiteStore(path: temporaryDatabase())
+        for index in 0..<300 { _ = try await store.storeRetry(entry(String(format: "r%03d", index), created: Int64(index))) }
+        let claimedByWorker = try await withThrowingTaskGroup(of: [String].self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    var mine: [String] = []
+                    while true {
+                        let batch = try await store.claimDue(limit: 7, leaseMilliseconds: self.lease, now: self.t0)
+                        if batch.isEmpty { return mine }
+                        mine += batch.map(\.id)
+                    }
+                }
+            }
+            return try await group.reduce(into: [[String]]()) { $0.append($1) }
+        }
+        let all = claimedByWorker.flatMap { $0 }
+        #expect(all.count == 300)
+        #expect(Set(all).count == 300)
+        #expect(claimedByWorker.filter { !$0.isEmpty }.count > 1, "several claimers took part")
+        await store.close()
+    }
+
+    @Test func claimsAreRoundRobinAcrossTenants() async throws {
+        let store = try SQLiteStore(path: temporaryDatabase())
+        for index in 0..<50 { _ = try await store.storeRetry(entry("noisy-\(index)", tenant: "noisy", due: Int64(index), created: Int64(index))) }
+        _ = try await store.storeRetry(entry("quiet-1", tenant: "quiet", due: 1_000, created: 1_000))
+        let first = try await store.claimDue(limit: 2, leaseMilliseconds: lease, now: t0.adding(milliseconds: 5_000))
+        #expect(Set(first.map(\.tenant)) == ["noisy", "quiet"])
+        #expect(first.map(\.id).contains("noisy-0"))
+        await store.close()
+    }
+
+    @Test func succeededEntriesArePurgedAfterRetention() async throws {
+        let store = try SQLiteStore(path: temporaryDatabase())
+        _ = try await store.storeRetry(entry("old"))
+        _ = try await store.storeRetry(entry("pending"))
+        try await store.markSucceeded(id: "old", now: t0)
+        #expect(try await store.purgeSucceeded(before: t0) == 0)
+        #expect(try await store.purgeSucceeded(before: t0.adding(milliseconds: 1)) == 1)
+        #expect(try await store.retryEntries(tenant: "acme", status: nil, limit: 10).map(\.id) == ["pending"])
+        await store.close()
+    }
+
+    @Test func busyAndIOErrorsAreTransient() {
+        #expect(SQLiteError.map(code: 5, message: "database is locked").isTransient)       // SQLITE_BUSY
+        #expect(SQLiteError.map(code: 10 | (3 << 8), message: "disk I/O error").isTransient) // SQLITE_IOERR_WRITE
+        #expect(SQLiteError.map(code: 13, message: "database or disk is full").isTransient) // SQLITE_FULL
+        #expect(!SQLiteError.map(code: 19, message: "UNIQUE constraint failed").isTransient)
+    }
+}
