@@ -23,6 +23,7 @@ import Testing
         let signer = try SignatureSigner(settings: GenericAdapter().defaultSignature, secret: TestGateway.secret)
         let response = try await first.request("POST", "/v1/hooks/shopstream/generic", headers: signer.headers(for: Data(body), now: SystemClock().now()), body: body)
         #expect(response.status == 202, "\(response.text)")
+        let retryId = try #require(response.json["retry_id"].string)
         first.kill()
 
         let second = try await GatewayProcess.start(config: configPath, database: database)
@@ -43,5 +44,17 @@ import Testing
         let events = try await second.request("GET", "/v1/fulfillments/f-crash", headers: auth).json["tracking_events"].array
         #expect(events.count == 1)
         #expect(events.first?["location"]["text"].string == "Reno, NV")
+
+        // The operator's view through the CLI.
+        let url = "http://127.0.0.1:\(second.port)"
+        let list = try await GatewayProcess.runCLI(["retries", "list", "--url", url], environment: ["PARCELGATE_API_KEY": TestGateway.apiKey])
+        #expect(list.status == 0, "\(list.output)")
+        #expect(list.output.contains(retryId) && list.output.contains("succeeded"), "\(list.output)")
+        let show = try await GatewayProcess.runCLI(["retries", "show", retryId, "--url", url, "--key", TestGateway.apiKey])
+        #expect(show.status == 0 && show.output.contains("\"status\":\"succeeded\""), "\(show.output)")
+        let replay = try await GatewayProcess.runCLI(["retries", "replay", retryId, "--url", url, "--key", TestGateway.apiKey])
+        #expect(replay.status != 0 && replay.output.contains("409"), "a succeeded entry is not replayed: \(replay.output)")
+        let unauthorized = try await GatewayProcess.runCLI(["retries", "list", "--url", url, "--key", "not-a-key-not-a-key"])
+        #expect(unauthorized.status != 0 && unauthorized.output.contains("401"), "\(unauthorized.output)")
     }
 }

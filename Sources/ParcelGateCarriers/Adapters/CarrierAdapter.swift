@@ -53,7 +53,9 @@ public struct CarrierRegistry: Sendable {
     }
 
     /// Every carrier ParcelGate ships with.
-    public static let standard = CarrierRegistry([GenericAdapter()])
+    public static let standard = CarrierRegistry([
+        GenericAdapter(), UPSAdapter(), FedExAdapter(), DHLAdapter(), USPSAdapter(), EasyPostAdapter(), ShippoAdapter(), AfterShipAdapter(),
+    ])
 
     public func adapter(for slug: String) -> (any CarrierAdapter)? { adapters[slug.lowercased()] }
 

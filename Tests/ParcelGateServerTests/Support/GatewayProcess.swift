@@ -58,6 +58,21 @@ final class GatewayProcess: @unchecked Sendable {
         self.output = output
     }
 
+    /// Runs a `parcelgate` subcommand to completion; returns its exit status and standard output.
+    static func runCLI(_ arguments: [String], environment extra: [String: String] = [:]) async throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = try executable()
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(extra) { _, new in new }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let data = try await Task.detached { output.fileHandleForReading.readDataToEndOfFile() }.value
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
     /// SIGKILL: no shutdown handler runs, nothing is flushed.
     func kill() {
         Foundation.kill(process.processIdentifier, SIGKILL)
