@@ -58,3 +58,35 @@ import Testing
         #expect(unauthorized.status != 0 && unauthorized.output.contains("401"), "\(unauthorized.output)")
     }
 }
+
+/// `parcelgate replay` against a real `parcelgate serve` with the committed demo config.
+@Suite struct ReplayCommandTests {
+    @Test func replaysEveryFixtureOutOfTheBox() async throws {
+        let root = CarrierEndToEndTests.repositoryRoot
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("parcelgate-replay-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let config = root.appendingPathComponent("config/demo.yaml").path
+        let server = try await GatewayProcess.start(config: config, database: dir.appendingPathComponent("replay.sqlite").path)
+        defer { server.terminate() }
+        let url = "http://127.0.0.1:\(server.port)"
+        let fixtures = root.appendingPathComponent("fixtures").path
+        let total = try FileManager.default.subpathsOfDirectory(atPath: fixtures).filter { $0.hasSuffix(".json") && !$0.hasSuffix(".expected.json") }.count
+
+        // Unknown tracking numbers: every callback is queued, none lost or rejected.
+        let first = try await GatewayProcess.runCLI(["replay", fixtures, "--url", url, "--tenant", "demo", "--config", config])
+        #expect(first.status == 0, "\(first.output)")
+        #expect(first.output.contains("[\(total)/\(total)]"), "progress lines: \(first.output)")
+        #expect(first.output.contains("202 queued"), "\(first.output)")
+        #expect(first.output.range(of: "total\\s+\(total)", options: .regularExpression) != nil, "\(first.output)")
+
+        // The same files again are duplicates; expecting only 202 makes that a failure with a non-zero exit.
+        let second = try await GatewayProcess.runCLI(["replay", fixtures, "--url", url, "--tenant", "demo", "--config", config, "--expect", "202"])
+        #expect(second.status != 0, "\(second.output)")
+        #expect(second.output.contains("200 duplicate"), "\(second.output)")
+
+        // A wrong secret is rejected by the gateway and reported.
+        let forged = try await GatewayProcess.runCLI(["replay", root.appendingPathComponent("fixtures/ups").path, "--url", url, "--tenant", "demo", "--config", config, "--secret", "wrong"])
+        #expect(forged.status != 0)
+        #expect(forged.output.contains("401 invalid_signature"), "\(forged.output)")
+    }
+}
