@@ -11,12 +11,22 @@ public struct GatewaySettings: Sendable {
     public var port: Int
     public var config: GatewayConfig
     public var clock: any GatewayClock
+    /// `PARCELGATE_OPERATOR_KEY`: the key of the operator API; `nil` disables it.
+    public var operatorKey: String?
+    /// `PARCELGATE_MASTER_KEY`: 32 bytes, base64, sealing carrier secrets at rest; `nil` stores them in clear.
+    public var masterKey: String?
+    /// How often a replica checks whether another changed the tenant directory.
+    public var directoryRefreshInterval: Duration
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, config: GatewayConfig, clock: any GatewayClock = SystemClock()) {
+    public init(host: String = "127.0.0.1", port: Int = 8080, config: GatewayConfig, clock: any GatewayClock = SystemClock(),
+                operatorKey: String? = nil, masterKey: String? = nil, directoryRefreshInterval: Duration = .seconds(1)) {
         self.host = host
         self.port = port
         self.config = config
         self.clock = clock
+        self.operatorKey = operatorKey
+        self.masterKey = masterKey
+        self.directoryRefreshInterval = directoryRefreshInterval
     }
 }
 
@@ -24,6 +34,7 @@ public struct GatewaySettings: Sendable {
 public struct Gateway<App: ApplicationProtocol>: Sendable {
     public let application: App
     public let worker: RetryWorker
+    public let directory: DirectoryProvider
 }
 
 /// Wires the ingress pipeline, the platform API, the retry worker and the health routes into one
@@ -32,8 +43,16 @@ public enum GatewayApplication {
     public static func build(
         settings: GatewaySettings, store: any GatewayStore, logger: Logger,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
-    ) throws(GatewayError) -> Gateway<some ApplicationProtocol> {
-        let directory = try TenantDirectory(config: settings.config)
+    ) async throws(GatewayError) -> Gateway<some ApplicationProtocol> {
+        let secretBox = try SecretBox(masterKeyBase64: settings.masterKey)
+        let defaultPolicy: BackoffPolicy
+        do {
+            defaultPolicy = try settings.config.retry?.policy() ?? .default
+        } catch {
+            throw .badRequest("Invalid default retry policy: \(error.detail)")
+        }
+        try await DirectorySeeder.seed(config: settings.config, store: store, secretBox: secretBox, clock: settings.clock, logger: logger)
+        let directory = try await DirectoryProvider(store: store, secretBox: secretBox, defaultPolicy: defaultPolicy)
         let workerSettings = try settings.config.worker.validated()
         let maxBody = settings.config.server.maxBodyBytes
         let worker = RetryWorker(store: store, directory: directory, clock: settings.clock, settings: workerSettings, logger: logger)
@@ -48,16 +67,20 @@ public enum GatewayApplication {
             .register(on: router)
         RetryRoutes(store: store, authenticator: authenticator, clock: settings.clock, replayed: wakeWorker)
             .register(on: router)
+        AdminRoutes(
+            store: store, directory: directory, operator: OperatorAuthenticator(key: settings.operatorKey),
+            clock: settings.clock, maxBodyBytes: maxBody
+        ).register(on: router)
         HealthRoutes(store: store).register(on: router)
 
         let application = Application(
             router: router,
             configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: "parcelgate"),
-            services: [worker],
+            services: [worker, DirectoryRefresher(provider: directory, interval: settings.directoryRefreshInterval, logger: logger)],
             onServerRunning: onServerRunning,
             logger: logger
         )
-        return Gateway(application: application, worker: worker)
+        return Gateway(application: application, worker: worker, directory: directory)
     }
 }
 

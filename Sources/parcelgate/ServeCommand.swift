@@ -40,8 +40,11 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             let gatewayConfig = try GatewayConfig.load(path: configPath)
             let store = try SQLiteStore(path: databasePath, durability: mode)
-            let settings = GatewaySettings(host: host, port: listenPort, config: gatewayConfig)
-            let gateway = try GatewayApplication.build(settings: settings, store: store, logger: logger) { channel in
+            let settings = GatewaySettings(
+                host: host, port: listenPort, config: gatewayConfig,
+                operatorKey: environment["PARCELGATE_OPERATOR_KEY"], masterKey: environment["PARCELGATE_MASTER_KEY"]
+            )
+            let gateway = try await GatewayApplication.build(settings: settings, store: store, logger: logger) { channel in
                 let bound = channel.localAddress?.port ?? listenPort
                 // One stable line on stdout so scripts and tests can find the port.
                 let line = "parcelgate listening on http://\(settings.host):\(bound) database=\(databasePath) config=\(configPath)\n"

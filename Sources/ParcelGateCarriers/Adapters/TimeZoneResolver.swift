@@ -19,6 +19,9 @@ extension TimeZoneResolver {
     /// The zone a location's naive local times are in, when the location alone says: a US state's main
     /// zone, or the zone of a country that keeps one civil time. `nil` when it does not say (the caller
     /// then uses the source's default zone, else UTC).
+    /// Whether `identifier` names an IANA zone this system knows.
+    public static func zoneExists(_ identifier: String) -> Bool { TimeZone(identifier: identifier) != nil }
+
     public static func zone(for location: TrackingLocation?) -> String? {
         guard let country = location?.countryCode?.uppercased() else { return nil }
         if country == "US" {

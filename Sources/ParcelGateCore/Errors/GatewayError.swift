@@ -14,6 +14,8 @@ public enum GatewayError: Error, Sendable, Hashable {
     case unauthorized(String)
     case badRequest(String)
     case conflict(String)
+    /// The tenant's ingress rate limit is exhausted; try again after this many seconds.
+    case rateLimited(retryAfterSeconds: Int)
     case storeUnavailable(String)
     case internalError(String)
 
@@ -30,6 +32,7 @@ public enum GatewayError: Error, Sendable, Hashable {
         case .unauthorized: return "unauthorized"
         case .badRequest: return "bad_request"
         case .conflict: return "conflict"
+        case .rateLimited: return "rate_limited"
         case .storeUnavailable: return "store_unavailable"
         case .internalError: return "internal_error"
         }
@@ -42,6 +45,7 @@ public enum GatewayError: Error, Sendable, Hashable {
         case .invalidSignature, .unauthorized: return 401
         case .invalidPayload, .badRequest: return 400
         case .invalidTransition, .conflict: return 409
+        case .rateLimited: return 429
         case .storeUnavailable: return 503
         case .internalError: return 500
         }
@@ -55,6 +59,8 @@ public enum GatewayError: Error, Sendable, Hashable {
             return "Request body exceeds the limit of \(limit) bytes"
         case .invalidTransition(let from, let to):
             return "Cannot transition from \(from.rawValue) to \(to.rawValue)"
+        case .rateLimited(let seconds):
+            return "Rate limit exceeded for this tenant; retry after \(seconds) s"
         case .invalidSignature(let detail), .invalidPayload(let detail), .notFound(let detail), .unmatched(let detail),
             .unauthorized(let detail), .badRequest(let detail), .conflict(let detail),
             .storeUnavailable(let detail), .internalError(let detail):
@@ -69,7 +75,7 @@ public enum GatewayError: Error, Sendable, Hashable {
         switch self {
         case .storeUnavailable, .unmatched: return true
         case .unknownSource, .payloadTooLarge, .invalidSignature, .invalidPayload, .invalidTransition,
-            .notFound, .unauthorized, .badRequest, .conflict, .internalError:
+            .notFound, .unauthorized, .badRequest, .conflict, .rateLimited, .internalError:
             return false
         }
     }

@@ -26,7 +26,7 @@ struct FulfillmentRoutes<Context: RequestContext> {
         let body = try await request.decodeJSON(CreateFulfillmentBody.self, limit: maxBodyBytes)
         let orderId = body.orderId.trimmingCharacters(in: .whitespaces)
         guard !orderId.isEmpty else { throw .badRequest("order_id must not be empty") }
-        let id = body.id?.trimmingCharacters(in: .whitespaces) ?? "ful_" + ByteEncoding.hex(Crypto.randomBytes(count: 10))
+        let id = body.id?.trimmingCharacters(in: .whitespaces) ?? Identifiers.fulfillment()
         guard Self.isValidId(id) else { throw .badRequest("id must be 1-128 characters of letters, digits, '-', '_' or '.'") }
         let created = try await store.createFulfillment(NewFulfillment(tenant: tenant, id: id, orderId: orderId, createdAt: clock.now()))
         shipmentRegistered()

@@ -3,7 +3,7 @@ import ParcelGateCore
 
 /// Resolves `Authorization: Bearer <tenant api key>` to the caller's tenant, or `unauthorized`.
 struct TenantAuthenticator: Sendable {
-    let directory: TenantDirectory
+    let directory: DirectoryProvider
 
     func tenant(for request: Request) throws(GatewayError) -> String {
         guard let header = request.headers[.authorization] else {
@@ -13,7 +13,7 @@ struct TenantAuthenticator: Sendable {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
             throw .unauthorized("The Authorization header must be 'Bearer <api key>'")
         }
-        guard let tenant = directory.tenant(forAPIKey: String(parts[1]).trimmingCharacters(in: .whitespaces)) else {
+        guard let tenant = directory.current.tenant(forAPIKey: String(parts[1]).trimmingCharacters(in: .whitespaces)) else {
             throw .unauthorized("The API key is not valid")
         }
         return tenant

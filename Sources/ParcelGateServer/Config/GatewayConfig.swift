@@ -65,17 +65,20 @@ public struct TenantConfig: Sendable, Decodable {
     public var apiKeys: [String]
     public var sources: [SourceConfig]
     public var retry: RetryConfig?
+    public var rateLimit: RateLimitConfig?
 
-    public init(slug: String, apiKeys: [String], sources: [SourceConfig], retry: RetryConfig? = nil) {
+    public init(slug: String, apiKeys: [String], sources: [SourceConfig], retry: RetryConfig? = nil, rateLimit: RateLimitConfig? = nil) {
         self.slug = slug
         self.apiKeys = apiKeys
         self.sources = sources
         self.retry = retry
+        self.rateLimit = rateLimit
     }
 
     enum CodingKeys: String, CodingKey {
         case slug, sources, retry
         case apiKeys = "api_keys"
+        case rateLimit = "rate_limit"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -84,12 +87,38 @@ public struct TenantConfig: Sendable, Decodable {
         apiKeys = try container.decodeIfPresent([String].self, forKey: .apiKeys) ?? []
         sources = try container.decodeIfPresent([SourceConfig].self, forKey: .sources) ?? []
         retry = try container.decodeIfPresent(RetryConfig.self, forKey: .retry)
+        rateLimit = try container.decodeIfPresent(RateLimitConfig.self, forKey: .rateLimit)
+    }
+}
+
+/// A tenant's ingress token bucket: `burst` callbacks at once, refilled at `per_second`.
+public struct RateLimitConfig: Sendable, Codable, Hashable {
+    public var perSecond: Double
+    public var burst: Int?
+
+    public init(perSecond: Double, burst: Int? = nil) {
+        self.perSecond = perSecond
+        self.burst = burst
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case burst
+        case perSecond = "per_second"
+    }
+
+    /// The bucket size: `burst`, or one second's worth.
+    public var capacity: Int { burst ?? max(1, Int(perSecond.rounded(.up))) }
+
+    public func validated() throws(GatewayError) -> RateLimitConfig {
+        guard perSecond.isFinite, perSecond > 0 else { throw .badRequest("rate_limit.per_second must be positive") }
+        guard (burst ?? 1) >= 1 else { throw .badRequest("rate_limit.burst must be at least 1") }
+        return self
     }
 }
 
 /// A retry policy in config: exponential (`base_delay_s`, `multiplier`, `max_delay_s`, `jitter`) or an
 /// explicit `schedule_s`; fields left out take ``BackoffPolicy/default``'s values.
-public struct RetryConfig: Sendable, Decodable {
+public struct RetryConfig: Sendable, Codable, Hashable {
     public var baseDelaySeconds: Double?
     public var maxDelaySeconds: Double?
     public var multiplier: Double?
@@ -105,6 +134,19 @@ public struct RetryConfig: Sendable, Decodable {
         self.maxAttempts = maxAttempts
         self.jitter = jitter
         self.scheduleSeconds = scheduleSeconds
+    }
+
+    public init(json: String) throws(GatewayError) {
+        do {
+            self = try JSONDecoder().decode(RetryConfig.self, from: Data(json.utf8))
+        } catch {
+            throw .badRequest("Invalid stored retry policy")
+        }
+    }
+
+    /// The JSON stored with a tenant.
+    public var json: String {
+        (try? JSONEncoder().encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 
     enum CodingKeys: String, CodingKey {

@@ -24,9 +24,12 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } else {
             context.logger.info("Request rejected", metadata: ["code": "\(error.code)", "status": "\(error.httpStatus)"])
         }
+        var headers: HTTPFields = [:]
+        if case .rateLimited(let seconds) = error { headers[.retryAfter] = String(seconds) }
         return JSONResponse.make(
             HTTPResponse.Status(code: error.httpStatus),
-            ErrorBody(code: error.code, detail: error.detail, requestId: context.id)
+            ErrorBody(code: error.code, detail: error.detail, requestId: context.id),
+            headers: headers
         )
     }
 

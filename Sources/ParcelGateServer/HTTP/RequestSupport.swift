@@ -46,10 +46,21 @@ extension Request {
         return Data(collected.readableBytesView)
     }
 
+    /// The body decoded as `T`, or `nil` when the body is empty.
+    func decodeOptionalJSON<T: Decodable>(_ type: T.Type, limit: Int) async throws(GatewayError) -> T? {
+        let data = try await collectBody(limit: limit)
+        guard !data.isEmpty else { return nil }
+        return try Self.decode(T.self, from: data)
+    }
+
     /// The body decoded as the JSON object `T`, with an `invalid_payload`-style message naming the field.
     func decodeJSON<T: Decodable>(_ type: T.Type, limit: Int) async throws(GatewayError) -> T {
         let data = try await collectBody(limit: limit)
         guard !data.isEmpty else { throw .badRequest("A JSON body is required") }
+        return try Self.decode(T.self, from: data)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws(GatewayError) -> T {
         do {
             return try JSONDecoder().decode(T.self, from: data)
         } catch let error as DecodingError {

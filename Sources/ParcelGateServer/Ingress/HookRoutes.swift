@@ -15,7 +15,7 @@ struct HookRoutes<Context: RequestContext> {
     func receive(_ request: Request, context: Context) async throws(GatewayError) -> Response {
         let tenant = context.parameters.get("tenant") ?? ""
         let carrier = context.parameters.get("carrier") ?? ""
-        let source = try pipeline.source(tenant: tenant, carrier: carrier)
+        let source = try pipeline.admit(tenant: tenant, carrier: carrier)
         let body = try await request.collectBody(limit: maxBodyBytes)
         switch try await pipeline.handle(source: source, body: body, headers: RequestHeaders(fields: request.headers)) {
         case .applied(let id, let status, let recorded):

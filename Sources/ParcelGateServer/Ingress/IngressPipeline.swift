@@ -17,23 +17,29 @@ public enum IngressResult: Sendable, Hashable {
 /// A transient failure at step 6 (no fulfillment yet, store busy) queues the exact raw body instead.
 /// The body limit (step 2) is enforced by the HTTP layer while reading, before this runs.
 public struct IngressPipeline: Sendable {
-    let directory: TenantDirectory
+    let directory: DirectoryProvider
     let store: any GatewayStore
     let clock: any GatewayClock
+    let rateLimiter = RateLimiter()
     let retryQueued: @Sendable () -> Void
 
     /// `retryQueued` is called after a callback is queued (to wake the retry worker).
-    public init(directory: TenantDirectory, store: any GatewayStore, clock: any GatewayClock, retryQueued: @escaping @Sendable () -> Void = {}) {
+    public init(directory: DirectoryProvider, store: any GatewayStore, clock: any GatewayClock, retryQueued: @escaping @Sendable () -> Void = {}) {
         self.directory = directory
         self.store = store
         self.clock = clock
         self.retryQueued = retryQueued
     }
 
-    /// The source a hook URL names, or `unknown_source` (step 1).
-    public func source(tenant: String, carrier: String) throws(GatewayError) -> ResolvedSource {
-        guard let source = directory.source(tenant: tenant, carrier: carrier.lowercased()) else {
+    /// Step 1: the source a hook URL names, or `unknown_source`; then the tenant's rate limit, or `rate_limited`.
+    /// Both before the body is read, so neither an unknown nor a flooding sender costs more than a lookup.
+    public func admit(tenant: String, carrier: String) throws(GatewayError) -> ResolvedSource {
+        let current = directory.current
+        guard let source = current.source(tenant: tenant, carrier: carrier.lowercased()) else {
             throw .unknownSource(tenant: tenant, carrier: carrier)
+        }
+        if let limit = current.rateLimit(for: source.tenant) {
+            try rateLimiter.admit(tenant: source.tenant, limit: limit, now: clock.now())
         }
         return source
     }
@@ -46,7 +52,7 @@ public struct IngressPipeline: Sendable {
         let events = try Self.normalise(body, source: source, receivedAt: receivedAt)
         let receiptKey = Self.receiptKey(providerEventId: events.providerEventId, messageId: verified.messageId, body: body)
         let queued = RetryEntry(
-            id: Self.newRetryId(), tenant: source.tenant, carrier: source.carrier, body: Array(body),
+            id: Identifiers.retry(), tenant: source.tenant, carrier: source.carrier, body: Array(body),
             headers: headers.storable(excluding: source.unstorableHeaders), reason: .unmatched, receiptKey: nil,
             matchKey: events.events.first.flatMap { $0.fulfillmentId ?? $0.trackingNumber },
             nextAttemptAt: receivedAt, createdAt: receivedAt, updatedAt: receivedAt
@@ -92,8 +98,6 @@ public struct IngressPipeline: Sendable {
         if let messageId { return "message:" + messageId }
         return "sha256:" + ByteEncoding.hex(Crypto.sha256(body))
     }
-
-    static func newRetryId() -> String { "rt_" + ByteEncoding.hex(Crypto.randomBytes(count: 10)) }
 }
 
 extension RetryEntry {

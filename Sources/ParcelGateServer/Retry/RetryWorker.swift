@@ -13,13 +13,13 @@ import ServiceLifecycle
 /// marks the outcome. It sleeps until the next poll unless an entry is queued or expedited, which wakes it.
 public final class RetryWorker: Service, Sendable {
     let store: any GatewayStore
-    let directory: TenantDirectory
+    let directory: DirectoryProvider
     let clock: any GatewayClock
     let settings: WorkerConfig
     let logger: Logger
     private let signal = WakeSignal()
 
-    public init(store: any GatewayStore, directory: TenantDirectory, clock: any GatewayClock, settings: WorkerConfig, logger: Logger) {
+    public init(store: any GatewayStore, directory: DirectoryProvider, clock: any GatewayClock, settings: WorkerConfig, logger: Logger) {
         self.store = store
         self.directory = directory
         self.clock = clock
@@ -93,7 +93,7 @@ public final class RetryWorker: Service, Sendable {
                 try await store.markSucceeded(id: entry.id, now: now)
                 logger.info("Retry succeeded", metadata: metadata)
             case .failed(let error):
-                let updated = try await store.markFailed(id: entry.id, error: error, policy: directory.retryPolicy(for: entry.tenant), now: now)
+                let updated = try await store.markFailed(id: entry.id, error: error, policy: directory.current.retryPolicy(for: entry.tenant), now: now)
                 metadata["error"] = "\(error)"
                 if updated.status == .exhausted {
                     logger.warning("Retry exhausted", metadata: metadata)
@@ -115,7 +115,7 @@ public final class RetryWorker: Service, Sendable {
 
     /// Normalise and apply the stored body; classify what happened (DESIGN §5: transient retries, permanent exhausts).
     func attemptOnce(_ entry: RetryEntry) async -> Attempt {
-        guard let source = directory.source(tenant: entry.tenant, carrier: entry.carrier) else {
+        guard let source = directory.current.source(tenant: entry.tenant, carrier: entry.carrier) else {
             return .exhausted("Carrier source '\(entry.carrier)' is no longer configured for tenant '\(entry.tenant)'")
         }
         do {

@@ -1,6 +1,7 @@
 import Foundation
 import ParcelGateCarriers
 import ParcelGateCore
+import ParcelGateStore
 
 /// A carrier source ready for the hot path: adapter and verifier built once, secrets already derived into keys.
 public struct ResolvedSource: Sendable {
@@ -15,16 +16,21 @@ public struct ResolvedSource: Sendable {
     public let retryPolicy: BackoffPolicy
 }
 
-/// Who is who: tenants' carrier sources and API keys, resolved once from configuration.
+/// Who is who: tenants' carrier sources, API keys, retry policies and rate limits, resolved once from a
+/// ``DirectorySnapshot`` of the database.
 ///
-/// Lookups are dictionary reads with no locking or allocation beyond the key, so the ingress path
-/// does no per-request setup. API keys are held only as SHA-256 digests and compared in constant time.
+/// Immutable: an operator change builds a new directory (see ``DirectoryProvider``). Lookups are
+/// dictionary reads, so the ingress path does no per-request setup. API keys are held only as SHA-256
+/// digests and compared in constant time; carrier secrets are decrypted here, once, into verifier keys.
 public struct TenantDirectory: Sendable {
     private let sources: [SourceKey: ResolvedSource]
     private let apiKeyDigests: [(digest: [UInt8], tenant: String)]
     private let policies: [String: BackoffPolicy]
+    private let rateLimits: [String: RateLimitConfig]
     public let defaultPolicy: BackoffPolicy
     public let tenants: [String]
+    /// The snapshot version this directory was built from.
+    public let version: Int64
 
     /// Headers that carry credentials on any request.
     static let credentialHeaders: Set<String> = ["authorization", "proxy-authorization", "cookie", "set-cookie"]
@@ -34,85 +40,80 @@ public struct TenantDirectory: Sendable {
         let carrier: String
     }
 
-    public init(config: GatewayConfig, registry: CarrierRegistry = .standard) throws(GatewayError) {
-        var sources: [SourceKey: ResolvedSource] = [:]
-        var digests: [(digest: [UInt8], tenant: String)] = []
-        var tenants: [String] = []
+    public init(snapshot: DirectorySnapshot, secretBox: SecretBox, defaultPolicy: BackoffPolicy, registry: CarrierRegistry = .standard) throws(GatewayError) {
         var policies: [String: BackoffPolicy] = [:]
-        let defaultPolicy: BackoffPolicy
-        do {
-            defaultPolicy = try config.retry?.policy() ?? .default
-        } catch {
-            throw .badRequest("Invalid default retry policy: \(error.detail)")
-        }
-        for tenant in config.tenants {
-            let slug = tenant.slug
-            guard Self.isSlug(slug) else { throw .badRequest("Tenant slug '\(slug)' must be lowercase letters, digits, '-' or '_'") }
-            guard !tenants.contains(slug) else { throw .badRequest("Tenant '\(slug)' is configured twice") }
-            tenants.append(slug)
+        var rateLimits: [String: RateLimitConfig] = [:]
+        for tenant in snapshot.tenants {
             do {
-                policies[slug] = try tenant.retry?.policy() ?? defaultPolicy
+                policies[tenant.slug] = try tenant.retryPolicyJSON.map { json throws(GatewayError) in try RetryConfig(json: json).policy() } ?? defaultPolicy
             } catch {
-                throw .badRequest("Tenant '\(slug)' has an invalid retry policy: \(error.detail)")
+                throw .badRequest("Tenant '\(tenant.slug)' has an invalid retry policy: \(error.detail)")
             }
-            for key in tenant.apiKeys {
-                guard key.utf8.count >= 16 else { throw .badRequest("Tenant '\(slug)' has an API key shorter than 16 characters") }
-                digests.append((Crypto.sha256(Array(key.utf8)), slug))
-            }
-            for source in tenant.sources {
-                let carrier = source.carrier.lowercased()
-                guard let adapter = registry.adapter(for: carrier) else {
-                    throw .badRequest("Tenant '\(slug)' names unknown carrier '\(source.carrier)'; known: \(registry.slugs.joined(separator: ", "))")
-                }
-                let settings: SignatureSettings
-                do {
-                    settings = try source.signatureSettings(defaults: adapter.defaultSignature)
-                } catch {
-                    throw .badRequest("Tenant '\(slug)' source '\(carrier)': \(error.detail)")
-                }
-                if let zone = source.timezone, TimeZone(identifier: zone) == nil {
-                    throw .badRequest("Tenant '\(slug)' source '\(carrier)': unknown time zone '\(zone)'")
-                }
-                let verifier: SignatureVerifier
-                do {
-                    verifier = try SignatureVerifier(settings: settings, secrets: source.secrets)
-                } catch {
-                    throw .badRequest("Tenant '\(slug)' source '\(carrier)': \(error.detail)")
+            if let perSecond = tenant.ratePerSecond { rateLimits[tenant.slug] = RateLimitConfig(perSecond: perSecond, burst: tenant.rateBurst) }
+        }
+        var sources: [SourceKey: ResolvedSource] = [:]
+        for source in snapshot.sources where !source.secrets.isEmpty {
+            guard let adapter = registry.adapter(for: source.carrier) else { continue }
+            let context = "Tenant '\(source.tenant)' source '\(source.carrier)'"
+            do {
+                let settings = try source.config(secrets: []).signatureSettings(defaults: adapter.defaultSignature)
+                var secrets: [String] = []
+                for sealed in source.secrets {
+                    secrets.append(try secretBox.open(SealedSecret(bytes: sealed.bytes, encrypted: sealed.encrypted), tenant: source.tenant, carrier: source.carrier))
                 }
                 var unstorable = Self.credentialHeaders
                 unstorable.insert(settings.header.lowercased())
                 for alternative in settings.alternatives { unstorable.insert(alternative.header.lowercased()) }
                 if settings.scheme == .standardWebhooks { unstorable.insert(SignatureSettings.StandardWebhooksHeader.signature) }
-                sources[SourceKey(tenant: slug, carrier: carrier)] = ResolvedSource(
-                    tenant: slug, carrier: carrier, adapter: adapter, verifier: verifier, timezone: source.timezone,
-                    unstorableHeaders: unstorable, retryPolicy: policies[slug] ?? defaultPolicy
+                sources[SourceKey(tenant: source.tenant, carrier: source.carrier)] = ResolvedSource(
+                    tenant: source.tenant, carrier: source.carrier, adapter: adapter,
+                    verifier: try SignatureVerifier(settings: settings, secrets: secrets), timezone: source.timezone,
+                    unstorableHeaders: unstorable, retryPolicy: policies[source.tenant] ?? defaultPolicy
                 )
+            } catch {
+                throw .badRequest("\(context): \(error.detail)")
             }
         }
         self.sources = sources
-        self.apiKeyDigests = digests
-        self.tenants = tenants
+        self.apiKeyDigests = snapshot.apiKeys.map { ($0.digest, $0.tenant) }
         self.policies = policies
+        self.rateLimits = rateLimits
         self.defaultPolicy = defaultPolicy
+        self.tenants = snapshot.tenants.map(\.slug)
+        self.version = snapshot.version
     }
-
-    /// The retry policy for `tenant`'s entries.
-    public func retryPolicy(for tenant: String) -> BackoffPolicy { policies[tenant] ?? defaultPolicy }
 
     public func source(tenant: String, carrier: String) -> ResolvedSource? {
         sources[SourceKey(tenant: tenant, carrier: carrier)]
     }
 
+    /// The retry policy for `tenant`'s entries.
+    public func retryPolicy(for tenant: String) -> BackoffPolicy { policies[tenant] ?? defaultPolicy }
+
+    /// The tenant's ingress rate limit, if it has one.
+    public func rateLimit(for tenant: String) -> RateLimitConfig? { rateLimits[tenant] }
+
     /// The tenant an API key belongs to. Every stored digest is compared, so timing says nothing about which.
     public func tenant(forAPIKey key: String) -> String? {
-        let digest = Crypto.sha256(Array(key.utf8))
+        let digest = Self.digest(ofAPIKey: key)
         var found: String?
         for entry in apiKeyDigests where Crypto.constantTimeEquals(entry.digest, digest) { found = entry.tenant }
         return found
     }
 
+    /// How an API key is stored.
+    public static func digest(ofAPIKey key: String) -> [UInt8] { Crypto.sha256(Array(key.utf8)) }
+
     static func isSlug(_ text: String) -> Bool {
         !text.isEmpty && text.utf8.count <= 64
             && text.utf8.allSatisfy { (97...122).contains($0) || (48...57).contains($0) || $0 == 45 || $0 == 95 }
+    }
+}
+
+extension SourceRecord {
+    /// This record as a config source, so one function (``SourceConfig/signatureSettings(defaults:)``)
+    /// resolves settings for config files and database rows alike.
+    func config(secrets: [String]) -> SourceConfig {
+        SourceConfig(carrier: carrier, scheme: scheme, header: header, prefix: prefix, secrets: secrets, toleranceSeconds: toleranceSeconds, timezone: timezone)
     }
 }

@@ -52,6 +52,37 @@ public protocol GatewayStore: Sendable {
     @discardableResult
     func purgeSucceeded(before: Timestamp) async throws(GatewayError) -> Int
 
+    // MARK: Tenants, sources, secrets and API keys. Every change increases the directory version.
+
+    /// Every tenant with its sources, secrets and active keys, consistently.
+    func directory() async throws(GatewayError) -> DirectorySnapshot
+
+    /// The current directory version (cheap: for replicas polling for changes).
+    func directoryVersion() async throws(GatewayError) -> Int64
+
+    /// `conflict` when the slug is taken.
+    func createTenant(_ tenant: TenantRecord) async throws(GatewayError)
+
+    /// Replaces the tenant's rate limit and retry policy; `not_found` when absent.
+    func updateTenant(_ tenant: TenantRecord) async throws(GatewayError)
+
+    /// Creates or updates a source's settings (its `secrets` are ignored: see `addSecret`).
+    func putSource(_ source: SourceRecord) async throws(GatewayError)
+
+    func deleteSource(tenant: String, carrier: String) async throws(GatewayError)
+
+    func addSecret(tenant: String, carrier: String, _ secret: SecretRecord) async throws(GatewayError)
+
+    /// Replaces a stored secret's bytes (re-sealing under a master key).
+    func updateSecret(tenant: String, carrier: String, _ secret: SecretRecord) async throws(GatewayError)
+
+    /// `conflict` when it is the source's last secret: add the new one first.
+    func removeSecret(tenant: String, carrier: String, id: String) async throws(GatewayError)
+
+    func addAPIKey(_ key: APIKeyRecord) async throws(GatewayError)
+
+    func revokeAPIKey(tenant: String, id: String, at: Timestamp) async throws(GatewayError)
+
     /// Whether the database answers (for `/readyz`).
     func ping() async throws(GatewayError)
 

@@ -102,6 +102,7 @@ final class SQLiteStatement {
         switch value {
         case .null: sqlite3_bind_null(raw, index)
         case .integer(let v): sqlite3_bind_int64(raw, index, v)
+        case .real(let v): sqlite3_bind_double(raw, index, v)
         case .text(let v): sqlite3_bind_text(raw, index, v, -1, SQLITE_TRANSIENT)
         case .blob(let v):
             v.withUnsafeBytes { bytes in
@@ -129,6 +130,8 @@ final class SQLiteStatement {
 
     func optionalInt(_ column: Int32) -> Int64? { isNull(column) ? nil : int(column) }
 
+    func optionalDouble(_ column: Int32) -> Double? { isNull(column) ? nil : sqlite3_column_double(raw, column) }
+
     func text(_ column: Int32) -> String {
         guard let pointer = sqlite3_column_text(raw, column) else { return "" }
         return String(cString: pointer)
@@ -147,11 +150,13 @@ final class SQLiteStatement {
 enum SQLiteValue {
     case null
     case integer(Int64)
+    case real(Double)
     case text(String)
     case blob([UInt8])
 
     static func optional(_ value: String?) -> SQLiteValue { value.map { .text($0) } ?? .null }
     static func optional(_ value: Int64?) -> SQLiteValue { value.map { .integer($0) } ?? .null }
+    static func optional(_ value: Double?) -> SQLiteValue { value.map { .real($0) } ?? .null }
     static func timestamp(_ value: Timestamp?) -> SQLiteValue { value.map { .integer($0.milliseconds) } ?? .null }
 }
 

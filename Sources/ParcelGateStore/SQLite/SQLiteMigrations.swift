@@ -89,6 +89,46 @@ enum SQLiteMigrations {
             CREATE INDEX retry_entries_by_tenant ON retry_entries (tenant, status, created_at);
             CREATE INDEX retry_entries_by_match ON retry_entries (tenant, match_key) WHERE status = 'pending';
             """),
+        (3, """
+            CREATE TABLE tenants (
+                slug TEXT PRIMARY KEY,
+                rate_per_second REAL,
+                rate_burst INTEGER,
+                retry_policy TEXT,
+                created_at INTEGER NOT NULL
+            );
+            CREATE TABLE sources (
+                tenant TEXT NOT NULL REFERENCES tenants (slug) ON DELETE CASCADE,
+                carrier TEXT NOT NULL,
+                scheme TEXT,
+                header TEXT,
+                prefix TEXT,
+                tolerance_s INTEGER,
+                timezone TEXT,
+                created_at INTEGER NOT NULL,
+                PRIMARY KEY (tenant, carrier)
+            );
+            CREATE TABLE source_secrets (
+                id TEXT PRIMARY KEY,
+                tenant TEXT NOT NULL,
+                carrier TEXT NOT NULL,
+                secret BLOB NOT NULL,
+                encrypted INTEGER NOT NULL,
+                created_at INTEGER NOT NULL,
+                FOREIGN KEY (tenant, carrier) REFERENCES sources (tenant, carrier) ON DELETE CASCADE
+            );
+            CREATE INDEX source_secrets_by_source ON source_secrets (tenant, carrier);
+            CREATE TABLE api_keys (
+                id TEXT PRIMARY KEY,
+                tenant TEXT NOT NULL REFERENCES tenants (slug) ON DELETE CASCADE,
+                digest BLOB NOT NULL UNIQUE,
+                label TEXT,
+                created_at INTEGER NOT NULL,
+                revoked_at INTEGER
+            );
+            CREATE TABLE directory_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL);
+            INSERT INTO directory_version (id, version) VALUES (1, 0);
+            """),
     ]
 
     static func migrate(_ connection: SQLiteConnection) throws(GatewayError) {

@@ -30,10 +30,12 @@ struct TestGateway: Sendable {
     /// The store the gateway runs on, for assertions on what was persisted.
     let store: SQLiteStore
     let worker: RetryWorker
+    let directory: DirectoryProvider
 
     static let apiKey = "test-api-key-shopstream-0001"
     static let otherApiKey = "test-api-key-otherplatform-01"
     static let secret = "test-generic-secret"
+    static let operatorKey = "test-operator-key-0123456789"
 
     /// Config with two tenants: `shopstream` (generic source, HMAC hex) and `other` (generic, its own secret).
     static func defaultConfig(secrets: [String] = [TestGateway.secret], maxBodyBytes: Int = 1_048_576) -> GatewayConfig {
@@ -61,15 +63,17 @@ struct TestGateway: Sendable {
     /// Starts a gateway, runs `body` against it, and shuts it down gracefully.
     static func run<T: Sendable>(
         config: GatewayConfig = defaultConfig(), databasePath: String = temporaryDatabasePath(),
-        clock: ManualClock = ManualClock(),
+        clock: ManualClock = ManualClock(), operatorKey: String? = TestGateway.operatorKey, masterKey: String? = nil,
+        logHandler: (@Sendable (String) -> any LogHandler)? = nil,
         _ body: @Sendable (TestGateway) async throws -> T
     ) async throws -> T {
         let store = try SQLiteStore(path: databasePath)
-        var logger = Logger(label: "parcelgate-test")
-        logger.logLevel = .warning
+        var logger = logHandler.map { Logger(label: "parcelgate-test", factory: $0) } ?? Logger(label: "parcelgate-test")
+        logger.logLevel = logHandler == nil ? .warning : .trace
         let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let gateway = try GatewayApplication.build(
-            settings: GatewaySettings(host: "127.0.0.1", port: 0, config: config, clock: clock),
+        let gateway = try await GatewayApplication.build(
+            settings: GatewaySettings(host: "127.0.0.1", port: 0, config: config, clock: clock, operatorKey: operatorKey, masterKey: masterKey,
+                                      directoryRefreshInterval: .milliseconds(100)),
             store: store, logger: logger
         ) { channel in
             continuation.yield(channel.localAddress?.port ?? 0)
@@ -80,7 +84,7 @@ struct TestGateway: Sendable {
             tasks.addTask { try await group.run() }
             var iterator = ports.makeAsyncIterator()
             guard let port = await iterator.next() else { throw HTTPClientError.connectionClosed }
-            let testGateway = TestGateway(port: port, databasePath: databasePath, clock: clock, store: store, worker: gateway.worker)
+            let testGateway = TestGateway(port: port, databasePath: databasePath, clock: clock, store: store, worker: gateway.worker, directory: gateway.directory)
             do {
                 let result = try await body(testGateway)
                 await group.triggerGracefulShutdown()
@@ -102,6 +106,13 @@ struct TestGateway: Sendable {
         let connection = try await HTTPConnection.connect(host: "127.0.0.1", port: port)
         defer { Task { await connection.close() } }
         return try await connection.send(method: method, path: path, headers: headers, body: body, chunked: chunked)
+    }
+
+    /// An operator API call.
+    func admin(_ method: String, _ path: String, json: String? = nil, key: String = TestGateway.operatorKey) async throws -> HTTPClientResponse {
+        var headers = [("Authorization", "Bearer \(key)")]
+        if json != nil { headers.append(("Content-Type", "application/json")) }
+        return try await request(method, "/v1/admin" + path, headers: headers, body: json.map { Array($0.utf8) })
     }
 
     /// A platform API call with the tenant's key and a JSON body.

@@ -1,0 +1,103 @@
+import Logging
+import ParcelGateCarriers
+import ParcelGateCore
+import ParcelGateStore
+
+/// Seeds the database's tenants from the config file, and seals clear secrets once a master key is set.
+///
+/// The database is the source of truth: a tenant named in the config is created, with its sources, secrets
+/// and API keys, only if it does not exist yet. Later changes go through the operator API, so a restart
+/// never brings back a secret or key that an operator removed.
+public enum DirectorySeeder {
+    public static func seed(config: GatewayConfig, store: any GatewayStore, secretBox: SecretBox, clock: any GatewayClock,
+                            registry: CarrierRegistry = .standard, logger: Logger) async throws(GatewayError) {
+        let existing = Set(try await store.directory().tenants.map(\.slug))
+        var seen: Set<String> = []
+        for tenant in config.tenants {
+            guard TenantDirectory.isSlug(tenant.slug) else { throw .badRequest("Tenant slug '\(tenant.slug)' must be lowercase letters, digits, '-' or '_'") }
+            guard seen.insert(tenant.slug).inserted else { throw .badRequest("Tenant '\(tenant.slug)' is configured twice") }
+            try validate(tenant, registry: registry)
+            guard !existing.contains(tenant.slug) else { continue }
+            let now = clock.now()
+            try await store.createTenant(TenantRecord(
+                slug: tenant.slug, ratePerSecond: tenant.rateLimit?.perSecond, rateBurst: tenant.rateLimit?.burst,
+                retryPolicyJSON: tenant.retry?.json, createdAt: now
+            ))
+            for source in tenant.sources {
+                let carrier = source.carrier.lowercased()
+                try await store.putSource(SourceRecord(
+                    tenant: tenant.slug, carrier: carrier, scheme: source.scheme, header: source.header, prefix: source.prefix,
+                    toleranceSeconds: source.toleranceSeconds, timezone: source.timezone, createdAt: now
+                ))
+                for secret in source.secrets {
+                    let sealed = try secretBox.seal(secret, tenant: tenant.slug, carrier: carrier)
+                    try await store.addSecret(tenant: tenant.slug, carrier: carrier, SecretRecord(id: Identifiers.secret(), bytes: sealed.bytes, encrypted: sealed.encrypted, createdAt: now))
+                }
+            }
+            for key in tenant.apiKeys {
+                try await store.addAPIKey(APIKeyRecord(id: Identifiers.apiKey(), tenant: tenant.slug, digest: TenantDirectory.digest(ofAPIKey: key), label: "config", createdAt: now))
+            }
+            logger.info("Seeded tenant from config", metadata: ["tenant": "\(tenant.slug)", "sources": "\(tenant.sources.count)"])
+        }
+        try await sealClearSecrets(store: store, secretBox: secretBox, logger: logger)
+    }
+
+    /// Everything about a configured tenant that can be wrong, reported before anything is written.
+    static func validate(_ tenant: TenantConfig, registry: CarrierRegistry) throws(GatewayError) {
+        for key in tenant.apiKeys where key.utf8.count < 16 {
+            throw .badRequest("Tenant '\(tenant.slug)' has an API key shorter than 16 characters")
+        }
+        do {
+            _ = try tenant.retry?.policy()
+            _ = try tenant.rateLimit?.validated()
+        } catch {
+            throw .badRequest("Tenant '\(tenant.slug)': \(error.detail)")
+        }
+        for source in tenant.sources {
+            do {
+                try SourceValidation.check(source, registry: registry)
+            } catch {
+                throw .badRequest("Tenant '\(tenant.slug)' source '\(source.carrier)': \(error.detail)")
+            }
+        }
+    }
+
+    /// With a master key set, re-seals secrets stored in clear before it was.
+    static func sealClearSecrets(store: any GatewayStore, secretBox: SecretBox, logger: Logger) async throws(GatewayError) {
+        guard secretBox.encrypts else {
+            logger.warning("PARCELGATE_MASTER_KEY is not set: carrier secrets are stored in clear in the database")
+            return
+        }
+        for source in try await store.directory().sources {
+            for secret in source.secrets where !secret.encrypted {
+                let clear = try secretBox.open(SealedSecret(bytes: secret.bytes, encrypted: false), tenant: source.tenant, carrier: source.carrier)
+                let sealed = try secretBox.seal(clear, tenant: source.tenant, carrier: source.carrier)
+                try await store.updateSecret(tenant: source.tenant, carrier: source.carrier, SecretRecord(id: secret.id, bytes: sealed.bytes, encrypted: true, createdAt: secret.createdAt))
+            }
+        }
+    }
+}
+
+/// The checks a source passes before it is stored, from config or the operator API alike.
+enum SourceValidation {
+    static func check(_ source: SourceConfig, registry: CarrierRegistry) throws(GatewayError) {
+        guard let adapter = registry.adapter(for: source.carrier) else {
+            throw .badRequest("unknown carrier '\(source.carrier)'; known: \(registry.slugs.joined(separator: ", "))")
+        }
+        let settings = try source.signatureSettings(defaults: adapter.defaultSignature)
+        if let zone = source.timezone, TimeZoneResolver.zoneExists(zone) == false {
+            throw .badRequest("unknown time zone '\(zone)'")
+        }
+        if !source.secrets.isEmpty { _ = try SignatureVerifier(settings: settings, secrets: source.secrets) }
+    }
+}
+
+/// Random identifiers for records. Values shown once (keys, secrets) carry 32 random bytes.
+enum Identifiers {
+    static func retry() -> String { "rt_" + ByteEncoding.hex(Crypto.randomBytes(count: 10)) }
+    static func fulfillment() -> String { "ful_" + ByteEncoding.hex(Crypto.randomBytes(count: 10)) }
+    static func secret() -> String { "sec_" + ByteEncoding.hex(Crypto.randomBytes(count: 8)) }
+    static func apiKey() -> String { "key_" + ByteEncoding.hex(Crypto.randomBytes(count: 8)) }
+    static func newAPIKeyValue() -> String { "pgk_" + ByteEncoding.hex(Crypto.randomBytes(count: 32)) }
+    static func newSecretValue() -> String { "pgs_" + ByteEncoding.hex(Crypto.randomBytes(count: 32)) }
+}
