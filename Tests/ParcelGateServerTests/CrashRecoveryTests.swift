@@ -90,3 +90,32 @@ import Testing
         #expect(forged.output.contains("401 invalid_signature"), "\(forged.output)")
     }
 }
+
+/// `parcelgate tenants` against a real `parcelgate serve`.
+@Suite struct TenantsCommandTests {
+    @Test func operatorManagesATenantFromTheCommandLine() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("parcelgate-tenants-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let configPath = dir.appendingPathComponent("config.json").path
+        try #"{"tenants": []}"#.write(toFile: configPath, atomically: true, encoding: .utf8)
+        let operatorKey = "cli-operator-key-0123456789"
+        let server = try await GatewayProcess.start(config: configPath, database: dir.appendingPathComponent("t.sqlite").path,
+                                                    extraEnvironment: ["PARCELGATE_OPERATOR_KEY": operatorKey])
+        defer { server.terminate() }
+        let common = ["--url", "http://127.0.0.1:\(server.port)"]
+        let env = ["PARCELGATE_OPERATOR_KEY": operatorKey]
+        #expect(try await GatewayProcess.runCLI(["tenants", "create", "acme", "--per-second", "50"] + common, environment: env).status == 0)
+        let source = try await GatewayProcess.runCLI(["tenants", "add-source", "acme", "generic", "--secret", "cli-secret-value"] + common, environment: env)
+        #expect(source.status == 0 && source.output.contains("cli-secret-value"), "shown once: \(source.output)")
+        let key = try await GatewayProcess.runCLI(["tenants", "issue-key", "acme", "--label", "ops"] + common, environment: env)
+        let issued = try JSON(Array(key.output.utf8))
+        let apiKey = try #require(issued["key"].string)
+        let shown = try await GatewayProcess.runCLI(["tenants", "show", "acme"] + common, environment: env)
+        #expect(shown.status == 0 && shown.output.contains("\"carrier\":\"generic\""), "\(shown.output)")
+        #expect(!shown.output.contains("cli-secret-value") && !shown.output.contains(apiKey))
+        let created = try await server.request("POST", "/v1/fulfillments", headers: [("Authorization", "Bearer \(apiKey)")], body: Array(#"{"order_id":"o"}"#.utf8))
+        #expect(created.status == 201)
+        let denied = try await GatewayProcess.runCLI(["tenants", "list"] + common, environment: ["PARCELGATE_OPERATOR_KEY": "wrong-wrong-wrong-wrong"])
+        #expect(denied.status != 0 && denied.output.contains("401"))
+    }
+}
