@@ -1,8 +1,7 @@
 import ParcelGateCore
 
-/// Applies a callback's events to their fulfillments inside the caller's transaction (DESIGN §1 step 6, §4).
-///
-/// The rules themselves live in ``FulfillmentLedger``; this type only reads and writes rows around them.
+/// Applies a callback's events inside the caller's SQLite transaction (DESIGN §1 step 6): match, read the
+/// state the ``LedgerPlanner`` needs, and execute its plan.
 enum CallbackApplication {
     /// What applying found: the outcome, or that some event matched no fulfillment.
     enum Result {
@@ -11,89 +10,55 @@ enum CallbackApplication {
     }
 
     static func apply(_ callback: IngestCallback, connection: SQLiteConnection) throws(GatewayError) -> Result {
-        // Carriers send out of order and newest-first: apply in event-time order (stable for equal times).
-        let events = callback.events.enumerated()
-            .sorted { ($0.element.occurredAt, $0.offset) < ($1.element.occurredAt, $1.offset) }
-            .map(\.element)
-
-        var cache: [String: Fulfillment] = [:]
-        var recorded = 0
-        var lastApplied: Fulfillment?
-        var lastRefused: (String, GatewayError)?
-        var unmatched: String?
-
-        for event in events {
-            guard let id = try FulfillmentRows.match(connection, event: event, carrier: callback.carrier) else {
-                unmatched = event.fulfillmentId.map { "No fulfillment '\($0)'" }
-                    ?? "No fulfillment with tracking number '\(event.trackingNumber ?? "")'"
-                continue
+        var matches: [String] = []
+        var cache: [String: String?] = [:]
+        for event in callback.events {
+            let key = event.fulfillmentId.map { "id:" + $0 } ?? "tn:" + (event.trackingNumber ?? "")
+            let id: String?
+            if let cached = cache[key] {
+                id = cached
+            } else {
+                id = try FulfillmentRows.match(connection, event: event, carrier: callback.carrier)
+                cache[key] = id
             }
-            var loaded = cache[id]
-            if loaded == nil { loaded = try FulfillmentRows.load(connection, tenant: callback.tenant, id: id, withHistory: false) }
-            guard var fulfillment = loaded else { continue }
-            let scanKey = event.scanKey
-            if try FulfillmentRows.hasScan(connection, tenant: callback.tenant, fulfillmentId: id, scanKey: scanKey) { continue }
+            guard let id else { return .unmatched(LedgerMatching.unmatchedDetail(event)) }
+            matches.append(id)
+        }
 
-            let decision = FulfillmentLedger.decide(
-                eventStatus: event.status, occurredAt: event.occurredAt,
-                current: fulfillment.status, latestEventAt: fulfillment.latestEventAt
-            )
+        var state = LedgerState(fulfillments: [:], knownScans: [], refused: [:])
+        for id in Set(matches) {
+            guard let fulfillment = try FulfillmentRows.load(connection, tenant: callback.tenant, id: id, withHistory: false) else {
+                return .unmatched("No fulfillment '\(id)'")
+            }
+            state.fulfillments[id] = fulfillment
+            state.refused[id] = try FulfillmentRows.refusedEvents(connection, tenant: callback.tenant, fulfillmentId: id)
+        }
+        for (event, id) in zip(callback.events, matches) where try FulfillmentRows.hasScan(connection, tenant: callback.tenant, fulfillmentId: id, scanKey: event.scanKey) {
+            state.knownScans.insert(LedgerState.scanRef(id, event.scanKey))
+        }
+
+        let plan = LedgerPlanner.plan(events: callback.events, matches: matches, state: state, receivedAt: callback.receivedAt)
+        for new in plan.newEvents {
             try FulfillmentRows.insertEvent(
-                connection, tenant: callback.tenant, fulfillmentId: id, scanKey: scanKey, carrier: event.carrier,
-                status: event.status, fulfillmentStatus: decision.resultingStatus, carrierStatusCode: event.carrierStatusCode,
-                description: event.description, location: event.location, occurredAt: event.occurredAt,
-                receivedAt: callback.receivedAt, outcome: decision.outcomeName
+                connection, tenant: callback.tenant, fulfillmentId: new.fulfillmentId, scanKey: new.scanKey, carrier: new.event.carrier,
+                status: new.event.status, fulfillmentStatus: new.fulfillmentStatus, carrierStatusCode: new.event.carrierStatusCode,
+                description: new.event.description, location: new.event.location, occurredAt: new.event.occurredAt,
+                receivedAt: callback.receivedAt, outcome: new.outcome
             )
-            recorded += 1
-            switch decision.outcome {
-            case .applied:
-                try advance(&fulfillment, to: decision, eventStatus: event.status, occurredAt: event.occurredAt, at: callback.receivedAt, connection: connection)
-                try reconsiderRefused(&fulfillment, at: callback.receivedAt, connection: connection)
-                lastApplied = fulfillment
-            case .stale:
-                lastApplied = lastApplied ?? fulfillment
-            case .invalidTransition(let error):
-                lastRefused = (id, error)
-            }
-            cache[id] = fulfillment
         }
-
-        if let unmatched { return .unmatched(unmatched) }
-        if let lastApplied { return .outcome(.applied(fulfillmentId: lastApplied.id, status: lastApplied.status, recorded: recorded)) }
-        if let (id, error) = lastRefused { return .outcome(.invalidTransition(fulfillmentId: id, error)) }
-        return .outcome(.duplicate)
+        for (rowId, status) in plan.reapplied { try FulfillmentRows.markApplied(connection, rowId: rowId, fulfillmentStatus: status) }
+        for fulfillment in plan.updatedFulfillments { try FulfillmentRows.update(connection, fulfillment) }
+        for domain in plan.domainEvents {
+            try FulfillmentRows.recordDomainEvent(connection, fulfillment: domain.fulfillment, type: domain.type, from: domain.from,
+                                                  trackingStatus: domain.trackingStatus, occurredAt: domain.occurredAt, recordedAt: callback.receivedAt)
+        }
+        return .outcome(plan.outcome)
     }
+}
 
-    /// Moves the fulfillment as an applied decision says and records the domain event.
-    private static func advance(
-        _ fulfillment: inout Fulfillment, to decision: EventDecision, eventStatus: TrackingStatus, occurredAt: Timestamp,
-        at now: Timestamp, connection: SQLiteConnection
-    ) throws(GatewayError) {
-        let from = fulfillment.status
-        fulfillment.status = decision.resultingStatus
-        fulfillment.latestEventAt = max(fulfillment.latestEventAt ?? occurredAt, occurredAt)
-        if decision.resultingStatus == .delivered { fulfillment.actualDelivery = occurredAt }
-        fulfillment.updatedAt = now
-        try FulfillmentRows.update(connection, fulfillment)
-        if let type = decision.domainEvent {
-            try FulfillmentRows.recordDomainEvent(
-                connection, fulfillment: fulfillment, type: type, from: from, trackingStatus: eventStatus,
-                occurredAt: occurredAt, recordedAt: now
-            )
-        }
-    }
-
-    /// Applies, oldest first, refused events that a newly applied event has made legal (see ``FulfillmentLedger``).
-    private static func reconsiderRefused(_ fulfillment: inout Fulfillment, at now: Timestamp, connection: SQLiteConnection) throws(GatewayError) {
-        guard let since = fulfillment.latestEventAt else { return }
-        for refused in try FulfillmentRows.refusedEvents(connection, tenant: fulfillment.tenant, fulfillmentId: fulfillment.id, since: since) {
-            let decision = FulfillmentLedger.decide(
-                eventStatus: refused.status, occurredAt: refused.occurredAt,
-                current: fulfillment.status, latestEventAt: fulfillment.latestEventAt
-            )
-            guard decision.applied else { continue }
-            try FulfillmentRows.markApplied(connection, rowId: refused.rowId, fulfillmentStatus: decision.resultingStatus)
-            try advance(&fulfillment, to: decision, eventStatus: refused.status, occurredAt: refused.occurredAt, at: now, connection: connection)
-        }
+/// Matching rules shared by the backends' queries.
+enum LedgerMatching {
+    static func unmatchedDetail(_ event: TrackingEvent) -> String {
+        event.fulfillmentId.map { "No fulfillment '\($0)'" } ?? "No fulfillment with tracking number '\(event.trackingNumber ?? "")'"
     }
 }

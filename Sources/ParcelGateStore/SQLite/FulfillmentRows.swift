@@ -85,23 +85,16 @@ enum FulfillmentRows {
             .run()
     }
 
-    /// A refused event waiting to be reconsidered.
-    struct RefusedEvent {
-        let rowId: Int64
-        let status: TrackingStatus
-        let occurredAt: Timestamp
-    }
-
-    /// Refused events at or after `since`, oldest first.
-    static func refusedEvents(_ connection: SQLiteConnection, tenant: String, fulfillmentId: String, since: Timestamp) throws(GatewayError) -> [RefusedEvent] {
+    /// The fulfillment's refused events, oldest first.
+    static func refusedEvents(_ connection: SQLiteConnection, tenant: String, fulfillmentId: String) throws(GatewayError) -> [RefusedEventRef] {
         let query = try connection.statement("""
             SELECT id, status, occurred_at FROM tracking_events
-            WHERE tenant = ? AND fulfillment_id = ? AND outcome = 'refused' AND occurred_at >= ? ORDER BY occurred_at, id
+            WHERE tenant = ? AND fulfillment_id = ? AND outcome = 'refused' ORDER BY occurred_at, id
             """)
-        query.bind(.text(tenant), .text(fulfillmentId), .timestamp(since))
-        var events: [RefusedEvent] = []
+        query.bind(.text(tenant), .text(fulfillmentId))
+        var events: [RefusedEventRef] = []
         while try query.step() {
-            events.append(RefusedEvent(rowId: query.int(0), status: TrackingStatus(rawValue: query.text(1)) ?? .unknown, occurredAt: Timestamp(milliseconds: query.int(2))))
+            events.append(RefusedEventRef(rowId: query.int(0), status: TrackingStatus(rawValue: query.text(1)) ?? .unknown, occurredAt: Timestamp(milliseconds: query.int(2))))
         }
         return events
     }
