@@ -13,7 +13,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Config file (YAML or JSON). Env PARCELGATE_CONFIG; default config/demo.yaml.")
     var config: String?
 
-    @Option(help: "SQLite file path. Env PARCELGATE_DATABASE; default ./parcelgate.sqlite.")
+    @Option(help: "SQLite file path, or postgres://user:password@host:port/database. Env PARCELGATE_DATABASE; default ./parcelgate.sqlite.")
     var database: String?
 
     @Option(help: "Address to listen on.")
@@ -31,7 +31,6 @@ struct ServeCommand: AsyncParsableCommand {
         let databasePath = database ?? environment["PARCELGATE_DATABASE"] ?? "./parcelgate.sqlite"
         let envPort = environment["PARCELGATE_PORT"].flatMap(Int.init)
         let listenPort = port ?? envPort ?? 8080
-        let mode = durability ?? environment["PARCELGATE_DURABILITY"].flatMap(DurabilityMode.init(rawValue:)) ?? .normal
 
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         var logger = Logger(label: "parcelgate")
@@ -39,7 +38,8 @@ struct ServeCommand: AsyncParsableCommand {
 
         do {
             let gatewayConfig = try GatewayConfig.load(path: configPath)
-            let store = try SQLiteStore(path: databasePath, durability: mode)
+            let mode = durability ?? environment["PARCELGATE_DURABILITY"].flatMap(DurabilityMode.init(rawValue:)) ?? gatewayConfig.database.durability ?? .normal
+            let store = try await StoreLocation.open(databasePath, durability: mode, poolSize: gatewayConfig.database.poolSize, logger: logger)
             let settings = GatewaySettings(
                 host: host, port: listenPort, config: gatewayConfig,
                 operatorKey: environment["PARCELGATE_OPERATOR_KEY"], masterKey: environment["PARCELGATE_MASTER_KEY"]
@@ -47,7 +47,7 @@ struct ServeCommand: AsyncParsableCommand {
             let gateway = try await GatewayApplication.build(settings: settings, store: store, logger: logger) { channel in
                 let bound = channel.localAddress?.port ?? listenPort
                 // One stable line on stdout so scripts and tests can find the port.
-                let line = "parcelgate listening on http://\(settings.host):\(bound) database=\(databasePath) config=\(configPath)\n"
+                let line = "parcelgate listening on http://\(settings.host):\(bound) database=\(StoreLocation.redacted(databasePath)) config=\(configPath)\n"
                 FileHandle.standardOutput.write(Data(line.utf8))
             }
             try await gateway.application.runService()

@@ -17,8 +17,9 @@ import Testing
         )
     }
 
-    @Test func fullLifecycle() async throws {
-        let store = try SQLiteStore(path: temporaryDatabase())
+    @Test(arguments: StoreBackend.available)
+    func fullLifecycle(backend: StoreBackend) async throws {
+        let store = try await backend.open()
         #expect(try await store.storeRetry(entry("r1", due: 5_000)) == "r1")
         // Not due yet.
         #expect(try await store.claimDue(limit: 10, leaseMilliseconds: lease, now: t0).isEmpty)
@@ -46,8 +47,9 @@ import Testing
         await store.close()
     }
 
-    @Test func exhaustionAtMaxAttemptsAndReplay() async throws {
-        let store = try SQLiteStore(path: temporaryDatabase())
+    @Test(arguments: StoreBackend.available)
+    func exhaustionAtMaxAttemptsAndReplay(backend: StoreBackend) async throws {
+        let store = try await backend.open()
         _ = try await store.storeRetry(entry("r1"))
         var now = t0
         var last: RetryEntry?
@@ -70,8 +72,9 @@ import Testing
         await store.close()
     }
 
-    @Test func markExhaustedDeadLettersAtOnce() async throws {
-        let store = try SQLiteStore(path: temporaryDatabase())
+    @Test(arguments: StoreBackend.available)
+    func markExhaustedDeadLettersAtOnce(backend: StoreBackend) async throws {
+        let store = try await backend.open()
         _ = try await store.storeRetry(entry("r1"))
         _ = try await store.claimDue(limit: 1, leaseMilliseconds: lease, now: t0)
         try await store.markExhausted(id: "r1", reason: "Cannot transition from DELIVERED to IN_TRANSIT", now: t0)
@@ -83,8 +86,9 @@ import Testing
         await store.close()
     }
 
-    @Test func aVanishedWorkersEntryReturnsAfterTheLease() async throws {
-        let store = try SQLiteStore(path: temporaryDatabase())
+    @Test(arguments: StoreBackend.available)
+    func aVanishedWorkersEntryReturnsAfterTheLease(backend: StoreBackend) async throws {
+        let store = try await backend.open()
         _ = try await store.storeRetry(entry("r1"))
         #expect(try await store.claimDue(limit: 1, leaseMilliseconds: lease, now: t0).count == 1)
         // The worker dies here without marking anything.
@@ -93,8 +97,9 @@ import Testing
         await store.close()
     }
 
-    @Test func concurrentClaimersNeverShareAnEntry() async throws {
-        let store = try SQLiteStore(path: temporaryDatabase())
+    @Test(arguments: StoreBackend.available)
+    func concurrentClaimersNeverShareAnEntry(backend: StoreBackend) async throws {
+        let store = try await backend.open()
         for index in 0..<300 { _ = try await store.storeRetry(entry(String(format: "r%03d", index), created: Int64(index))) }
         let claimedByWorker = try await withThrowingTaskGroup(of: [String].self) { group in
             for _ in 0..<8 {
@@ -116,8 +121,9 @@ import Testing
         await store.close()
     }
 
-    @Test func claimsAreRoundRobinAcrossTenants() async throws {
-        let store = try SQLiteStore(path: temporaryDatabase())
+    @Test(arguments: StoreBackend.available)
+    func claimsAreRoundRobinAcrossTenants(backend: StoreBackend) async throws {
+        let store = try await backend.open()
         for index in 0..<50 { _ = try await store.storeRetry(entry("noisy-\(index)", tenant: "noisy", due: Int64(index), created: Int64(index))) }
         _ = try await store.storeRetry(entry("quiet-1", tenant: "quiet", due: 1_000, created: 1_000))
         let first = try await store.claimDue(limit: 2, leaseMilliseconds: lease, now: t0.adding(milliseconds: 5_000))
@@ -126,8 +132,9 @@ import Testing
         await store.close()
     }
 
-    @Test func succeededEntriesArePurgedAfterRetention() async throws {
-        let store = try SQLiteStore(path: temporaryDatabase())
+    @Test(arguments: StoreBackend.available)
+    func succeededEntriesArePurgedAfterRetention(backend: StoreBackend) async throws {
+        let store = try await backend.open()
         _ = try await store.storeRetry(entry("old"))
         _ = try await store.storeRetry(entry("pending"))
         try await store.markSucceeded(id: "old", now: t0)

@@ -1,6 +1,7 @@
 import Foundation
 import ParcelGateCarriers
 import ParcelGateCore
+import ParcelGateStore
 import Yams
 
 /// The configuration file (DESIGN §8): YAML, of which JSON is a subset.
@@ -10,15 +11,18 @@ public struct GatewayConfig: Sendable, Decodable {
     /// The default retry policy; a tenant's own `retry` overrides it.
     public var retry: RetryConfig?
     public var worker: WorkerConfig
+    public var database: DatabaseConfig
 
-    public init(tenants: [TenantConfig], server: ServerConfig = ServerConfig(), retry: RetryConfig? = nil, worker: WorkerConfig = WorkerConfig()) {
+    public init(tenants: [TenantConfig], server: ServerConfig = ServerConfig(), retry: RetryConfig? = nil, worker: WorkerConfig = WorkerConfig(),
+                database: DatabaseConfig = DatabaseConfig()) {
         self.tenants = tenants
         self.server = server
         self.retry = retry
         self.worker = worker
+        self.database = database
     }
 
-    enum CodingKeys: String, CodingKey { case tenants, server, retry, worker }
+    enum CodingKeys: String, CodingKey { case tenants, server, retry, worker, database }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -26,6 +30,7 @@ public struct GatewayConfig: Sendable, Decodable {
         server = try container.decodeIfPresent(ServerConfig.self, forKey: .server) ?? ServerConfig()
         retry = try container.decodeIfPresent(RetryConfig.self, forKey: .retry)
         worker = try container.decodeIfPresent(WorkerConfig.self, forKey: .worker) ?? WorkerConfig()
+        database = try container.decodeIfPresent(DatabaseConfig.self, forKey: .database) ?? DatabaseConfig()
     }
 
     /// Reads and decodes a config file; errors name the file and what is wrong with it.
@@ -44,6 +49,24 @@ public struct GatewayConfig: Sendable, Decodable {
         } catch {
             throw .badRequest("Invalid config '\(origin)': \(error)")
         }
+    }
+}
+
+/// Database settings that are not the location (which comes from `--database`).
+public struct DatabaseConfig: Sendable, Decodable {
+    /// Most PostgreSQL connections per gateway process (a `pool=` in the URL wins).
+    public var poolSize: Int?
+    /// SQLite durability: `normal` or `full` (`--durability` wins).
+    public var durability: DurabilityMode?
+
+    public init(poolSize: Int? = nil, durability: DurabilityMode? = nil) {
+        self.poolSize = poolSize
+        self.durability = durability
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case durability
+        case poolSize = "pool_size"
     }
 }
 

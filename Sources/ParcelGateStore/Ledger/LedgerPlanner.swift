@@ -49,7 +49,7 @@ public struct LedgerPlan: Sendable {
         public var fulfillment: Fulfillment
         public var type: DomainEventType
         public var from: FulfillmentStatus
-        public var trackingStatus: TrackingStatus
+        public var trackingStatus: TrackingStatus?
         public var occurredAt: Timestamp
     }
 

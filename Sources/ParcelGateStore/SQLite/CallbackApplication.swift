@@ -39,19 +39,11 @@ enum CallbackApplication {
 
         let plan = LedgerPlanner.plan(events: callback.events, matches: matches, state: state, receivedAt: callback.receivedAt)
         for new in plan.newEvents {
-            try FulfillmentRows.insertEvent(
-                connection, tenant: callback.tenant, fulfillmentId: new.fulfillmentId, scanKey: new.scanKey, carrier: new.event.carrier,
-                status: new.event.status, fulfillmentStatus: new.fulfillmentStatus, carrierStatusCode: new.event.carrierStatusCode,
-                description: new.event.description, location: new.event.location, occurredAt: new.event.occurredAt,
-                receivedAt: callback.receivedAt, outcome: new.outcome
-            )
+            try FulfillmentRows.insertEvent(connection, tenant: callback.tenant, fulfillmentId: new.fulfillmentId, entry: HistoryInsert(new, receivedAt: callback.receivedAt))
         }
         for (rowId, status) in plan.reapplied { try FulfillmentRows.markApplied(connection, rowId: rowId, fulfillmentStatus: status) }
         for fulfillment in plan.updatedFulfillments { try FulfillmentRows.update(connection, fulfillment) }
-        for domain in plan.domainEvents {
-            try FulfillmentRows.recordDomainEvent(connection, fulfillment: domain.fulfillment, type: domain.type, from: domain.from,
-                                                  trackingStatus: domain.trackingStatus, occurredAt: domain.occurredAt, recordedAt: callback.receivedAt)
-        }
+        for domain in plan.domainEvents { try FulfillmentRows.recordDomainEvent(connection, domain, recordedAt: callback.receivedAt) }
         return .outcome(plan.outcome)
     }
 }

@@ -66,22 +66,18 @@ enum FulfillmentRows {
         return try query.step()
     }
 
-    static func insertEvent(
-        _ connection: SQLiteConnection, tenant: String, fulfillmentId: String, scanKey: String, carrier: String?,
-        status: TrackingStatus, fulfillmentStatus: FulfillmentStatus, carrierStatusCode: String?, description: String,
-        location: TrackingLocation?, occurredAt: Timestamp, receivedAt: Timestamp, outcome: String
-    ) throws(GatewayError) {
+    static func insertEvent(_ connection: SQLiteConnection, tenant: String, fulfillmentId: String, entry e: HistoryInsert) throws(GatewayError) {
         try connection.statement("""
             INSERT INTO tracking_events (tenant, fulfillment_id, scan_key, carrier, status, fulfillment_status, carrier_status_code,
                 description, location_city, location_region, location_postal_code, location_country_code, location_text,
                 occurred_at, received_at, applied, outcome)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-            .bind(.text(tenant), .text(fulfillmentId), .text(scanKey), .optional(carrier), .text(status.rawValue),
-                  .text(fulfillmentStatus.rawValue), .optional(carrierStatusCode), .text(description),
-                  .optional(location?.city), .optional(location?.region), .optional(location?.postalCode),
-                  .optional(location?.countryCode), .optional(location?.text),
-                  .timestamp(occurredAt), .timestamp(receivedAt), .integer(outcome == "applied" ? 1 : 0), .text(outcome))
+            .bind(.text(tenant), .text(fulfillmentId), .text(e.scanKey), .optional(e.carrier), .text(e.status.rawValue),
+                  .text(e.fulfillmentStatus.rawValue), .optional(e.carrierStatusCode), .text(e.description),
+                  .optional(e.location?.city), .optional(e.location?.region), .optional(e.location?.postalCode),
+                  .optional(e.location?.countryCode), .optional(e.location?.text),
+                  .timestamp(e.occurredAt), .timestamp(e.receivedAt), .integer(e.applied ? 1 : 0), .text(e.outcome))
             .run()
     }
 
@@ -105,17 +101,14 @@ enum FulfillmentRows {
             .bind(.text(fulfillmentStatus.rawValue), .integer(rowId)).run()
     }
 
-    static func recordDomainEvent(
-        _ connection: SQLiteConnection, fulfillment: Fulfillment, type: DomainEventType, from: FulfillmentStatus,
-        trackingStatus: TrackingStatus?, occurredAt: Timestamp, recordedAt: Timestamp
-    ) throws(GatewayError) {
+    static func recordDomainEvent(_ connection: SQLiteConnection, _ d: LedgerPlan.DomainEvent, recordedAt: Timestamp) throws(GatewayError) {
         try connection.statement("""
             INSERT INTO domain_events (tenant, fulfillment_id, type, from_status, to_status, tracking_status, carrier, service_level, occurred_at, recorded_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-            .bind(.text(fulfillment.tenant), .text(fulfillment.id), .text(type.rawValue), .text(from.rawValue),
-                  .text(fulfillment.status.rawValue), .optional(trackingStatus?.rawValue), .optional(fulfillment.carrier),
-                  .optional(fulfillment.serviceLevel), .timestamp(occurredAt), .timestamp(recordedAt))
+            .bind(.text(d.fulfillment.tenant), .text(d.fulfillment.id), .text(d.type.rawValue), .text(d.from.rawValue),
+                  .text(d.fulfillment.status.rawValue), .optional(d.trackingStatus?.rawValue), .optional(d.fulfillment.carrier),
+                  .optional(d.fulfillment.serviceLevel), .timestamp(d.occurredAt), .timestamp(recordedAt))
             .run()
     }
 

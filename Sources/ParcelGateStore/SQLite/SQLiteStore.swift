@@ -56,38 +56,16 @@ public final class SQLiteStore: GatewayStore {
             guard var fulfillment = try FulfillmentRows.load(connection, tenant: tenant, id: fulfillmentId, withHistory: false) else {
                 throw .notFound("Fulfillment '\(fulfillmentId)' not found")
             }
-            let from = fulfillment.status
-            fulfillment.status = try FulfillmentStateMachine.next(from: from, on: command.transition)
-            fulfillment.updatedAt = now
-            var history: (TrackingStatus, String, String?)?
-            switch command {
-            case .ship(let carrier, let trackingNumber, let serviceLevel):
-                fulfillment.carrier = carrier
-                fulfillment.trackingNumber = trackingNumber
-                fulfillment.serviceLevel = serviceLevel
+            let change = try PlatformCommand.apply(command, to: &fulfillment, at: now)
+            if case .ship(_, let trackingNumber, _) = command {
                 // Callbacks queued because this shipment was unknown can be applied now.
                 try RetryRows.expedite(connection, tenant: tenant, matchKey: trackingNumber, now: now)
-            case .exception(let reason, let location, let status):
-                history = (status, reason, location)
-            case .deliver:
-                fulfillment.actualDelivery = now
-                history = (.delivered, "Delivered", nil)
-            case .pick, .pack, .ready, .cancel:
-                break
             }
-            if let (status, description, location) = history {
-                fulfillment.latestEventAt = max(fulfillment.latestEventAt ?? now, now)
-                try FulfillmentRows.insertEvent(
-                    connection, tenant: tenant, fulfillmentId: fulfillmentId, scanKey: "platform:\(now.milliseconds):\(UInt64.random(in: .min ... .max))",
-                    carrier: fulfillment.carrier, status: status, fulfillmentStatus: fulfillment.status, carrierStatusCode: nil,
-                    description: description, location: location.map { TrackingLocation(text: $0) }, occurredAt: now, receivedAt: now, outcome: "applied"
-                )
+            if let entry = change.historyEntry {
+                try FulfillmentRows.insertEvent(connection, tenant: tenant, fulfillmentId: fulfillmentId, entry: entry)
             }
             try FulfillmentRows.update(connection, fulfillment)
-            try FulfillmentRows.recordDomainEvent(
-                connection, fulfillment: fulfillment, type: FulfillmentLedger.domainEvent(for: command.transition),
-                from: from, trackingStatus: history?.0, occurredAt: now, recordedAt: now
-            )
+            try FulfillmentRows.recordDomainEvent(connection, change.domainEvent, recordedAt: now)
             guard let updated = try FulfillmentRows.load(connection, tenant: tenant, id: fulfillmentId, withHistory: true) else {
                 throw .internalError("Fulfillment vanished during its own transaction")
             }

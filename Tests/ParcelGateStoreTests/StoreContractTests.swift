@@ -1,5 +1,6 @@
 import Foundation
 import ParcelGateCore
+import Logging
 import ParcelGateStore
 import Testing
 
@@ -9,8 +10,8 @@ func temporaryDatabase() -> String {
     return dir.appendingPathComponent("store.sqlite").path
 }
 
-/// `SQLiteStore` against a real SQLite file.
-@Suite struct SQLiteStoreTests {
+/// The ``GatewayStore`` contract, against a real SQLite file and, when configured, a real PostgreSQL server.
+@Suite struct StoreContractTests {
     let t0 = Timestamp(seconds: 1_763_500_000)
 
     func event(_ status: TrackingStatus, tracking: String = "T1", at offset: Int64 = 0, id: String? = nil) -> TrackingEvent {
@@ -18,7 +19,7 @@ func temporaryDatabase() -> String {
                       description: status.rawValue, occurredAt: t0.adding(milliseconds: offset * 1000), providerEventId: id)
     }
 
-    func shipped(_ store: SQLiteStore, id: String = "f1", tracking: String = "T1") async throws {
+    func shipped(_ store: any GatewayStore, id: String = "f1", tracking: String = "T1") async throws {
         _ = try await store.createFulfillment(NewFulfillment(tenant: "acme", id: id, orderId: "o", createdAt: t0))
         for command in [FulfillmentCommand.pick, .pack, .ready, .ship(carrier: "generic", trackingNumber: tracking, serviceLevel: nil)] {
             _ = try await store.apply(command, tenant: "acme", fulfillmentId: id, at: t0)
@@ -29,15 +30,16 @@ func temporaryDatabase() -> String {
         IngestCallback(tenant: "acme", carrier: "generic", receiptKey: key, events: events, receivedAt: t0)
     }
 
-    @Test func dataSurvivesReopeningAndMigrationsRunOnce() async throws {
-        let path = temporaryDatabase()
+    @Test(arguments: StoreBackend.available)
+    func dataSurvivesReopeningAndMigrationsRunOnce(backend: StoreBackend) async throws {
+        let path = try await backend.newLocation()
         do {
-            let store = try SQLiteStore(path: path)
+            let store = try await backend.open(path)
             try await shipped(store)
             _ = try await store.ingest(callback("r1", [event(.inTransit)]))
             await store.close()
         }
-        let reopened = try SQLiteStore(path: path)
+        let reopened = try await backend.open(path)
         let fulfillment = try #require(try await reopened.fulfillment(tenant: "acme", id: "f1"))
         #expect(fulfillment.status == .inTransit)
         #expect(fulfillment.trackingEvents.count == 1)
@@ -45,8 +47,9 @@ func temporaryDatabase() -> String {
         await reopened.close()
     }
 
-    @Test func receiptsAndScansDeduplicate() async throws {
-        let store = try SQLiteStore(path: temporaryDatabase())
+    @Test(arguments: StoreBackend.available)
+    func receiptsAndScansDeduplicate(backend: StoreBackend) async throws {
+        let store = try await backend.open()
         try await shipped(store)
         #expect(try await store.ingest(callback("r1", [event(.inTransit, at: 1)])) == .applied(fulfillmentId: "f1", status: .inTransit, recorded: 1))
         #expect(try await store.ingest(callback("r1", [event(.delivered, at: 2)])) == .duplicate)
@@ -60,8 +63,9 @@ func temporaryDatabase() -> String {
         await store.close()
     }
 
-    @Test func tenantsNeverSeeEachOther() async throws {
-        let store = try SQLiteStore(path: temporaryDatabase())
+    @Test(arguments: StoreBackend.available)
+    func tenantsNeverSeeEachOther(backend: StoreBackend) async throws {
+        let store = try await backend.open()
         try await shipped(store)
         #expect(try await store.fulfillment(tenant: "other", id: "f1") == nil)
         #expect(try await store.fulfillments(tenant: "other", trackingNumber: "T1").isEmpty)
@@ -78,16 +82,18 @@ func temporaryDatabase() -> String {
         await store.close()
     }
 
-    @Test func unmatchedCallbackLeavesNoReceipt() async throws {
-        let store = try SQLiteStore(path: temporaryDatabase())
+    @Test(arguments: StoreBackend.available)
+    func unmatchedCallbackLeavesNoReceipt(backend: StoreBackend) async throws {
+        let store = try await backend.open()
         await #expect(throws: GatewayError.self) { try await store.ingest(callback("r1", [event(.inTransit, tracking: "NOPE")])) }
         try await shipped(store, tracking: "NOPE")
         #expect(try await store.ingest(callback("r1", [event(.inTransit, tracking: "NOPE")])) == .applied(fulfillmentId: "f1", status: .inTransit, recorded: 1))
         await store.close()
     }
 
-    @Test func trackingNumberTiesPreferTheSourceCarrier() async throws {
-        let store = try SQLiteStore(path: temporaryDatabase())
+    @Test(arguments: StoreBackend.available)
+    func trackingNumberTiesPreferTheSourceCarrier(backend: StoreBackend) async throws {
+        let store = try await backend.open()
         _ = try await store.createFulfillment(NewFulfillment(tenant: "acme", id: "by-generic", orderId: "o", createdAt: t0))
         _ = try await store.createFulfillment(NewFulfillment(tenant: "acme", id: "by-ups", orderId: "o", createdAt: t0.adding(milliseconds: 5)))
         for (id, carrier) in [("by-generic", "GENERIC"), ("by-ups", "ups")] {
@@ -101,8 +107,9 @@ func temporaryDatabase() -> String {
     }
 
     /// Group commit: many concurrent writes share transactions, and a failing write fails alone.
-    @Test func concurrentWritesCommitIndependently() async throws {
-        let store = try SQLiteStore(path: temporaryDatabase())
+    @Test(arguments: StoreBackend.available)
+    func concurrentWritesCommitIndependently(backend: StoreBackend) async throws {
+        let store = try await backend.open()
         _ = try await store.createFulfillment(NewFulfillment(tenant: "acme", id: "taken", orderId: "o", createdAt: t0))
         let results = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
             for index in 0..<400 {
@@ -127,7 +134,14 @@ func temporaryDatabase() -> String {
         await store.close()
     }
 
-    @Test func unopenableDatabaseIsAClearError() {
+    @Test func unopenableDatabaseIsAClearError() async {
         #expect(throws: GatewayError.self) { try SQLiteStore(path: "/nonexistent-dir/x/y.sqlite") }
+        // A PostgreSQL server that is not there: a clear error naming where, not a hang or a crash loop.
+        await #expect {
+            _ = try await StoreLocation.open("postgres://parcelgate:secret-pw@127.0.0.1:1/none?connect_timeout=2", durability: .normal, poolSize: 2, logger: Logger(label: "t"))
+        } throws: { error in
+            guard let error = error as? GatewayError else { return false }
+            return error.code == "store_unavailable" && error.detail.contains("127.0.0.1:1/none") && !error.detail.contains("secret-pw")
+        }
     }
 }

@@ -1,0 +1,83 @@
+import ParcelGateCore
+
+/// One tracking-history row to insert, as every backend writes it.
+public struct HistoryInsert: Sendable {
+    public var scanKey: String
+    public var carrier: String?
+    public var status: TrackingStatus
+    public var fulfillmentStatus: FulfillmentStatus
+    public var carrierStatusCode: String?
+    public var description: String
+    public var location: TrackingLocation?
+    public var occurredAt: Timestamp
+    public var receivedAt: Timestamp
+    /// `applied`, `stale` or `refused`.
+    public var outcome: String
+
+    public var applied: Bool { outcome == "applied" }
+
+    init(scanKey: String, carrier: String?, status: TrackingStatus, fulfillmentStatus: FulfillmentStatus, carrierStatusCode: String?,
+         description: String, location: TrackingLocation?, occurredAt: Timestamp, receivedAt: Timestamp, outcome: String) {
+        self.scanKey = scanKey
+        self.carrier = carrier
+        self.status = status
+        self.fulfillmentStatus = fulfillmentStatus
+        self.carrierStatusCode = carrierStatusCode
+        self.description = description
+        self.location = location
+        self.occurredAt = occurredAt
+        self.receivedAt = receivedAt
+        self.outcome = outcome
+    }
+
+    /// A carrier event the planner decided on.
+    init(_ new: LedgerPlan.NewEvent, receivedAt: Timestamp) {
+        self.init(scanKey: new.scanKey, carrier: new.event.carrier, status: new.event.status, fulfillmentStatus: new.fulfillmentStatus,
+                  carrierStatusCode: new.event.carrierStatusCode, description: new.event.description, location: new.event.location,
+                  occurredAt: new.event.occurredAt, receivedAt: receivedAt, outcome: new.outcome)
+    }
+}
+
+/// A platform command applied to a fulfillment in memory: what to write besides the fulfillment itself.
+enum PlatformCommand {
+    struct Change {
+        /// Exceptions and deliveries through the API add a history entry (DESIGN §4).
+        var historyEntry: HistoryInsert?
+        var domainEvent: LedgerPlan.DomainEvent
+    }
+
+    /// Moves `fulfillment` through the state machine (or throws `invalid_transition`) and says what to record.
+    static func apply(_ command: FulfillmentCommand, to fulfillment: inout Fulfillment, at now: Timestamp) throws(GatewayError) -> Change {
+        let from = fulfillment.status
+        fulfillment.status = try FulfillmentStateMachine.next(from: from, on: command.transition)
+        fulfillment.updatedAt = now
+        var history: (TrackingStatus, String, String?)?
+        switch command {
+        case .ship(let carrier, let trackingNumber, let serviceLevel):
+            fulfillment.carrier = carrier
+            fulfillment.trackingNumber = trackingNumber
+            fulfillment.serviceLevel = serviceLevel
+        case .exception(let reason, let location, let status):
+            history = (status, reason, location)
+        case .deliver:
+            fulfillment.actualDelivery = now
+            history = (.delivered, "Delivered", nil)
+        case .pick, .pack, .ready, .cancel:
+            break
+        }
+        var entry: HistoryInsert?
+        if let (status, description, location) = history {
+            fulfillment.latestEventAt = max(fulfillment.latestEventAt ?? now, now)
+            entry = HistoryInsert(
+                scanKey: "platform:\(now.milliseconds):\(UInt64.random(in: .min ... .max))", carrier: fulfillment.carrier, status: status,
+                fulfillmentStatus: fulfillment.status, carrierStatusCode: nil, description: description,
+                location: location.map { TrackingLocation(text: $0) }, occurredAt: now, receivedAt: now, outcome: "applied"
+            )
+        }
+        let domain = LedgerPlan.DomainEvent(
+            fulfillment: fulfillment, type: FulfillmentLedger.domainEvent(for: command.transition), from: from,
+            trackingStatus: history?.0, occurredAt: now
+        )
+        return Change(historyEntry: entry, domainEvent: domain)
+    }
+}

@@ -1,0 +1,109 @@
+import Logging
+import ParcelGateCore
+import PostgresNIO
+
+/// PostgreSQL schema versions, applied at start-up under an advisory lock so replicas that start together
+/// do not race. Append new versions; never edit one that has shipped.
+enum PostgresMigrations {
+    /// `pg_advisory_lock` key: "PGMG" in ASCII.
+    static let lockKey: Int64 = 0x5047_4D47
+
+    static let all: [(version: Int, sql: [PostgresQuery])] = [
+        (1, [
+            """
+            CREATE TABLE fulfillments (
+                tenant TEXT NOT NULL, id TEXT NOT NULL, order_id TEXT NOT NULL, status TEXT NOT NULL,
+                carrier TEXT, tracking_number TEXT, service_level TEXT, actual_delivery BIGINT, latest_event_at BIGINT,
+                created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL,
+                PRIMARY KEY (tenant, id)
+            )
+            """,
+            "CREATE INDEX fulfillments_by_tracking ON fulfillments (tenant, tracking_number)",
+            """
+            CREATE TABLE tracking_events (
+                id BIGSERIAL PRIMARY KEY, tenant TEXT NOT NULL, fulfillment_id TEXT NOT NULL, scan_key TEXT NOT NULL,
+                carrier TEXT, status TEXT NOT NULL, fulfillment_status TEXT NOT NULL, carrier_status_code TEXT, description TEXT NOT NULL,
+                location_city TEXT, location_region TEXT, location_postal_code TEXT, location_country_code TEXT, location_text TEXT,
+                occurred_at BIGINT NOT NULL, received_at BIGINT NOT NULL, applied BOOLEAN NOT NULL, outcome TEXT NOT NULL,
+                UNIQUE (tenant, fulfillment_id, scan_key)
+            )
+            """,
+            "CREATE INDEX tracking_events_refused ON tracking_events (tenant, fulfillment_id, occurred_at) WHERE outcome = 'refused'",
+            """
+            CREATE TABLE domain_events (
+                id BIGSERIAL PRIMARY KEY, tenant TEXT NOT NULL, fulfillment_id TEXT NOT NULL, type TEXT NOT NULL,
+                from_status TEXT NOT NULL, to_status TEXT NOT NULL, tracking_status TEXT, carrier TEXT, service_level TEXT,
+                occurred_at BIGINT NOT NULL, recorded_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX domain_events_by_fulfillment ON domain_events (tenant, fulfillment_id)",
+            """
+            CREATE TABLE receipts (
+                tenant TEXT NOT NULL, carrier TEXT NOT NULL, receipt_key TEXT NOT NULL, received_at BIGINT NOT NULL,
+                PRIMARY KEY (tenant, carrier, receipt_key)
+            )
+            """,
+            """
+            CREATE TABLE retry_entries (
+                id TEXT PRIMARY KEY, tenant TEXT NOT NULL, carrier TEXT NOT NULL, body BYTEA NOT NULL, headers TEXT NOT NULL,
+                reason TEXT NOT NULL, receipt_key TEXT, match_key TEXT, attempts INTEGER NOT NULL, next_attempt_at BIGINT NOT NULL,
+                status TEXT NOT NULL, last_error TEXT, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX retry_entries_due ON retry_entries (tenant, next_attempt_at) WHERE status = 'pending'",
+            "CREATE INDEX retry_entries_by_tenant ON retry_entries (tenant, status, created_at)",
+            "CREATE INDEX retry_entries_by_match ON retry_entries (tenant, match_key) WHERE status = 'pending'",
+            """
+            CREATE TABLE tenants (
+                slug TEXT PRIMARY KEY, rate_per_second DOUBLE PRECISION, rate_burst INTEGER, retry_policy TEXT, created_at BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE sources (
+                tenant TEXT NOT NULL REFERENCES tenants (slug) ON DELETE CASCADE, carrier TEXT NOT NULL,
+                scheme TEXT, header TEXT, prefix TEXT, tolerance_s INTEGER, timezone TEXT, created_at BIGINT NOT NULL,
+                PRIMARY KEY (tenant, carrier)
+            )
+            """,
+            """
+            CREATE TABLE source_secrets (
+                id TEXT PRIMARY KEY, tenant TEXT NOT NULL, carrier TEXT NOT NULL, secret BYTEA NOT NULL, encrypted BOOLEAN NOT NULL,
+                created_at BIGINT NOT NULL,
+                FOREIGN KEY (tenant, carrier) REFERENCES sources (tenant, carrier) ON DELETE CASCADE
+            )
+            """,
+            """
+            CREATE TABLE api_keys (
+                id TEXT PRIMARY KEY, tenant TEXT NOT NULL REFERENCES tenants (slug) ON DELETE CASCADE, digest BYTEA NOT NULL UNIQUE,
+                label TEXT, created_at BIGINT NOT NULL, revoked_at BIGINT
+            )
+            """,
+            "CREATE TABLE directory_version (id INTEGER PRIMARY KEY CHECK (id = 1), version BIGINT NOT NULL)",
+            "INSERT INTO directory_version (id, version) VALUES (1, 0)",
+        ]),
+    ]
+
+    static func migrate(_ client: PostgresClient, logger: Logger) async throws {
+        try await client.withConnection { connection in
+            try await connection.query("SELECT pg_advisory_lock(\(lockKey))", logger: logger)
+            do {
+                try await connection.query("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)", logger: logger)
+                var applied: Set<Int> = []
+                for try await version in try await connection.query("SELECT version FROM schema_migrations", logger: logger).decode(Int.self) {
+                    applied.insert(version)
+                }
+                for migration in all where !applied.contains(migration.version) {
+                    try await connection.withTransaction(logger: logger) { tx in
+                        for statement in migration.sql { try await tx.query(statement, logger: logger) }
+                        try await tx.query("INSERT INTO schema_migrations (version, applied_at) VALUES (\(migration.version), \(SystemClock().now().milliseconds))", logger: logger)
+                    }
+                    logger.info("Applied PostgreSQL migration", metadata: ["version": "\(migration.version)"])
+                }
+            } catch {
+                _ = try? await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
+                throw error
+            }
+            try await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
+        }
+    }
+}

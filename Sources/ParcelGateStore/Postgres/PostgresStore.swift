@@ -1,0 +1,291 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOSSL
+import ParcelGateCore
+import PostgresNIO
+
+/// How to reach PostgreSQL: parsed from `postgres://user:password@host:port/database?sslmode=...&pool=N`.
+public struct PostgresSettings: Sendable {
+    public var host: String
+    public var port: Int
+    public var username: String
+    public var password: String?
+    public var database: String
+    /// `disable` (default), `prefer` or `require`.
+    public var sslMode: String
+    /// Most connections the pool opens.
+    public var poolSize: Int
+    /// Seconds to wait for the server at start-up before failing with a clear error (libpq's `connect_timeout`).
+    public var connectTimeoutSeconds: Int
+
+    public init(url: String, poolSize: Int? = nil) throws(GatewayError) {
+        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
+            let host = components.host, !host.isEmpty
+        else { throw .badRequest("Not a PostgreSQL URL (postgres://user:password@host:port/database): \(Self.redacted(url))") }
+        self.host = host
+        self.port = components.port ?? 5432
+        self.username = components.percentEncodedUser.flatMap { $0.removingPercentEncoding } ?? "postgres"
+        self.password = components.percentEncodedPassword.flatMap { $0.removingPercentEncoding }
+        let path = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+        self.database = path.isEmpty ? self.username : path
+        let query = Dictionary((components.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { _, last in last })
+        self.sslMode = query["sslmode"] ?? "disable"
+        guard ["disable", "prefer", "require"].contains(sslMode) else { throw .badRequest("sslmode must be disable, prefer or require") }
+        let size = poolSize ?? query["pool"].flatMap(Int.init) ?? 10
+        guard (1...500).contains(size) else { throw .badRequest("The PostgreSQL pool size must be between 1 and 500") }
+        self.poolSize = size
+        let timeout = query["connect_timeout"].map { Int($0) } ?? 10
+        guard let timeout, (1...600).contains(timeout) else { throw .badRequest("connect_timeout must be between 1 and 600 seconds") }
+        self.connectTimeoutSeconds = timeout
+    }
+
+    /// Where the database is, for messages: never the password.
+    public var location: String { "\(username)@\(host):\(port)/\(database)" }
+
+    static func redacted(_ url: String) -> String {
+        guard var components = URLComponents(string: url), components.password != nil else { return url }
+        components.password = "***"
+        return components.string ?? "postgres://***"
+    }
+
+    var clientConfiguration: PostgresClient.Configuration {
+        let tls: PostgresClient.Configuration.TLS
+        switch sslMode {
+        case "require": tls = .require(.makeClientConfiguration())
+        case "prefer": tls = .prefer(.makeClientConfiguration())
+        default: tls = .disable
+        }
+        var configuration = PostgresClient.Configuration(host: host, port: port, username: username, password: password, database: database, tls: tls)
+        configuration.options.maximumConnections = poolSize
+        configuration.options.minimumConnections = 0
+        configuration.options.connectTimeout = .seconds(connectTimeoutSeconds)
+        return configuration
+    }
+}
+
+/// The shared backend for several gateway replicas: every ``GatewayStore`` operation on PostgreSQL through
+/// a PostgresNIO connection pool.
+///
+/// Concurrency between replicas rests on the database: dedupe receipts and per-scan keys are unique
+/// constraints, a callback locks the fulfillments it touches (`FOR UPDATE`), and `claimDue` takes due
+/// entries with `FOR UPDATE SKIP LOCKED`, so two replicas never claim the same entry.
+public final class PostgresStore: GatewayStore {
+    let client: PostgresClient
+    let logger: Logger
+    private let runner: Task<Void, Never>
+    public let settings: PostgresSettings
+
+    /// Connects, fails with a clear message when the database cannot be reached, and migrates.
+    public init(settings: PostgresSettings, logger: Logger) async throws(GatewayError) {
+        self.settings = settings
+        self.logger = logger
+        let client = PostgresClient(configuration: settings.clientConfiguration, backgroundLogger: logger)
+        self.client = client
+        runner = Task { await client.run() }
+        do {
+            try await Self.withTimeout(seconds: settings.connectTimeoutSeconds) { try await client.query("SELECT 1", logger: logger) }
+        } catch {
+            runner.cancel()
+            throw .storeUnavailable("Cannot reach PostgreSQL at \(settings.location): \(Self.describe(error))")
+        }
+        do {
+            try await PostgresMigrations.migrate(client, logger: logger)
+        } catch {
+            runner.cancel()
+            throw .storeUnavailable("PostgreSQL migrations failed at \(settings.location): \(Self.describe(error))")
+        }
+    }
+
+    public func close() async {
+        runner.cancel()
+        _ = await runner.value
+    }
+
+    public func ping() async throws(GatewayError) {
+        try await run { try await self.client.query("SELECT 1", logger: self.logger) }
+    }
+
+    // MARK: Running queries
+
+    /// Runs `work`, classifying any failure (DESIGN §5): connection trouble and serialization failures are
+    /// transient, constraint violations conflicts, our own errors pass through.
+    func run<T: Sendable>(_ work: () async throws -> T) async throws(GatewayError) -> T {
+        do {
+            return try await work()
+        } catch let error as GatewayError {
+            throw error
+        } catch {
+            throw Self.classify(error)
+        }
+    }
+
+    /// Runs `work` in one transaction, classified like `run`.
+    func transaction<T: Sendable>(_ work: @escaping (PostgresConnection) async throws -> T) async throws(GatewayError) -> T {
+        try await run { try await self.client.withTransaction(logger: self.logger) { connection in try await work(connection) } }
+    }
+
+    static func classify(_ error: any Error) -> GatewayError {
+        if let error = error as? GatewayError { return error }
+        if let transaction = error as? PostgresTransactionError {
+            // The closure's own error (ours, or a query's) is the one that explains the failure.
+            if let inner = transaction.closureError ?? transaction.beginError ?? transaction.commitError { return classify(inner) }
+        }
+        guard let error = error as? PSQLError else { return .storeUnavailable("Database unavailable: \(describe(error))") }
+        guard let state = error.serverInfo?[.sqlState] else {
+            return .storeUnavailable("Database unavailable: \(describe(error))")
+        }
+        switch state {
+        case "23505", "23503", "23514": return .conflict("Constraint violated: \(error.serverInfo?[.message] ?? state)")
+        case "40001", "40P01", "55P03", "57P01", "57P02", "57P03", "53300":
+            return .storeUnavailable("Database busy: \(error.serverInfo?[.message] ?? state)")
+        default:
+            if state.hasPrefix("08") { return .storeUnavailable("Database connection failed: \(state)") }
+            return .internalError("Database error \(state): \(error.serverInfo?[.message] ?? "")")
+        }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? PSQLError {
+            if let message = error.serverInfo?[.message] { return message }
+            if let underlying = error.underlying { return "\(error.code): \(underlying)" }
+            return "\(error.code)"
+        }
+        return "\(error)"
+    }
+
+    static func withTimeout<T: Sendable>(seconds: Int, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T.self) { group in
+            group.addTask { try await work() }
+            group.addTask {
+                try await Task.sleep(for: .seconds(seconds))
+                throw GatewayError.storeUnavailable("timed out after \(seconds) s")
+            }
+            guard let first = try await group.next() else { throw GatewayError.storeUnavailable("no result") }
+            group.cancelAll()
+            return first
+        }
+    }
+
+    // MARK: Fulfillments
+
+    public func createFulfillment(_ new: NewFulfillment) async throws(GatewayError) -> Fulfillment {
+        try await transaction { connection in
+            let inserted = try await connection.query("""
+                INSERT INTO fulfillments (tenant, id, order_id, status, created_at, updated_at)
+                VALUES (\(new.tenant), \(new.id), \(new.orderId), \(FulfillmentStatus.pending.rawValue), \(new.createdAt.milliseconds), \(new.createdAt.milliseconds))
+                ON CONFLICT DO NOTHING RETURNING id
+                """, logger: self.logger).collect()
+            guard !inserted.isEmpty else { throw GatewayError.conflict("A fulfillment with id '\(new.id)' already exists") }
+            try await PostgresRetryRows.expedite(connection, tenant: new.tenant, matchKey: new.id, now: new.createdAt, logger: self.logger)
+            return Fulfillment(id: new.id, tenant: new.tenant, orderId: new.orderId, createdAt: new.createdAt, updatedAt: new.createdAt)
+        }
+    }
+
+    public func fulfillment(tenant: String, id: String) async throws(GatewayError) -> Fulfillment? {
+        try await run {
+            try await self.client.withConnection { connection in
+                try await PostgresFulfillmentRows.load(connection, tenant: tenant, id: id, withHistory: true, forUpdate: false, logger: self.logger)
+            }
+        }
+    }
+
+    public func fulfillments(tenant: String, trackingNumber: String) async throws(GatewayError) -> [Fulfillment] {
+        try await run {
+            try await self.client.withConnection { connection in
+                var ids: [String] = []
+                let rows = try await connection.query("""
+                    SELECT id FROM fulfillments WHERE tenant = \(tenant) AND tracking_number = \(trackingNumber) ORDER BY created_at, id
+                    """, logger: self.logger)
+                for try await id in rows.decode(String.self) { ids.append(id) }
+                var result: [Fulfillment] = []
+                for id in ids {
+                    if let f = try await PostgresFulfillmentRows.load(connection, tenant: tenant, id: id, withHistory: true, forUpdate: false, logger: self.logger) {
+                        result.append(f)
+                    }
+                }
+                return result
+            }
+        }
+    }
+
+    public func apply(_ command: FulfillmentCommand, tenant: String, fulfillmentId: String, at now: Timestamp) async throws(GatewayError) -> Fulfillment {
+        try await transaction { connection in
+            guard var fulfillment = try await PostgresFulfillmentRows.load(connection, tenant: tenant, id: fulfillmentId, withHistory: false, forUpdate: true, logger: self.logger) else {
+                throw GatewayError.notFound("Fulfillment '\(fulfillmentId)' not found")
+            }
+            let change = try PlatformCommand.apply(command, to: &fulfillment, at: now)
+            if case .ship(_, let trackingNumber, _) = command {
+                try await PostgresRetryRows.expedite(connection, tenant: tenant, matchKey: trackingNumber, now: now, logger: self.logger)
+            }
+            if let entry = change.historyEntry {
+                try await PostgresFulfillmentRows.insertEvent(connection, tenant: tenant, fulfillmentId: fulfillmentId, entry: entry, logger: self.logger)
+            }
+            try await PostgresFulfillmentRows.update(connection, fulfillment, logger: self.logger)
+            try await PostgresFulfillmentRows.recordDomainEvent(connection, change.domainEvent, recordedAt: now, logger: self.logger)
+            guard let updated = try await PostgresFulfillmentRows.load(connection, tenant: tenant, id: fulfillmentId, withHistory: true, forUpdate: false, logger: self.logger) else {
+                throw GatewayError.internalError("Fulfillment vanished during its own transaction")
+            }
+            return updated
+        }
+    }
+
+    // MARK: Ingest
+
+    public func ingest(_ callback: IngestCallback) async throws(GatewayError) -> IngestOutcome {
+        try await transaction { connection in
+            if let receiptKey = callback.receiptKey {
+                let inserted = try await connection.query("""
+                    INSERT INTO receipts (tenant, carrier, receipt_key, received_at)
+                    VALUES (\(callback.tenant), \(callback.carrier), \(receiptKey), \(callback.receivedAt.milliseconds))
+                    ON CONFLICT DO NOTHING RETURNING 1
+                    """, logger: self.logger).collect()
+                if inserted.isEmpty { return IngestOutcome.duplicate }
+            }
+            var matches: [String] = []
+            var cache: [String: String?] = [:]
+            for event in callback.events {
+                let key = event.fulfillmentId.map { "id:" + $0 } ?? "tn:" + (event.trackingNumber ?? "")
+                let id: String?
+                if let cached = cache[key] {
+                    id = cached
+                } else {
+                    id = try await PostgresFulfillmentRows.match(connection, event: event, carrier: callback.carrier, logger: self.logger)
+                    cache[key] = id
+                }
+                guard let id else {
+                    guard let entry = callback.queueIfUnmatched else { throw GatewayError.unmatched(LedgerMatching.unmatchedDetail(event)) }
+                    // The receipt and the raw callback commit together: a 202 loses nothing.
+                    try await PostgresRetryRows.insert(connection, entry, logger: self.logger)
+                    return IngestOutcome.queued(retryId: entry.id)
+                }
+                matches.append(id)
+            }
+            var state = LedgerState(fulfillments: [:], knownScans: [], refused: [:])
+            // Lock the fulfillments in a stable order so two replicas applying to the same ones cannot deadlock.
+            for id in Set(matches).sorted() {
+                guard let fulfillment = try await PostgresFulfillmentRows.load(connection, tenant: callback.tenant, id: id, withHistory: false, forUpdate: true, logger: self.logger) else {
+                    throw GatewayError.unmatched("No fulfillment '\(id)'")
+                }
+                state.fulfillments[id] = fulfillment
+                state.refused[id] = try await PostgresFulfillmentRows.refusedEvents(connection, tenant: callback.tenant, fulfillmentId: id, logger: self.logger)
+                let scanKeys = zip(callback.events, matches).filter { $0.1 == id }.map { $0.0.scanKey }
+                for key in try await PostgresFulfillmentRows.knownScans(connection, tenant: callback.tenant, fulfillmentId: id, scanKeys: scanKeys, logger: self.logger) {
+                    state.knownScans.insert(LedgerState.scanRef(id, key))
+                }
+            }
+            let plan = LedgerPlanner.plan(events: callback.events, matches: matches, state: state, receivedAt: callback.receivedAt)
+            for new in plan.newEvents {
+                try await PostgresFulfillmentRows.insertEvent(connection, tenant: callback.tenant, fulfillmentId: new.fulfillmentId, entry: HistoryInsert(new, receivedAt: callback.receivedAt), logger: self.logger)
+            }
+            for (rowId, status) in plan.reapplied {
+                try await connection.query("UPDATE tracking_events SET applied = TRUE, outcome = 'applied', fulfillment_status = \(status.rawValue) WHERE id = \(rowId)", logger: self.logger)
+            }
+            for fulfillment in plan.updatedFulfillments { try await PostgresFulfillmentRows.update(connection, fulfillment, logger: self.logger) }
+            for domain in plan.domainEvents {
+                try await PostgresFulfillmentRows.recordDomainEvent(connection, domain, recordedAt: callback.receivedAt, logger: self.logger)
+            }
+            return plan.outcome
+        }
+    }
+}
