@@ -97,7 +97,6 @@ let package = Package(
             name: "ParcelGateStoreTests",
             dependencies: [
                 "ParcelGateStore",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -2,7 +2,6 @@ import Foundation
 import Logging
 import ParcelGateCore
 import ParcelGateStore
-import PostgresNIO
 import Testing
 
 /// The backends the store contract runs against: SQLite always, PostgreSQL whenever
@@ -40,17 +39,7 @@ enum StoreBackend: String, Sendable, CustomTestStringConvertible {
 
     func open() async throws -> any GatewayStore { try await open(try await newLocation()) }
 
-    /// `CREATE DATABASE` a uniquely named database and returns its URL.
     static func createDatabase(adminURL: String) async throws -> String {
-        let settings = try PostgresSettings(url: adminURL)
-        let name = "parcelgate_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
-        let client = PostgresClient(configuration: .init(host: settings.host, port: settings.port, username: settings.username,
-                                                         password: settings.password, database: settings.database, tls: .disable))
-        let runner = Task { await client.run() }
-        defer { runner.cancel() }
-        try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
-        var components = URLComponents(string: adminURL)!
-        components.path = "/" + name
-        return components.string!
+        try await PostgresStore.createDatabase(adminURL: adminURL, name: "parcelgate_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16))
     }
 }

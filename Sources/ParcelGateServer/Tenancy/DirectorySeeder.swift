@@ -19,23 +19,31 @@ public enum DirectorySeeder {
             try validate(tenant, registry: registry)
             guard !existing.contains(tenant.slug) else { continue }
             let now = clock.now()
-            try await store.createTenant(TenantRecord(
-                slug: tenant.slug, ratePerSecond: tenant.rateLimit?.perSecond, rateBurst: tenant.rateLimit?.burst,
-                retryPolicyJSON: tenant.retry?.json, createdAt: now
-            ))
+            var sources: [SourceRecord] = []
             for source in tenant.sources {
                 let carrier = source.carrier.lowercased()
-                try await store.putSource(SourceRecord(
-                    tenant: tenant.slug, carrier: carrier, scheme: source.scheme, header: source.header, prefix: source.prefix,
-                    toleranceSeconds: source.toleranceSeconds, timezone: source.timezone, createdAt: now
-                ))
+                var record = SourceRecord(tenant: tenant.slug, carrier: carrier, scheme: source.scheme, header: source.header, prefix: source.prefix,
+                                          toleranceSeconds: source.toleranceSeconds, timezone: source.timezone, createdAt: now)
                 for secret in source.secrets {
                     let sealed = try secretBox.seal(secret, tenant: tenant.slug, carrier: carrier)
-                    try await store.addSecret(tenant: tenant.slug, carrier: carrier, SecretRecord(id: Identifiers.secret(), bytes: sealed.bytes, encrypted: sealed.encrypted, createdAt: now))
+                    record.secrets.append(SecretRecord(id: Identifiers.secret(), bytes: sealed.bytes, encrypted: sealed.encrypted, createdAt: now))
                 }
+                sources.append(record)
             }
-            for key in tenant.apiKeys {
-                try await store.addAPIKey(APIKeyRecord(id: Identifiers.apiKey(), tenant: tenant.slug, digest: TenantDirectory.digest(ofAPIKey: key), label: "config", createdAt: now))
+            let keys = tenant.apiKeys.map {
+                APIKeyRecord(id: Identifiers.apiKey(), tenant: tenant.slug, digest: TenantDirectory.digest(ofAPIKey: $0), label: "config", createdAt: now)
+            }
+            do {
+                try await store.createTenant(
+                    TenantRecord(slug: tenant.slug, ratePerSecond: tenant.rateLimit?.perSecond, rateBurst: tenant.rateLimit?.burst,
+                                 retryPolicyJSON: tenant.retry?.json, createdAt: now),
+                    sources: sources, apiKeys: keys
+                )
+            } catch where error.code == "conflict" {
+                // Another replica starting at the same moment created it, whole, in its own transaction; any other
+                // conflict (an API key another tenant already has) is a configuration error.
+                if try await store.directory().tenants.contains(where: { $0.slug == tenant.slug }) { continue }
+                throw .badRequest("Tenant '\(tenant.slug)' cannot be seeded: \(error.detail)")
             }
             logger.info("Seeded tenant from config", metadata: ["tenant": "\(tenant.slug)", "sources": "\(tenant.sources.count)"])
         }

@@ -60,8 +60,9 @@ public protocol GatewayStore: Sendable {
     /// The current directory version (cheap: for replicas polling for changes).
     func directoryVersion() async throws(GatewayError) -> Int64
 
-    /// `conflict` when the slug is taken.
-    func createTenant(_ tenant: TenantRecord) async throws(GatewayError)
+    /// Creates a tenant with its sources (their secrets included) and API keys, all in one transaction, so
+    /// no replica ever sees half a tenant; `conflict` when the slug is taken.
+    func createTenant(_ tenant: TenantRecord, sources: [SourceRecord], apiKeys: [APIKeyRecord]) async throws(GatewayError)
 
     /// Replaces the tenant's rate limit and retry policy; `not_found` when absent.
     func updateTenant(_ tenant: TenantRecord) async throws(GatewayError)
@@ -139,4 +140,11 @@ public enum IngestOutcome: Sendable, Hashable {
     /// No fulfillment matches yet; the raw callback was queued with its receipt, in the same transaction.
     /// (With nothing to queue, as on a retry, `ingest` throws `GatewayError.unmatched` and commits nothing.)
     case queued(retryId: String)
+}
+
+extension GatewayStore {
+    /// A tenant with nothing yet.
+    public func createTenant(_ tenant: TenantRecord) async throws(GatewayError) {
+        try await createTenant(tenant, sources: [], apiKeys: [])
+    }
 }

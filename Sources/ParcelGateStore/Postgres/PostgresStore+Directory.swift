@@ -69,12 +69,17 @@ extension PostgresStore {
         if try await connection.query(query, logger: logger).collect().isEmpty { throw failure }
     }
 
-    public func createTenant(_ t: TenantRecord) async throws(GatewayError) {
+    public func createTenant(_ t: TenantRecord, sources: [SourceRecord], apiKeys: [APIKeyRecord]) async throws(GatewayError) {
         try await directoryChange { connection in
             try await Self.requireChange(connection, """
                 INSERT INTO tenants (slug, rate_per_second, rate_burst, retry_policy, created_at)
                 VALUES (\(t.slug), \(t.ratePerSecond), \(t.rateBurst), \(t.retryPolicyJSON), \(t.createdAt.milliseconds)) ON CONFLICT DO NOTHING
                 """, logger: self.logger, else: .conflict("Tenant '\(t.slug)' already exists"))
+            for source in sources {
+                try await self.upsertSource(connection, source)
+                for secret in source.secrets { try await self.insertSecret(connection, tenant: source.tenant, carrier: source.carrier, secret) }
+            }
+            for key in apiKeys { try await self.insertKey(connection, key) }
         }
     }
 
@@ -89,13 +94,31 @@ extension PostgresStore {
     public func putSource(_ s: SourceRecord) async throws(GatewayError) {
         try await directoryChange { connection in
             try await Self.requireRow(connection, "SELECT 1 FROM tenants WHERE slug = \(s.tenant)", logger: self.logger, else: .notFound("Tenant '\(s.tenant)' not found"))
-            try await connection.query("""
-                INSERT INTO sources (tenant, carrier, scheme, header, prefix, tolerance_s, timezone, created_at)
-                VALUES (\(s.tenant), \(s.carrier), \(s.scheme), \(s.header), \(s.prefix), \(s.toleranceSeconds), \(s.timezone), \(s.createdAt.milliseconds))
-                ON CONFLICT (tenant, carrier) DO UPDATE SET scheme = excluded.scheme, header = excluded.header, prefix = excluded.prefix,
-                    tolerance_s = excluded.tolerance_s, timezone = excluded.timezone
-                """, logger: self.logger)
+            try await self.upsertSource(connection, s)
         }
+    }
+
+    func upsertSource(_ connection: PostgresConnection, _ s: SourceRecord) async throws {
+        try await connection.query("""
+            INSERT INTO sources (tenant, carrier, scheme, header, prefix, tolerance_s, timezone, created_at)
+            VALUES (\(s.tenant), \(s.carrier), \(s.scheme), \(s.header), \(s.prefix), \(s.toleranceSeconds), \(s.timezone), \(s.createdAt.milliseconds))
+            ON CONFLICT (tenant, carrier) DO UPDATE SET scheme = excluded.scheme, header = excluded.header, prefix = excluded.prefix,
+                tolerance_s = excluded.tolerance_s, timezone = excluded.timezone
+            """, logger: logger)
+    }
+
+    func insertSecret(_ connection: PostgresConnection, tenant: String, carrier: String, _ secret: SecretRecord) async throws {
+        try await connection.query("""
+            INSERT INTO source_secrets (id, tenant, carrier, secret, encrypted, created_at)
+            VALUES (\(secret.id), \(tenant), \(carrier), \(ByteBuffer(bytes: secret.bytes)), \(secret.encrypted), \(secret.createdAt.milliseconds))
+            """, logger: logger)
+    }
+
+    func insertKey(_ connection: PostgresConnection, _ key: APIKeyRecord) async throws {
+        try await Self.requireChange(connection, """
+            INSERT INTO api_keys (id, tenant, digest, label, created_at)
+            VALUES (\(key.id), \(key.tenant), \(ByteBuffer(bytes: key.digest)), \(key.label), \(key.createdAt.milliseconds)) ON CONFLICT DO NOTHING
+            """, logger: logger, else: .conflict("That API key already exists"))
     }
 
     public func deleteSource(tenant: String, carrier: String) async throws(GatewayError) {
@@ -109,10 +132,7 @@ extension PostgresStore {
         try await directoryChange { connection in
             try await Self.requireRow(connection, "SELECT 1 FROM sources WHERE tenant = \(tenant) AND carrier = \(carrier)",
                                       logger: self.logger, else: .notFound("Source '\(carrier)' of tenant '\(tenant)' not found"))
-            try await connection.query("""
-                INSERT INTO source_secrets (id, tenant, carrier, secret, encrypted, created_at)
-                VALUES (\(secret.id), \(tenant), \(carrier), \(ByteBuffer(bytes: secret.bytes)), \(secret.encrypted), \(secret.createdAt.milliseconds))
-                """, logger: self.logger)
+            try await self.insertSecret(connection, tenant: tenant, carrier: carrier, secret)
         }
     }
 
@@ -142,10 +162,7 @@ extension PostgresStore {
     public func addAPIKey(_ key: APIKeyRecord) async throws(GatewayError) {
         try await directoryChange { connection in
             try await Self.requireRow(connection, "SELECT 1 FROM tenants WHERE slug = \(key.tenant)", logger: self.logger, else: .notFound("Tenant '\(key.tenant)' not found"))
-            try await Self.requireChange(connection, """
-                INSERT INTO api_keys (id, tenant, digest, label, created_at)
-                VALUES (\(key.id), \(key.tenant), \(ByteBuffer(bytes: key.digest)), \(key.label), \(key.createdAt.milliseconds)) ON CONFLICT DO NOTHING
-                """, logger: self.logger, else: .conflict("That API key already exists"))
+            try await self.insertKey(connection, key)
         }
     }
 

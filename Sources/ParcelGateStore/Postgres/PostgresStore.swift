@@ -97,6 +97,26 @@ public final class PostgresStore: GatewayStore {
         }
     }
 
+    /// Creates an empty database `name` on the server `adminURL` points at, and returns the new database's URL.
+    /// For tests and first-time set-up; a gateway only ever connects to an existing database.
+    public static func createDatabase(adminURL: String, name: String) async throws(GatewayError) -> String {
+        guard name.utf8.allSatisfy({ (97...122).contains($0) || (48...57).contains($0) || $0 == 95 }), !name.isEmpty else {
+            throw .badRequest("A database name must be lowercase letters, digits and '_'")
+        }
+        let settings = try PostgresSettings(url: adminURL)
+        let client = PostgresClient(configuration: settings.clientConfiguration)
+        let runner = Task { await client.run() }
+        defer { runner.cancel() }
+        do {
+            try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
+        } catch {
+            throw classify(error)
+        }
+        guard var components = URLComponents(string: adminURL) else { throw .badRequest("Not a URL") }
+        components.path = "/" + name
+        return components.string ?? adminURL
+    }
+
     public func close() async {
         runner.cancel()
         _ = await runner.value

@@ -48,7 +48,7 @@ extension SQLiteStore {
         try await database.read { connection throws(GatewayError) in try DirectoryRows.version(connection) }
     }
 
-    public func createTenant(_ tenant: TenantRecord) async throws(GatewayError) {
+    public func createTenant(_ tenant: TenantRecord, sources: [SourceRecord], apiKeys: [APIKeyRecord]) async throws(GatewayError) {
         try await database.write { connection throws(GatewayError) in
             try connection.statement("""
                 INSERT INTO tenants (slug, rate_per_second, rate_burst, retry_policy, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
@@ -57,6 +57,11 @@ extension SQLiteStore {
                       .optional(tenant.retryPolicyJSON), .timestamp(tenant.createdAt))
                 .run()
             guard connection.changes == 1 else { throw .conflict("Tenant '\(tenant.slug)' already exists") }
+            for source in sources {
+                try DirectoryRows.upsertSource(connection, source)
+                for secret in source.secrets { try DirectoryRows.insertSecret(connection, tenant: source.tenant, carrier: source.carrier, secret) }
+            }
+            for key in apiKeys { try DirectoryRows.insertKey(connection, key) }
             try DirectoryRows.bump(connection)
         }
     }
@@ -74,14 +79,7 @@ extension SQLiteStore {
     public func putSource(_ source: SourceRecord) async throws(GatewayError) {
         try await database.write { connection throws(GatewayError) in
             try DirectoryRows.requireTenant(connection, source.tenant)
-            try connection.statement("""
-                INSERT INTO sources (tenant, carrier, scheme, header, prefix, tolerance_s, timezone, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (tenant, carrier) DO UPDATE SET scheme = excluded.scheme, header = excluded.header, prefix = excluded.prefix,
-                    tolerance_s = excluded.tolerance_s, timezone = excluded.timezone
-                """)
-                .bind(.text(source.tenant), .text(source.carrier), .optional(source.scheme), .optional(source.header), .optional(source.prefix),
-                      .optional(source.toleranceSeconds.map(Int64.init)), .optional(source.timezone), .timestamp(source.createdAt))
-                .run()
+            try DirectoryRows.upsertSource(connection, source)
             try DirectoryRows.bump(connection)
         }
     }
@@ -97,9 +95,7 @@ extension SQLiteStore {
     public func addSecret(tenant: String, carrier: String, _ secret: SecretRecord) async throws(GatewayError) {
         try await database.write { connection throws(GatewayError) in
             try DirectoryRows.requireSource(connection, tenant: tenant, carrier: carrier)
-            try connection.statement("INSERT INTO source_secrets (id, tenant, carrier, secret, encrypted, created_at) VALUES (?, ?, ?, ?, ?, ?)")
-                .bind(.text(secret.id), .text(tenant), .text(carrier), .blob(secret.bytes), .integer(secret.encrypted ? 1 : 0), .timestamp(secret.createdAt))
-                .run()
+            try DirectoryRows.insertSecret(connection, tenant: tenant, carrier: carrier, secret)
             try DirectoryRows.bump(connection)
         }
     }
@@ -132,10 +128,7 @@ extension SQLiteStore {
     public func addAPIKey(_ key: APIKeyRecord) async throws(GatewayError) {
         try await database.write { connection throws(GatewayError) in
             try DirectoryRows.requireTenant(connection, key.tenant)
-            try connection.statement("INSERT INTO api_keys (id, tenant, digest, label, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
-                .bind(.text(key.id), .text(key.tenant), .blob(key.digest), .optional(key.label), .timestamp(key.createdAt))
-                .run()
-            guard connection.changes == 1 else { throw .conflict("That API key already exists") }
+            try DirectoryRows.insertKey(connection, key)
             try DirectoryRows.bump(connection)
         }
     }
@@ -159,6 +152,30 @@ enum DirectoryRows {
 
     static func bump(_ connection: SQLiteConnection) throws(GatewayError) {
         try connection.statement("UPDATE directory_version SET version = version + 1 WHERE id = 1").run()
+    }
+
+    static func upsertSource(_ connection: SQLiteConnection, _ source: SourceRecord) throws(GatewayError) {
+        try connection.statement("""
+            INSERT INTO sources (tenant, carrier, scheme, header, prefix, tolerance_s, timezone, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (tenant, carrier) DO UPDATE SET scheme = excluded.scheme, header = excluded.header, prefix = excluded.prefix,
+                tolerance_s = excluded.tolerance_s, timezone = excluded.timezone
+            """)
+            .bind(.text(source.tenant), .text(source.carrier), .optional(source.scheme), .optional(source.header), .optional(source.prefix),
+                  .optional(source.toleranceSeconds.map(Int64.init)), .optional(source.timezone), .timestamp(source.createdAt))
+            .run()
+    }
+
+    static func insertSecret(_ connection: SQLiteConnection, tenant: String, carrier: String, _ secret: SecretRecord) throws(GatewayError) {
+        try connection.statement("INSERT INTO source_secrets (id, tenant, carrier, secret, encrypted, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+            .bind(.text(secret.id), .text(tenant), .text(carrier), .blob(secret.bytes), .integer(secret.encrypted ? 1 : 0), .timestamp(secret.createdAt))
+            .run()
+    }
+
+    static func insertKey(_ connection: SQLiteConnection, _ key: APIKeyRecord) throws(GatewayError) {
+        try connection.statement("INSERT INTO api_keys (id, tenant, digest, label, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
+            .bind(.text(key.id), .text(key.tenant), .blob(key.digest), .optional(key.label), .timestamp(key.createdAt))
+            .run()
+        guard connection.changes == 1 else { throw .conflict("That API key already exists") }
     }
 
     static func requireTenant(_ connection: SQLiteConnection, _ slug: String) throws(GatewayError) {

@@ -23,17 +23,23 @@ final class GatewayProcess: @unchecked Sendable {
     }
 
     /// Starts `parcelgate serve` on a free port and waits until it listens.
-    static func start(config: String, database: String, extraEnvironment: [String: String] = [:]) async throws -> GatewayProcess {
+    /// `logFile` receives the process's log lines (standard error) at `info`; by default they are dropped.
+    static func start(config: String, database: String, extraEnvironment: [String: String] = [:], logFile: String? = nil) async throws -> GatewayProcess {
         let process = Process()
         process.executableURL = try executable()
         process.arguments = ["serve", "--config", config, "--database", database, "--port", "0"]
         var environment = ProcessInfo.processInfo.environment
-        environment["PARCELGATE_LOG_LEVEL"] = "warning"
+        environment["PARCELGATE_LOG_LEVEL"] = logFile == nil ? "warning" : "info"
         environment.merge(extraEnvironment) { _, new in new }
         process.environment = environment
         let output = Pipe()
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        if let logFile {
+            FileManager.default.createFile(atPath: logFile, contents: nil)
+            process.standardError = FileHandle(forWritingAtPath: logFile)
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
         let port = try await Task.detached { () throws -> Int in
             var buffer = ""
