@@ -80,6 +80,8 @@ let package = Package(
             dependencies: [
                 "ParcelGateServer", "ParcelGateClient", "ParcelGateCarriers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

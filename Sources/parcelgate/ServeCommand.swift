@@ -39,7 +39,8 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             let gatewayConfig = try GatewayConfig.load(path: configPath)
             let mode = durability ?? environment["PARCELGATE_DURABILITY"].flatMap(DurabilityMode.init(rawValue:)) ?? gatewayConfig.database.durability ?? .normal
-            let store = try await StoreLocation.open(databasePath, durability: mode, poolSize: gatewayConfig.database.poolSize, logger: logger)
+            let batching = try gatewayConfig.database.batching(crashAfterCommits: environment["PARCELGATE_FAULT_CRASH_AFTER_COMMITS"].flatMap(Int.init))
+            let store = try await StoreLocation.open(databasePath, durability: mode, poolSize: gatewayConfig.database.poolSize, batching: batching, logger: logger)
             let settings = GatewaySettings(
                 host: host, port: listenPort, config: gatewayConfig,
                 operatorKey: environment["PARCELGATE_OPERATOR_KEY"], masterKey: environment["PARCELGATE_MASTER_KEY"]

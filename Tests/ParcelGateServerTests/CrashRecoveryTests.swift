@@ -1,4 +1,6 @@
 import Foundation
+import NIOConcurrencyHelpers
+import ParcelGateClient
 import ParcelGateCarriers
 import ParcelGateCore
 import Testing
@@ -117,5 +119,68 @@ import Testing
         #expect(created.status == 201)
         let denied = try await GatewayProcess.runCLI(["tenants", "list"] + common, environment: ["PARCELGATE_OPERATOR_KEY": "wrong-wrong-wrong-wrong"])
         #expect(denied.status != 0 && denied.output.contains("401"))
+    }
+}
+
+/// A crash between a group commit and its responses: whatever was acknowledged is there after a restart,
+/// and resending everything applies nothing twice.
+@Suite struct GroupCommitCrashTests {
+    @Test func nothingAcknowledgedIsLostWhenTheProcessDiesAfterACommit() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("parcelgate-commitcrash-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let configPath = dir.appendingPathComponent("config.json").path
+        try CrashRecoveryTests.config.write(toFile: configPath, atomically: true, encoding: .utf8)
+        let database = dir.appendingPathComponent("gateway.sqlite").path
+        let auth = [("Authorization", "Bearer \(TestGateway.apiKey)"), ("Content-Type", "application/json")]
+
+        // Ship the fulfillment first, on a process without the fault.
+        let setup = try await GatewayProcess.start(config: configPath, database: database)
+        #expect(try await setup.request("POST", "/v1/fulfillments", headers: auth, body: Array(#"{"order_id":"o","id":"f"}"#.utf8)).status == 201)
+        for command in ["pick", "pack", "ready"] { _ = try await setup.request("PUT", "/v1/fulfillments/f/\(command)", headers: auth) }
+        #expect(try await setup.request("PUT", "/v1/fulfillments/f/ship", headers: auth, body: Array(#"{"carrier":"generic","tracking_number":"GC-1"}"#.utf8)).status == 200)
+        setup.terminate()
+
+        // This process kills itself right after its 12th commit, before answering that group.
+        let faulty = try await GatewayProcess.start(config: configPath, database: database, extraEnvironment: ["PARCELGATE_FAULT_CRASH_AFTER_COMMITS": "12"])
+        let signer = try SignatureSigner(settings: GenericAdapter().defaultSignature, secret: TestGateway.secret)
+        let bodies = (0..<300).map { index in
+            Array(#"{"tracking_number":"GC-1","status":"in_transit","event_id":"gc-\#(index)","occurred_at":"\#(Timestamp(seconds: 1_800_000_000 + Int64(index)).rfc3339)"}"#.utf8)
+        }
+        let acknowledged = NIOLockedValueBox<Set<Int>>([])
+        await withTaskGroup(of: Void.self) { group in
+            for worker in 0..<16 {
+                group.addTask {
+                    guard let connection = try? await HTTPConnection.connect(host: "127.0.0.1", port: faulty.port) else { return }
+                    for index in stride(from: worker, to: bodies.count, by: 16) {
+                        let headers = signer.headers(for: Data(bodies[index]), now: SystemClock().now())
+                        guard let response = try? await connection.send(method: "POST", path: "/v1/hooks/shopstream/generic", headers: headers, body: bodies[index]) else { return }
+                        if (200..<300).contains(response.status) { acknowledged.withLockedValue { _ = $0.insert(index) } }
+                    }
+                }
+            }
+        }
+        faulty.process.waitUntilExit()
+        #expect(faulty.process.terminationReason == .uncaughtSignal, "the fault fired")
+        let acked = acknowledged.withLockedValue { $0 }
+        #expect(!acked.isEmpty && acked.count < bodies.count, "the crash happened mid-load: \(acked.count) acknowledged")
+
+        let restarted = try await GatewayProcess.start(config: configPath, database: database)
+        defer { restarted.terminate() }
+        func storedIndexes() async throws -> [Int] {
+            let events = try await restarted.request("GET", "/v1/fulfillments/f", headers: auth).json["tracking_events"].array
+            return events.compactMap { event in
+                (event["occurred_at"].string.flatMap(ISO8601Parser.parse)?.instant).map { Int($0.seconds - 1_800_000_000) }
+            }
+        }
+        let stored = Set(try await storedIndexes())
+        #expect(acked.isSubset(of: stored), "acknowledged but lost: \(acked.subtracting(stored).sorted())")
+        // Everything again: what was committed is a duplicate, the rest is applied, nothing twice.
+        for (index, body) in bodies.enumerated() {
+            let response = try await restarted.request("POST", "/v1/hooks/shopstream/generic", headers: signer.headers(for: Data(body), now: SystemClock().now()), body: body)
+            #expect(response.json["status"].string == (stored.contains(index) ? "duplicate" : "applied"), "callback \(index)")
+        }
+        let final = try await storedIndexes()
+        #expect(final.count == bodies.count)
+        #expect(Set(final).count == bodies.count)
     }
 }

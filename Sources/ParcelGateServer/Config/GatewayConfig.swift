@@ -58,15 +58,31 @@ public struct DatabaseConfig: Sendable, Decodable {
     public var poolSize: Int?
     /// SQLite durability: `normal` or `full` (`--durability` wins).
     public var durability: DurabilityMode?
+    /// SQLite group commit: most writes per transaction (default 256).
+    public var maxBatch: Int?
+    /// SQLite group commit: microseconds the writer waits for more writes once idle (default 0).
+    public var batchWaitMicroseconds: Int?
 
-    public init(poolSize: Int? = nil, durability: DurabilityMode? = nil) {
+    public init(poolSize: Int? = nil, durability: DurabilityMode? = nil, maxBatch: Int? = nil, batchWaitMicroseconds: Int? = nil) {
         self.poolSize = poolSize
         self.durability = durability
+        self.maxBatch = maxBatch
+        self.batchWaitMicroseconds = batchWaitMicroseconds
     }
 
     enum CodingKeys: String, CodingKey {
         case durability
         case poolSize = "pool_size"
+        case maxBatch = "max_batch"
+        case batchWaitMicroseconds = "batch_wait_us"
+    }
+
+    /// The writer's batching, validated; `crashAfterCommits` comes from the environment (tests only).
+    public func batching(crashAfterCommits: Int?) throws(GatewayError) -> WriteBatching {
+        let batching = WriteBatching(maxBatch: maxBatch ?? 256, maxWaitMicroseconds: batchWaitMicroseconds ?? 0, crashAfterCommits: crashAfterCommits)
+        guard (1...10_000).contains(batching.maxBatch) else { throw .badRequest("database.max_batch must be between 1 and 10000") }
+        guard (0...100_000).contains(batching.maxWaitMicroseconds) else { throw .badRequest("database.batch_wait_us must be between 0 and 100000") }
+        return batching
     }
 }
 

@@ -7,11 +7,12 @@ public enum StoreLocation {
         location.hasPrefix("postgres://") || location.hasPrefix("postgresql://")
     }
 
-    public static func open(_ location: String, durability: DurabilityMode, poolSize: Int?, logger: Logger) async throws(GatewayError) -> any GatewayStore {
+    public static func open(_ location: String, durability: DurabilityMode, poolSize: Int?, batching: WriteBatching = WriteBatching(),
+                            logger: Logger) async throws(GatewayError) -> any GatewayStore {
         if isPostgres(location) {
             return try await PostgresStore(settings: PostgresSettings(url: location, poolSize: poolSize), logger: logger)
         }
-        return try SQLiteStore(path: location, durability: durability)
+        return try SQLiteStore(path: location, durability: durability, batching: batching)
     }
 
     /// The location for messages and logs: a URL's password replaced.

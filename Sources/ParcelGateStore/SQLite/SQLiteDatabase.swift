@@ -9,6 +9,24 @@ public enum DurabilityMode: String, Sendable, Codable, CaseIterable {
     case full
 }
 
+/// How the writer groups writes into transactions.
+public struct WriteBatching: Sendable, Hashable {
+    /// Most writes in one transaction.
+    public var maxBatch: Int
+    /// How long the writer waits for more writes after the first one arrives while it was idle. Zero (the
+    /// default) commits at once: writes arriving during a commit already form the next group.
+    public var maxWaitMicroseconds: Int
+    /// Test-only fault injection: kill the process (SIGKILL) right after this many commits, before any of
+    /// the last group's callers is answered. Set from `PARCELGATE_FAULT_CRASH_AFTER_COMMITS`.
+    public var crashAfterCommits: Int?
+
+    public init(maxBatch: Int = 256, maxWaitMicroseconds: Int = 0, crashAfterCommits: Int? = nil) {
+        self.maxBatch = maxBatch
+        self.maxWaitMicroseconds = maxWaitMicroseconds
+        self.crashAfterCommits = crashAfterCommits
+    }
+}
+
 /// A SQLite file with one writer thread that commits concurrent writes in groups, and one reader.
 ///
 /// Group commit: writes that arrive while a transaction is committing are queued and committed
@@ -21,7 +39,7 @@ final class SQLiteDatabase: @unchecked Sendable {
     private let readerQueue = DispatchQueue(label: "parcelgate.sqlite.reader")
     private let reader: SQLiteConnection
 
-    init(path: String, durability: DurabilityMode, maxBatch: Int = 256, migrate: (SQLiteConnection) throws(GatewayError) -> Void) throws(GatewayError) {
+    init(path: String, durability: DurabilityMode, batching: WriteBatching, migrate: (SQLiteConnection) throws(GatewayError) -> Void) throws(GatewayError) {
         self.path = path
         let writeConnection = try SQLiteConnection(path: path)
         try writeConnection.execute("PRAGMA busy_timeout = 5000")
@@ -32,7 +50,7 @@ final class SQLiteDatabase: @unchecked Sendable {
         reader = try SQLiteConnection(path: path)
         try reader.execute("PRAGMA busy_timeout = 5000")
         try reader.execute("PRAGMA query_only = ON")
-        writer = WriterThread(connection: writeConnection, maxBatch: maxBatch)
+        writer = WriterThread(connection: writeConnection, batching: batching)
         writer.start()
     }
 
@@ -106,15 +124,16 @@ private final class WriteJob: @unchecked Sendable {
 /// never on Swift's cooperative pool.
 private final class WriterThread: @unchecked Sendable {
     private let connection: SQLiteConnection
-    private let maxBatch: Int
+    private let batching: WriteBatching
     private let condition = NSCondition()
     private var queue: [WriteJob] = []
     private var stopping = false
     private var thread: Thread?
+    private var commits = 0
 
-    init(connection: SQLiteConnection, maxBatch: Int) {
+    init(connection: SQLiteConnection, batching: WriteBatching) {
         self.connection = connection
-        self.maxBatch = maxBatch
+        self.batching = batching
     }
 
     func start() {
@@ -151,7 +170,11 @@ private final class WriterThread: @unchecked Sendable {
                 condition.unlock()
                 return
             }
-            let take = min(queue.count, maxBatch)
+            if batching.maxWaitMicroseconds > 0 && !stopping {
+                let deadline = Date(timeIntervalSinceNow: Double(batching.maxWaitMicroseconds) / 1_000_000)
+                while queue.count < batching.maxBatch && !stopping && condition.wait(until: deadline) {}
+            }
+            let take = min(queue.count, batching.maxBatch)
             let batch = Array(queue.prefix(take))
             queue.removeFirst(take)
             condition.unlock()
@@ -185,6 +208,11 @@ private final class WriterThread: @unchecked Sendable {
         }
         do throws(GatewayError) {
             try connection.execute("COMMIT")
+            commits += 1
+            if let crashAfter = batching.crashAfterCommits, commits >= crashAfter {
+                // Committed, nobody answered yet: the moment "nothing acknowledged is lost" is about.
+                kill(getpid(), SIGKILL)
+            }
             batch.forEach { $0.complete(commitError: nil) }
         } catch {
             try? connection.execute("ROLLBACK")

@@ -4,8 +4,8 @@ import ParcelGateCore
 public final class SQLiteStore: GatewayStore {
     let database: SQLiteDatabase
 
-    public init(path: String, durability: DurabilityMode = .normal) throws(GatewayError) {
-        database = try SQLiteDatabase(path: path, durability: durability, migrate: SQLiteMigrations.migrate)
+    public init(path: String, durability: DurabilityMode = .normal, batching: WriteBatching = WriteBatching()) throws(GatewayError) {
+        database = try SQLiteDatabase(path: path, durability: durability, batching: batching, migrate: SQLiteMigrations.migrate)
     }
 
     public func close() async { database.close() }

@@ -1,0 +1,183 @@
+import ArgumentParser
+import Foundation
+import NIOConcurrencyHelpers
+import ParcelGateCarriers
+import ParcelGateClient
+import ParcelGateCore
+
+/// `parcelgate bench`: a load generator against a running gateway. It registers and ships fulfillments
+/// through the platform API, then sends distinct signed `generic` callbacks (a chosen share of them
+/// duplicates) on a fixed number of connections for a fixed time, and prints throughput, latency
+/// percentiles and counts by response.
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Load-test a running gateway with signed callbacks.")
+
+    @Option(help: "Gateway base URL.") var url: String = "http://127.0.0.1:8080"
+    @Option(help: "Tenant slug.") var tenant: String = "demo"
+    @Option(help: "The tenant's API key (to create fulfillments).") var key: String = "demo-api-key-change-me-0001"
+    @Option(help: "The tenant's generic-carrier secret.") var secret: String = "demo-generic-secret"
+    @Option(help: "Concurrent connections.") var connections: Int = 64
+    @Option(help: "Seconds of measured load.") var duration: Double = 10
+    @Option(help: "Seconds of unmeasured load first.") var warmup: Double = 2
+    @Option(help: "Shipped fulfillments the callbacks spread over.") var fulfillments: Int = 500
+    @Option(help: "Share of callbacks that repeat an earlier one (0-1).") var duplicates: Double = 0.1
+    @Option(help: "Path to post to (a baseline server takes the same callbacks).") var path: String?
+    @Flag(help: "Skip creating fulfillments (for a baseline server with no API).") var noSetup = false
+
+    func run() async throws {
+        guard connections >= 1, duration > 0, (0...1).contains(duplicates), fulfillments >= 1 else {
+            throw ValidationError("connections ≥ 1, duration > 0, fulfillments ≥ 1 and duplicates in 0...1")
+        }
+        let target = try HTTPConnection.parse(url: url)
+        let run = String(UInt32.random(in: 0...UInt32.max), radix: 36)
+        let hookPath = path ?? "/v1/hooks/\(tenant)/generic"
+        if !noSetup {
+            let start = ContinuousClock.now
+            try await BenchSetup.shipFulfillments(count: fulfillments, run: run, target: target, key: key, concurrency: min(connections, 16))
+            print("set up \(fulfillments) shipped fulfillments in \(Self.seconds(ContinuousClock.now - start)) s")
+        }
+        let signer = try SignatureSigner(settings: GenericAdapter().defaultSignature, secret: secret)
+        let generator = CallbackGenerator(run: run, fulfillments: fulfillments, duplicateShare: duplicates, signer: signer)
+
+        print("warming up for \(warmup) s on \(connections) connections ...")
+        _ = try await LoadRun.run(target: target, path: hookPath, connections: connections, seconds: warmup, generator: generator)
+        print("measuring for \(duration) s ...")
+        let result = try await LoadRun.run(target: target, path: hookPath, connections: connections, seconds: duration, generator: generator)
+        print(result.report(connections: connections))
+    }
+
+    static func seconds(_ duration: Duration) -> String {
+        String(format: "%.2f", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+    }
+}
+
+/// Registers and ships the fulfillments the callbacks name.
+enum BenchSetup {
+    static func shipFulfillments(count: Int, run: String, target: (host: String, port: Int, path: String), key: String, concurrency: Int) async throws {
+        let auth = [("Authorization", "Bearer \(key)"), ("Content-Type", "application/json")]
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<concurrency {
+                group.addTask {
+                    let connection = try await HTTPConnection.connect(host: target.host, port: target.port)
+                    defer { Task { await connection.close() } }
+                    for index in stride(from: worker, to: count, by: concurrency) {
+                        let id = "bench-\(run)-\(index)"
+                        let created = try await connection.send(method: "POST", path: "/v1/fulfillments", headers: auth, body: Array(#"{"order_id":"\#(id)","id":"\#(id)"}"#.utf8))
+                        guard created.status == 201 else { throw CommandFailure("creating \(id): HTTP \(created.status) \(created.text)") }
+                        for command in ["pick", "pack", "ready"] {
+                            _ = try await connection.send(method: "PUT", path: "/v1/fulfillments/\(id)/\(command)", headers: auth)
+                        }
+                        let shipped = try await connection.send(method: "PUT", path: "/v1/fulfillments/\(id)/ship", headers: auth,
+                                                                body: Array(#"{"carrier":"generic","tracking_number":"\#(CallbackGenerator.trackingNumber(run: run, index: index))"}"#.utf8))
+                        guard shipped.status == 200 else { throw CommandFailure("shipping \(id): HTTP \(shipped.status) \(shipped.text)") }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+}
+
+/// Distinct callbacks, each a new scan (event id and time), with a share of exact repeats.
+final class CallbackGenerator: Sendable {
+    let run: String
+    let fulfillments: Int
+    let duplicateShare: Double
+    let signer: SignatureSigner
+    private let counter = NIOLockedValueBox<Int>(0)
+    private let base = Timestamp(seconds: 1_800_000_000)
+
+    init(run: String, fulfillments: Int, duplicateShare: Double, signer: SignatureSigner) {
+        self.run = run
+        self.fulfillments = fulfillments
+        self.duplicateShare = duplicateShare
+        self.signer = signer
+    }
+
+    static func trackingNumber(run: String, index: Int) -> String { "BENCH-\(run)-\(index)" }
+
+    /// The next body and its headers. A duplicate repeats the body sent `connections`-ish callbacks earlier.
+    func next(previous: [UInt8]?) -> (body: [UInt8], headers: [(String, String)]) {
+        if let previous, Double.random(in: 0..<1) < duplicateShare {
+            return (previous, signer.headers(for: Data(previous), now: base) + [("Content-Type", "application/json")])
+        }
+        let sequence = counter.withLockedValue { value -> Int in
+            value += 1
+            return value
+        }
+        let body = Array(#"{"tracking_number":"\#(Self.trackingNumber(run: run, index: sequence % fulfillments))","status":"in_transit","event_id":"\#(run)-\#(sequence)","occurred_at":"\#(base.adding(milliseconds: Int64(sequence)).rfc3339)"}"#.utf8)
+        return (body, signer.headers(for: Data(body), now: base) + [("Content-Type", "application/json")])
+    }
+}
+
+/// One timed load: `connections` workers sending as fast as they are answered.
+struct LoadRun {
+    var latenciesMicroseconds: [Int64] = []
+    var counts: [String: Int] = [:]
+    var elapsed: Duration = .zero
+
+    static func run(target: (host: String, port: Int, path: String), path: String, connections: Int, seconds: Double,
+                    generator: CallbackGenerator) async throws -> LoadRun {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let deadline = start.advanced(by: .milliseconds(Int(seconds * 1000)))
+        var total = LoadRun()
+        try await withThrowingTaskGroup(of: LoadRun.self) { group in
+            for _ in 0..<connections {
+                group.addTask {
+                    var mine = LoadRun()
+                    mine.latenciesMicroseconds.reserveCapacity(Int(seconds * 2000))
+                    var connection = try await HTTPConnection.connect(host: target.host, port: target.port)
+                    var previous: [UInt8]?
+                    while clock.now < deadline {
+                        let request = generator.next(previous: previous)
+                        let sent = clock.now
+                        do {
+                            let response = try await connection.send(method: "POST", path: path, headers: request.headers, body: request.body)
+                            let latency = clock.now - sent
+                            mine.latenciesMicroseconds.append(latency.components.seconds * 1_000_000 + latency.components.attoseconds / 1_000_000_000_000)
+                            let duplicate = response.status == 200 && response.body.count < 40 && response.text.contains("duplicate")
+                            mine.counts["\(response.status)\(duplicate ? " duplicate" : "")", default: 0] += 1
+                        } catch {
+                            mine.counts["connection error", default: 0] += 1
+                            await connection.close()
+                            connection = try await HTTPConnection.connect(host: target.host, port: target.port)
+                        }
+                        previous = request.body
+                    }
+                    await connection.close()
+                    return mine
+                }
+            }
+            for try await part in group {
+                total.latenciesMicroseconds += part.latenciesMicroseconds
+                total.counts.merge(part.counts, uniquingKeysWith: +)
+            }
+        }
+        total.elapsed = clock.now - start
+        return total
+    }
+
+    func report(connections: Int) -> String {
+        let sorted = latenciesMicroseconds.sorted()
+        func percentile(_ p: Double) -> String {
+            guard !sorted.isEmpty else { return "-" }
+            let value = sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
+            return String(format: "%.2f ms", Double(value) / 1000)
+        }
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let requests = sorted.count
+        let accepted = counts.filter { $0.key.hasPrefix("2") }.values.reduce(0, +)
+        var rows: [[String]] = [
+            ["connections", String(connections)],
+            ["duration", String(format: "%.2f s", seconds)],
+            ["requests", String(requests)],
+            ["requests/s", String(format: "%.0f", Double(requests) / seconds)],
+            ["accepted (2xx)/s", String(format: "%.0f", Double(accepted) / seconds)],
+            ["p50", percentile(0.50)], ["p90", percentile(0.90)], ["p99", percentile(0.99)],
+            ["max", sorted.last.map { String(format: "%.2f ms", Double($0) / 1000) } ?? "-"],
+        ]
+        rows += counts.sorted { $0.key < $1.key }.map { ["responses \($0.key)", String($0.value)] }
+        return Table(header: ["METRIC", "VALUE"], rows: rows).rendered
+    }
+}
