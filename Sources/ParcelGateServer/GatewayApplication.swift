@@ -17,9 +17,13 @@ public struct GatewaySettings: Sendable {
     public var masterKey: String?
     /// How often a replica checks whether another changed the tenant directory.
     public var directoryRefreshInterval: Duration
+    /// Where `/metrics` figures are recorded; share it with the store to see commit batch sizes.
+    public var metrics: GatewayMetrics
 
     public init(host: String = "127.0.0.1", port: Int = 8080, config: GatewayConfig, clock: any GatewayClock = SystemClock(),
-                operatorKey: String? = nil, masterKey: String? = nil, directoryRefreshInterval: Duration = .seconds(1)) {
+                operatorKey: String? = nil, masterKey: String? = nil, directoryRefreshInterval: Duration = .seconds(1),
+                metrics: GatewayMetrics = GatewayMetrics()) {
+        self.metrics = metrics
         self.host = host
         self.port = port
         self.config = config
@@ -35,6 +39,8 @@ public struct Gateway<App: ApplicationProtocol>: Sendable {
     public let application: App
     public let worker: RetryWorker
     public let directory: DirectoryProvider
+    /// Every route, as `METHOD /path/{parameter}` (for the OpenAPI document's test).
+    public let routes: [String]
 }
 
 /// Wires the ingress pipeline, the platform API, the retry worker and the health routes into one
@@ -55,13 +61,13 @@ public enum GatewayApplication {
         let directory = try await DirectoryProvider(store: store, secretBox: secretBox, defaultPolicy: defaultPolicy)
         let workerSettings = try settings.config.worker.validated()
         let maxBody = settings.config.server.maxBodyBytes
-        let worker = RetryWorker(store: store, directory: directory, clock: settings.clock, settings: workerSettings, logger: logger)
+        let worker = RetryWorker(store: store, directory: directory, clock: settings.clock, settings: workerSettings, logger: logger, metrics: settings.metrics)
         let wakeWorker: @Sendable () -> Void = { worker.wake() }
         let authenticator = TenantAuthenticator(directory: directory)
 
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ErrorMiddleware())
-        HookRoutes(pipeline: IngressPipeline(directory: directory, store: store, clock: settings.clock, retryQueued: wakeWorker), maxBodyBytes: maxBody)
+        HookRoutes(pipeline: IngressPipeline(directory: directory, store: store, clock: settings.clock, retryQueued: wakeWorker), maxBodyBytes: maxBody, metrics: settings.metrics)
             .register(on: router)
         FulfillmentRoutes(store: store, authenticator: authenticator, clock: settings.clock, maxBodyBytes: maxBody, shipmentRegistered: wakeWorker)
             .register(on: router)
@@ -71,7 +77,7 @@ public enum GatewayApplication {
             store: store, directory: directory, operator: OperatorAuthenticator(key: settings.operatorKey),
             clock: settings.clock, maxBodyBytes: maxBody
         ).register(on: router)
-        HealthRoutes(store: store).register(on: router)
+        OperationsRoutes(store: store, metrics: settings.metrics).register(on: router)
 
         let application = Application(
             router: router,
@@ -80,19 +86,7 @@ public enum GatewayApplication {
             onServerRunning: onServerRunning,
             logger: logger
         )
-        return Gateway(application: application, worker: worker, directory: directory)
-    }
-}
-
-/// `/healthz`: the process answers. `/readyz`: and the database does too.
-struct HealthRoutes<Context: RequestContext> {
-    let store: any GatewayStore
-
-    func register(on router: Router<Context>) {
-        router.get("/healthz") { _, _ in JSONResponse.make(.ok, ["status": "ok"]) }
-        router.get("/readyz") { _, _ throws(GatewayError) in
-            try await store.ping()
-            return JSONResponse.make(.ok, ["status": "ready"])
-        }
+        let routes = router.routes.map { "\($0.method.rawValue) \($0.path)" }
+        return Gateway(application: application, worker: worker, directory: directory, routes: routes)
     }
 }

@@ -39,11 +39,15 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             let gatewayConfig = try GatewayConfig.load(path: configPath)
             let mode = durability ?? environment["PARCELGATE_DURABILITY"].flatMap(DurabilityMode.init(rawValue:)) ?? gatewayConfig.database.durability ?? .normal
-            let batching = try gatewayConfig.database.batching(crashAfterCommits: environment["PARCELGATE_FAULT_CRASH_AFTER_COMMITS"].flatMap(Int.init))
+            let metrics = GatewayMetrics()
+            let batching = try gatewayConfig.database.batching(
+                crashAfterCommits: environment["PARCELGATE_FAULT_CRASH_AFTER_COMMITS"].flatMap(Int.init),
+                onCommit: { metrics.commitBatch(size: $0) }
+            )
             let store = try await StoreLocation.open(databasePath, durability: mode, poolSize: gatewayConfig.database.poolSize, batching: batching, logger: logger)
             let settings = GatewaySettings(
                 host: host, port: listenPort, config: gatewayConfig,
-                operatorKey: environment["PARCELGATE_OPERATOR_KEY"], masterKey: environment["PARCELGATE_MASTER_KEY"]
+                operatorKey: environment["PARCELGATE_OPERATOR_KEY"], masterKey: environment["PARCELGATE_MASTER_KEY"], metrics: metrics
             )
             let gateway = try await GatewayApplication.build(settings: settings, store: store, logger: logger) { channel in
                 let bound = channel.localAddress?.port ?? listenPort

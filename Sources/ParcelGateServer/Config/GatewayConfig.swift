@@ -78,8 +78,8 @@ public struct DatabaseConfig: Sendable, Decodable {
     }
 
     /// The writer's batching, validated; `crashAfterCommits` comes from the environment (tests only).
-    public func batching(crashAfterCommits: Int?) throws(GatewayError) -> WriteBatching {
-        let batching = WriteBatching(maxBatch: maxBatch ?? 256, maxWaitMicroseconds: batchWaitMicroseconds ?? 0, crashAfterCommits: crashAfterCommits)
+    public func batching(crashAfterCommits: Int?, onCommit: (@Sendable (Int) -> Void)? = nil) throws(GatewayError) -> WriteBatching {
+        let batching = WriteBatching(maxBatch: maxBatch ?? 256, maxWaitMicroseconds: batchWaitMicroseconds ?? 0, crashAfterCommits: crashAfterCommits, onCommit: onCommit)
         guard (1...10_000).contains(batching.maxBatch) else { throw .badRequest("database.max_batch must be between 1 and 10000") }
         guard (0...100_000).contains(batching.maxWaitMicroseconds) else { throw .badRequest("database.batch_wait_us must be between 0 and 100000") }
         return batching

@@ -5,6 +5,7 @@ import ParcelGateCore
 struct HookRoutes<Context: RequestContext> {
     let pipeline: IngressPipeline
     let maxBodyBytes: Int
+    let metrics: GatewayMetrics
 
     func register(on router: Router<Context>) {
         router.post("/v1/hooks/{tenant}/{carrier}") { request, context in
@@ -12,18 +13,31 @@ struct HookRoutes<Context: RequestContext> {
         }
     }
 
+    /// Runs the pipeline and counts the outcome and its latency, accepted or not.
     func receive(_ request: Request, context: Context) async throws(GatewayError) -> Response {
-        let tenant = context.parameters.get("tenant") ?? ""
-        let carrier = context.parameters.get("carrier") ?? ""
-        let source = try pipeline.admit(tenant: tenant, carrier: carrier)
-        let body = try await request.collectBody(limit: maxBodyBytes)
-        switch try await pipeline.handle(source: source, body: body, headers: RequestHeaders(fields: request.headers)) {
-        case .applied(let id, let status, let recorded):
-            return JSONResponse.make(.ok, HookReply(status: "applied", fulfillmentId: id, fulfillmentStatus: status.rawValue, eventsRecorded: recorded))
-        case .duplicate:
-            return JSONResponse.make(.ok, HookReply(status: "duplicate"))
-        case .queued(let retryId):
-            return JSONResponse.make(.accepted, HookReply(status: "queued", retryId: retryId))
+        let started = ContinuousClock.now
+        // Labels only from a resolved source: invented URLs count as `unknown`, not as new series.
+        var labels = (tenant: "unknown", carrier: "unknown")
+        defer { metrics.ingressDuration(ContinuousClock.now - started) }
+        do {
+            let source = try pipeline.admit(tenant: context.parameters.get("tenant") ?? "", carrier: context.parameters.get("carrier") ?? "")
+            labels = (source.tenant, source.carrier)
+            let body = try await request.collectBody(limit: maxBodyBytes)
+            let result = try await pipeline.handle(source: source, body: body, headers: RequestHeaders(fields: request.headers))
+            switch result {
+            case .applied(let id, let status, let recorded):
+                metrics.callback(tenant: labels.tenant, carrier: labels.carrier, outcome: "applied")
+                return JSONResponse.make(.ok, HookReply(status: "applied", fulfillmentId: id, fulfillmentStatus: status.rawValue, eventsRecorded: recorded))
+            case .duplicate:
+                metrics.callback(tenant: labels.tenant, carrier: labels.carrier, outcome: "duplicate")
+                return JSONResponse.make(.ok, HookReply(status: "duplicate"))
+            case .queued(let retryId):
+                metrics.callback(tenant: labels.tenant, carrier: labels.carrier, outcome: "queued")
+                return JSONResponse.make(.accepted, HookReply(status: "queued", retryId: retryId))
+            }
+        } catch {
+            metrics.callback(tenant: labels.tenant, carrier: labels.carrier, outcome: "rejected", code: error.code)
+            throw error
         }
     }
 }

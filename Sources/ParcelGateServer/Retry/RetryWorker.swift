@@ -17,14 +17,16 @@ public final class RetryWorker: Service, Sendable {
     let clock: any GatewayClock
     let settings: WorkerConfig
     let logger: Logger
+    let metrics: GatewayMetrics
     private let signal = WakeSignal()
 
-    public init(store: any GatewayStore, directory: DirectoryProvider, clock: any GatewayClock, settings: WorkerConfig, logger: Logger) {
+    public init(store: any GatewayStore, directory: DirectoryProvider, clock: any GatewayClock, settings: WorkerConfig, logger: Logger, metrics: GatewayMetrics) {
         self.store = store
         self.directory = directory
         self.clock = clock
         self.settings = settings
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Asks the worker to look for due entries now.
@@ -91,10 +93,12 @@ public final class RetryWorker: Service, Sendable {
             switch attempt {
             case .succeeded:
                 try await store.markSucceeded(id: entry.id, now: now)
+                metrics.retryAttempt(tenant: entry.tenant, result: "succeeded")
                 logger.info("Retry succeeded", metadata: metadata)
             case .failed(let error):
                 let updated = try await store.markFailed(id: entry.id, error: error, policy: directory.current.retryPolicy(for: entry.tenant), now: now)
                 metadata["error"] = "\(error)"
+                metrics.retryAttempt(tenant: entry.tenant, result: updated.status == .exhausted ? "exhausted" : "failed")
                 if updated.status == .exhausted {
                     logger.warning("Retry exhausted", metadata: metadata)
                 } else {
@@ -103,6 +107,7 @@ public final class RetryWorker: Service, Sendable {
                 }
             case .exhausted(let error):
                 try await store.markExhausted(id: entry.id, reason: error, now: now)
+                metrics.retryAttempt(tenant: entry.tenant, result: "exhausted")
                 metadata["error"] = "\(error)"
                 logger.warning("Retry failed permanently", metadata: metadata)
             }

@@ -48,6 +48,9 @@ public protocol GatewayStore: Sendable {
     /// Puts a pending or exhausted entry back to pending, due now, with a fresh attempt count.
     func replayRetry(tenant: String, id: String, now: Timestamp) async throws(GatewayError) -> RetryEntry
 
+    /// How many entries are in each status (queue depth, for `/metrics`).
+    func retryCounts() async throws(GatewayError) -> [RetryStatus: Int]
+
     /// Deletes succeeded entries last updated before `before`; returns how many.
     @discardableResult
     func purgeSucceeded(before: Timestamp) async throws(GatewayError) -> Int

@@ -177,6 +177,17 @@ extension PostgresStore {
         }
     }
 
+    public func retryCounts() async throws(GatewayError) -> [RetryStatus: Int] {
+        try await run {
+            var counts: [RetryStatus: Int] = [:]
+            for try await (status, count) in try await self.client.query("SELECT status, count(*) FROM retry_entries GROUP BY status", logger: self.logger)
+                .decode((String, Int).self) {
+                if let status = RetryStatus(rawValue: status) { counts[status] = count }
+            }
+            return counts
+        }
+    }
+
     @discardableResult
     public func purgeSucceeded(before: Timestamp) async throws(GatewayError) -> Int {
         try await run {

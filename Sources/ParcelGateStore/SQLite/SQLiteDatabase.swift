@@ -10,7 +10,7 @@ public enum DurabilityMode: String, Sendable, Codable, CaseIterable {
 }
 
 /// How the writer groups writes into transactions.
-public struct WriteBatching: Sendable, Hashable {
+public struct WriteBatching: Sendable {
     /// Most writes in one transaction.
     public var maxBatch: Int
     /// How long the writer waits for more writes after the first one arrives while it was idle. Zero (the
@@ -19,11 +19,14 @@ public struct WriteBatching: Sendable, Hashable {
     /// Test-only fault injection: kill the process (SIGKILL) right after this many commits, before any of
     /// the last group's callers is answered. Set from `PARCELGATE_FAULT_CRASH_AFTER_COMMITS`.
     public var crashAfterCommits: Int?
+    /// Told the size of every committed group (for the batch-size histogram).
+    public var onCommit: (@Sendable (Int) -> Void)?
 
-    public init(maxBatch: Int = 256, maxWaitMicroseconds: Int = 0, crashAfterCommits: Int? = nil) {
+    public init(maxBatch: Int = 256, maxWaitMicroseconds: Int = 0, crashAfterCommits: Int? = nil, onCommit: (@Sendable (Int) -> Void)? = nil) {
         self.maxBatch = maxBatch
         self.maxWaitMicroseconds = maxWaitMicroseconds
         self.crashAfterCommits = crashAfterCommits
+        self.onCommit = onCommit
     }
 }
 
@@ -214,6 +217,7 @@ private final class WriterThread: @unchecked Sendable {
                 kill(getpid(), SIGKILL)
             }
             batch.forEach { $0.complete(commitError: nil) }
+            batching.onCommit?(batch.count)
         } catch {
             try? connection.execute("ROLLBACK")
             batch.forEach { $0.complete(commitError: error) }

@@ -100,6 +100,17 @@ extension SQLiteStore {
         }
     }
 
+    public func retryCounts() async throws(GatewayError) -> [RetryStatus: Int] {
+        try await database.read { connection throws(GatewayError) in
+            let query = try connection.statement("SELECT status, count(*) FROM retry_entries GROUP BY status")
+            var counts: [RetryStatus: Int] = [:]
+            while try query.step() {
+                if let status = RetryStatus(rawValue: query.text(0)) { counts[status] = Int(query.int(1)) }
+            }
+            return counts
+        }
+    }
+
     @discardableResult
     public func purgeSucceeded(before: Timestamp) async throws(GatewayError) -> Int {
         try await database.write { connection throws(GatewayError) in

@@ -31,6 +31,7 @@ struct TestGateway: Sendable {
     let store: SQLiteStore
     let worker: RetryWorker
     let directory: DirectoryProvider
+    let routes: [String]
 
     static let apiKey = "test-api-key-shopstream-0001"
     static let otherApiKey = "test-api-key-otherplatform-01"
@@ -67,13 +68,14 @@ struct TestGateway: Sendable {
         logHandler: (@Sendable (String) -> any LogHandler)? = nil,
         _ body: @Sendable (TestGateway) async throws -> T
     ) async throws -> T {
-        let store = try SQLiteStore(path: databasePath)
+        let metrics = GatewayMetrics()
+        let store = try SQLiteStore(path: databasePath, batching: WriteBatching(onCommit: { metrics.commitBatch(size: $0) }))
         var logger = logHandler.map { Logger(label: "parcelgate-test", factory: $0) } ?? Logger(label: "parcelgate-test")
         logger.logLevel = logHandler == nil ? .warning : .trace
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let gateway = try await GatewayApplication.build(
             settings: GatewaySettings(host: "127.0.0.1", port: 0, config: config, clock: clock, operatorKey: operatorKey, masterKey: masterKey,
-                                      directoryRefreshInterval: .milliseconds(100)),
+                                      directoryRefreshInterval: .milliseconds(100), metrics: metrics),
             store: store, logger: logger
         ) { channel in
             continuation.yield(channel.localAddress?.port ?? 0)
@@ -84,7 +86,7 @@ struct TestGateway: Sendable {
             tasks.addTask { try await group.run() }
             var iterator = ports.makeAsyncIterator()
             guard let port = await iterator.next() else { throw HTTPClientError.connectionClosed }
-            let testGateway = TestGateway(port: port, databasePath: databasePath, clock: clock, store: store, worker: gateway.worker, directory: gateway.directory)
+            let testGateway = TestGateway(port: port, databasePath: databasePath, clock: clock, store: store, worker: gateway.worker, directory: gateway.directory, routes: gateway.routes)
             do {
                 let result = try await body(testGateway)
                 await group.triggerGracefulShutdown()

@@ -1,0 +1,58 @@
+import CoreMetrics
+import ParcelGateCore
+import Prometheus
+
+/// What operators see on `/metrics` (Prometheus text), recorded through swift-metrics into this gateway's
+/// own Prometheus registry (not the process-global one, so several gateways in one process do not mix).
+///
+/// Labels are bounded: a callback to an unknown source is counted under tenant and carrier `unknown`, so a
+/// caller cannot create series by inventing URLs.
+public final class GatewayMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    private let factory: PrometheusMetricsFactory
+
+    static let callbacks = "parcelgate_callbacks_total"
+    static let ingressDuration = "parcelgate_ingress_duration_seconds"
+    static let retryAttempts = "parcelgate_retry_attempts_total"
+    static let queueDepth = "parcelgate_retry_queue_depth"
+    static let batchSize = "parcelgate_commit_batch_size"
+
+    public init() {
+        registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+            .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(1000),
+        ]
+        factory.valueHistogramBuckets[Self.batchSize] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
+        self.factory = factory
+    }
+
+    /// One callback's outcome: `applied`, `duplicate`, `queued`, or `rejected` with the error code.
+    public func callback(tenant: String, carrier: String, outcome: String, code: String = "") {
+        Counter(label: Self.callbacks, dimensions: [("tenant", tenant), ("carrier", carrier), ("outcome", outcome), ("code", code)], factory: factory).increment()
+    }
+
+    public func ingressDuration(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        Timer(label: Self.ingressDuration, dimensions: [], factory: factory).recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+
+    /// One retry attempt's result: `succeeded`, `failed` (will try again) or `exhausted`.
+    public func retryAttempt(tenant: String, result: String) {
+        Counter(label: Self.retryAttempts, dimensions: [("tenant", tenant), ("result", result)], factory: factory).increment()
+    }
+
+    /// How many writes one SQLite group commit carried.
+    public func commitBatch(size: Int) {
+        Recorder(label: Self.batchSize, dimensions: [], aggregate: true, factory: factory).record(size)
+    }
+
+    /// The text for a scrape, with the queue depth read just now.
+    public func render(queueDepth: [RetryStatus: Int]) -> [UInt8] {
+        for status in RetryStatus.allCases {
+            Gauge(label: Self.queueDepth, dimensions: [("status", status.rawValue)], factory: factory).record(queueDepth[status] ?? 0)
+        }
+        return registry.emitToBuffer()
+    }
+}
