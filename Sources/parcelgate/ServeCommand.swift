@@ -32,7 +32,11 @@ struct ServeCommand: AsyncParsableCommand {
         let envPort = environment["PARCELGATE_PORT"].flatMap(Int.init)
         let listenPort = port ?? envPort ?? 8080
 
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        if (environment["PARCELGATE_LOG_FORMAT"] ?? "text") == "json" {
+            LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
+        } else {
+            LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        }
         var logger = Logger(label: "parcelgate")
         logger.logLevel = environment["PARCELGATE_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
 

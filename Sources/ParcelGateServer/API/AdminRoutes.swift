@@ -122,15 +122,19 @@ struct AdminRoutes<Context: RequestContext> {
         try self.operator.authorize(request)
         let carrier = rawCarrier.lowercased()
         let body = try await request.decodeJSON(SourceBody.self, limit: maxBodyBytes)
-        let config = SourceConfig(carrier: carrier, scheme: body.scheme, header: body.header, prefix: body.prefix,
-                                  secrets: body.secret.map { [$0] } ?? [], toleranceSeconds: body.toleranceSeconds, timezone: body.timezone)
-        try SourceValidation.check(config, registry: registry)
         let snapshot = try await store.directory()
         guard snapshot.tenants.contains(where: { $0.slug == slug }) else { throw .notFound("Tenant '\(slug)' not found") }
-        let isNew = !snapshot.sources.contains { $0.tenant == slug && $0.carrier == carrier }
+        let existing = snapshot.sources.first { $0.tenant == slug && $0.carrier == carrier }
+        let isNew = existing == nil
+        // An update keeps every setting the body leaves out.
         let now = clock.now()
-        try await store.putSource(SourceRecord(tenant: slug, carrier: carrier, scheme: body.scheme, header: body.header, prefix: body.prefix,
-                                               toleranceSeconds: body.toleranceSeconds, timezone: body.timezone, createdAt: now))
+        let record = SourceRecord(
+            tenant: slug, carrier: carrier, scheme: body.scheme ?? existing?.scheme, header: body.header ?? existing?.header,
+            prefix: body.prefix ?? existing?.prefix, toleranceSeconds: body.toleranceSeconds ?? existing?.toleranceSeconds,
+            timezone: body.timezone ?? existing?.timezone, createdAt: existing?.createdAt ?? now
+        )
+        try SourceValidation.check(record.config(secrets: body.secret.map { [$0] } ?? []), registry: registry)
+        try await store.putSource(record)
         var created: NewSecretJSON?
         if isNew || body.secret != nil {
             created = try await storeSecret(body.secret ?? Identifiers.newSecretValue(), tenant: slug, carrier: carrier, at: now)

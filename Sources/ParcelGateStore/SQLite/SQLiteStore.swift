@@ -10,9 +10,10 @@ public final class SQLiteStore: GatewayStore {
 
     public func close() async { database.close() }
 
+    /// Through the writer: ready means the writer is alive and can lock the file, not only that it can be read.
     public func ping() async throws(GatewayError) {
-        _ = try await database.read { connection throws(GatewayError) in
-            try connection.statement("SELECT 1").step()
+        _ = try await database.write { connection throws(GatewayError) in
+            try connection.statement("SELECT count(*) FROM schema_migrations").step()
         }
     }
 

@@ -1,0 +1,55 @@
+import Foundation
+import Logging
+import ParcelGateCore
+
+/// Log lines as JSON objects, one per line (`PARCELGATE_LOG_FORMAT=json`), for log pipelines:
+/// `{"timestamp","level","label","message", ...metadata}`. Metadata keys keep their names
+/// (a request's lines carry `hb.request.id`).
+public struct JSONLogHandler: LogHandler {
+    public var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level = .info
+    let label: String
+    let write: @Sendable (String) -> Void
+
+    public init(label: String, write: @escaping @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data(line.utf8)) }) {
+        self.label = label
+        self.write = write
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var fields: [(String, String)] = [
+            ("timestamp", SystemClock().now().rfc3339), ("level", event.level.rawValue), ("label", label), ("message", "\(event.message)"),
+        ]
+        let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
+        for key in merged.keys.sorted() where !["timestamp", "level", "label", "message"].contains(key) {
+            fields.append((key, "\(merged[key]!)"))
+        }
+        write("{" + fields.map { JSONText.quoted($0.0) + ":" + JSONText.quoted($0.1) }.joined(separator: ",") + "}\n")
+    }
+}
+
+/// JSON string literals without an encoder object.
+public enum JSONText {
+    public static func quoted(_ text: String) -> String {
+        var out = "\""
+        out.reserveCapacity(text.utf8.count + 2)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}
