@@ -187,21 +187,19 @@ private final class WriterThread: @unchecked Sendable {
 
     private func commit(_ batch: [WriteJob]) {
         do throws(GatewayError) {
-            try connection.execute("BEGIN IMMEDIATE")
+            try connection.statement("BEGIN IMMEDIATE").run()
         } catch {
             batch.forEach { $0.complete(commitError: error) }
             return
         }
         for job in batch {
             do throws(GatewayError) {
-                try connection.execute("SAVEPOINT job")
+                // Prepared once and reused: the savepoint pair runs for every write in the group.
+                try connection.statement("SAVEPOINT job").run()
                 let succeeded = job.run(connection)
                 connection.finishStatements()
-                if succeeded {
-                    try connection.execute("RELEASE job")
-                } else {
-                    try connection.execute("ROLLBACK TO job; RELEASE job")
-                }
+                if !succeeded { try connection.statement("ROLLBACK TO job").run() }
+                try connection.statement("RELEASE job").run()
             } catch {
                 // A savepoint that cannot be managed leaves the transaction in doubt: abandon the group.
                 try? connection.execute("ROLLBACK")
@@ -210,7 +208,7 @@ private final class WriterThread: @unchecked Sendable {
             }
         }
         do throws(GatewayError) {
-            try connection.execute("COMMIT")
+            try connection.statement("COMMIT").run()
             commits += 1
             if let crashAfter = batching.crashAfterCommits, commits >= crashAfter {
                 // Committed, nobody answered yet: the moment "nothing acknowledged is lost" is about.
