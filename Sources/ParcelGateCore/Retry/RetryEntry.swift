@@ -56,6 +56,21 @@ public struct RetryEntry: Sendable, Hashable {
     }
 }
 
+extension RetryEntry {
+    /// Counts a failed attempt (DESIGN §5 `markFailed`): attempts + 1, the next time from `policy`, or
+    /// `exhausted` when the attempts reach its maximum. Every backend applies this, then writes the entry.
+    public mutating func recordFailure(_ error: String, policy: BackoffPolicy, now: Timestamp) {
+        attempts += 1
+        lastError = error
+        updatedAt = now
+        if let next = policy.nextAttempt(afterAttempts: attempts, now: now) {
+            nextAttemptAt = next
+        } else {
+            status = .exhausted
+        }
+    }
+}
+
 /// One stored request header.
 public struct StoredHeader: Sendable, Hashable, Codable {
     public var name: String

@@ -113,14 +113,7 @@ extension PostgresStore {
                 throw GatewayError.notFound("Retry entry '\(id)' not found")
             }
             guard entry.status == .pending else { return entry }
-            entry.attempts += 1
-            entry.lastError = error
-            entry.updatedAt = now
-            if let next = policy.nextAttempt(afterAttempts: entry.attempts, now: now) {
-                entry.nextAttemptAt = next
-            } else {
-                entry.status = .exhausted
-            }
+            entry.recordFailure(error, policy: policy, now: now)
             try await connection.query("""
                 UPDATE retry_entries SET attempts = \(entry.attempts), last_error = \(error), next_attempt_at = \(entry.nextAttemptAt.milliseconds),
                     status = \(entry.status.rawValue), updated_at = \(now.milliseconds) WHERE id = \(id)

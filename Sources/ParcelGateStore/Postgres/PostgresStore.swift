@@ -265,11 +265,9 @@ public final class PostgresStore: GatewayStore {
             var matches: [String] = []
             var cache: [String: String?] = [:]
             for event in callback.events {
-                let key = event.fulfillmentId.map { "id:" + $0 } ?? "tn:" + (event.trackingNumber ?? "")
+                let key = LedgerMatching.key(event)
                 let id: String?
-                if let cached = cache[key] {
-                    id = cached
-                } else {
+                if let cached = cache[key] { id = cached } else {
                     id = try await PostgresFulfillmentRows.match(connection, event: event, carrier: callback.carrier, logger: self.logger)
                     cache[key] = id
                 }

@@ -13,11 +13,9 @@ enum CallbackApplication {
         var matches: [String] = []
         var cache: [String: String?] = [:]
         for event in callback.events {
-            let key = event.fulfillmentId.map { "id:" + $0 } ?? "tn:" + (event.trackingNumber ?? "")
+            let key = LedgerMatching.key(event)
             let id: String?
-            if let cached = cache[key] {
-                id = cached
-            } else {
+            if let cached = cache[key] { id = cached } else {
                 id = try FulfillmentRows.match(connection, event: event, carrier: callback.carrier)
                 cache[key] = id
             }
@@ -50,6 +48,12 @@ enum CallbackApplication {
 
 /// Matching rules shared by the backends' queries.
 enum LedgerMatching {
+    /// Events naming the same fulfillment id, or the same tracking number, match the same fulfillment:
+    /// each distinct key is looked up once per callback.
+    static func key(_ event: TrackingEvent) -> String {
+        event.fulfillmentId.map { "id:" + $0 } ?? "tn:" + (event.trackingNumber ?? "")
+    }
+
     static func unmatchedDetail(_ event: TrackingEvent) -> String {
         event.fulfillmentId.map { "No fulfillment '\($0)'" } ?? "No fulfillment with tracking number '\(event.trackingNumber ?? "")'"
     }

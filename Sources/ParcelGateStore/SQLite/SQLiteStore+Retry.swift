@@ -44,14 +44,7 @@ extension SQLiteStore {
         try await database.write { connection throws(GatewayError) in
             guard var entry = try RetryRows.find(connection, id: id) else { throw .notFound("Retry entry '\(id)' not found") }
             guard entry.status == .pending else { return entry }
-            entry.attempts += 1
-            entry.lastError = error
-            entry.updatedAt = now
-            if let next = policy.nextAttempt(afterAttempts: entry.attempts, now: now) {
-                entry.nextAttemptAt = next
-            } else {
-                entry.status = .exhausted
-            }
+            entry.recordFailure(error, policy: policy, now: now)
             try connection.statement("UPDATE retry_entries SET attempts = ?, last_error = ?, next_attempt_at = ?, status = ?, updated_at = ? WHERE id = ?")
                 .bind(.integer(Int64(entry.attempts)), .text(error), .timestamp(entry.nextAttemptAt), .text(entry.status.rawValue), .timestamp(now), .text(id))
                 .run()
