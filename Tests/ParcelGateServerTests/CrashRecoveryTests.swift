@@ -126,11 +126,7 @@ import Testing
 /// and resending everything applies nothing twice.
 @Suite struct GroupCommitCrashTests {
     @Test func nothingAcknowledgedIsLostWhenTheProcessDiesAfterACommit() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("parcelgate-commitcrash-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let configPath = dir.appendingPathComponent("config.json").path
-        try CrashRecoveryTests.config.write(toFile: configPath, atomically: true, encoding: .utf8)
-        let database = dir.appendingPathComponent("gateway.sqlite").path
+        let (_, configPath, database) = try GatewayProcess.workspace("commitcrash", config: CrashRecoveryTests.config)
         let auth = [("Authorization", "Bearer \(TestGateway.apiKey)"), ("Content-Type", "application/json")]
 
         // Ship the fulfillment first, on a process without the fault.

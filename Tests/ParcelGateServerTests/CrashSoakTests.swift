@@ -9,11 +9,7 @@ import Testing
 /// applied exactly once, or still in the retry queue; none is applied twice.
 @Suite struct CrashSoakTests {
     @Test func killedTenTimesUnderLoadLosesNothingAcknowledged() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("parcelgate-soak-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let configPath = dir.appendingPathComponent("config.json").path
-        try CrashRecoveryTests.config.write(toFile: configPath, atomically: true, encoding: .utf8)
-        let database = dir.appendingPathComponent("soak.sqlite").path
+        let (_, configPath, database) = try GatewayProcess.workspace("soak", config: CrashRecoveryTests.config)
         let auth = [("Authorization", "Bearer \(TestGateway.apiKey)"), ("Content-Type", "application/json")]
         let signer = try SignatureSigner(settings: GenericAdapter().defaultSignature, secret: TestGateway.secret)
 

@@ -8,6 +8,15 @@ final class GatewayProcess: @unchecked Sendable {
     let port: Int
     private let output: Pipe
 
+    /// A fresh folder with `config` written to `config.json`, and where its database goes.
+    static func workspace(_ name: String, config: String) throws -> (dir: URL, config: String, database: String) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("parcelgate-\(name)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let configPath = dir.appendingPathComponent("config.json").path
+        try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+        return (dir, configPath, dir.appendingPathComponent("gateway.sqlite").path)
+    }
+
     /// The `parcelgate` executable that `swift test` built beside the tests.
     static func executable() throws -> URL {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
