@@ -1,3 +1,5 @@
+import ParcelGateCore
+
 /// Read access to a callback's headers, case-insensitively, without tying this module to an HTTP library.
 public protocol HeaderLookup {
     /// The first value of the header named `name` (any case), if present.
@@ -6,19 +8,10 @@ public protocol HeaderLookup {
 
 /// Headers as a plain list, for tests, the replay tool and stored retry entries.
 public struct HeaderList: HeaderLookup, Sendable, Hashable, Codable {
-    public var fields: [Field]
-
-    public struct Field: Sendable, Hashable, Codable {
-        public var name: String
-        public var value: String
-        public init(name: String, value: String) {
-            self.name = name
-            self.value = value
-        }
-    }
+    public var fields: [StoredHeader]
 
     public init(_ fields: [(String, String)] = []) {
-        self.fields = fields.map { Field(name: $0.0, value: $0.1) }
+        self.fields = fields.map { StoredHeader(name: $0.0, value: $0.1) }
     }
 
     public func value(for name: String) -> String? {

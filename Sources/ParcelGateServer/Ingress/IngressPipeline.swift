@@ -51,12 +51,15 @@ public struct IngressPipeline: Sendable {
         // 5. Normalise (pure). Dedupe (4) is checked atomically with apply (6) in the store's transaction.
         let events = try Self.normalise(body, source: source, receivedAt: receivedAt)
         let receiptKey = Self.receiptKey(providerEventId: events.providerEventId, messageId: verified.messageId, body: body)
-        let queued = RetryEntry(
-            id: Identifiers.retry(), tenant: source.tenant, carrier: source.carrier, body: Array(body),
-            headers: headers.storable(excluding: source.unstorableHeaders), reason: .unmatched, receiptKey: nil,
-            matchKey: events.events.first.flatMap { $0.fulfillmentId ?? $0.trackingNumber },
-            nextAttemptAt: receivedAt, createdAt: receivedAt, updatedAt: receivedAt
-        ).scheduled(by: source.retryPolicy, now: receivedAt)
+        // Built only if the callback has to be queued: the matched path copies nothing.
+        let queued: @Sendable () -> RetryEntry = {
+            RetryEntry(
+                id: Identifiers.retry(), tenant: source.tenant, carrier: source.carrier, body: Array(body),
+                headers: headers.storable(excluding: source.unstorableHeaders), reason: .unmatched, receiptKey: nil,
+                matchKey: events.events.first.flatMap { $0.fulfillmentId ?? $0.trackingNumber },
+                nextAttemptAt: receivedAt, createdAt: receivedAt, updatedAt: receivedAt
+            ).scheduled(by: source.retryPolicy, now: receivedAt)
+        }
         let callback = IngestCallback(
             tenant: source.tenant, carrier: source.carrier, receiptKey: receiptKey,
             events: events.events, receivedAt: receivedAt, queueIfUnmatched: queued
@@ -66,7 +69,7 @@ public struct IngressPipeline: Sendable {
             outcome = try await store.ingest(callback)
         } catch where error.isTransient {
             // 6, transient: keep the exact bytes for later, with the receipt key to store when applied.
-            var entry = queued
+            var entry = queued()
             entry.reason = .storeUnavailable
             entry.receiptKey = receiptKey
             entry.lastError = error.detail

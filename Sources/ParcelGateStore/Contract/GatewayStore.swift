@@ -110,7 +110,7 @@ public struct NewFulfillment: Sendable, Hashable {
 }
 
 /// A verified callback in canonical form, ready to be applied.
-public struct IngestCallback: Sendable, Hashable {
+public struct IngestCallback: Sendable {
     public var tenant: String
     /// The source's carrier slug; also breaks ties between fulfillments sharing a tracking number.
     public var carrier: String
@@ -119,10 +119,12 @@ public struct IngestCallback: Sendable, Hashable {
     public var receiptKey: String?
     public var events: [TrackingEvent]
     public var receivedAt: Timestamp
-    /// What to queue, in the same transaction, when no fulfillment matches yet; `nil` on a retry.
-    public var queueIfUnmatched: RetryEntry?
+    /// Builds what to queue, in the same transaction, when no fulfillment matches yet; `nil` on a retry.
+    /// A closure so the common, matched callback never copies its body and headers into an entry.
+    public var queueIfUnmatched: (@Sendable () -> RetryEntry)?
 
-    public init(tenant: String, carrier: String, receiptKey: String?, events: [TrackingEvent], receivedAt: Timestamp, queueIfUnmatched: RetryEntry? = nil) {
+    public init(tenant: String, carrier: String, receiptKey: String?, events: [TrackingEvent], receivedAt: Timestamp,
+                queueIfUnmatched: (@Sendable () -> RetryEntry)? = nil) {
         self.tenant = tenant
         self.carrier = carrier
         self.receiptKey = receiptKey

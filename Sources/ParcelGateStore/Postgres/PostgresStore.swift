@@ -272,8 +272,9 @@ public final class PostgresStore: GatewayStore {
                     cache[key] = id
                 }
                 guard let id else {
-                    guard let entry = callback.queueIfUnmatched else { throw GatewayError.unmatched(LedgerMatching.unmatchedDetail(event)) }
+                    guard let makeEntry = callback.queueIfUnmatched else { throw GatewayError.unmatched(LedgerMatching.unmatchedDetail(event)) }
                     // The receipt and the raw callback commit together: a 202 loses nothing.
+                    let entry = makeEntry()
                     try await PostgresRetryRows.insert(connection, entry, logger: self.logger)
                     return IngestOutcome.queued(retryId: entry.id)
                 }

@@ -86,11 +86,12 @@ public final class SQLiteStore: GatewayStore {
             case .outcome(let outcome):
                 return outcome
             case .unmatched(let detail):
-                guard let entry = callback.queueIfUnmatched else {
+                guard let makeEntry = callback.queueIfUnmatched else {
                     // Roll back the receipt and anything applied: the whole callback is tried again later.
                     throw .unmatched(detail)
                 }
                 // The receipt, whatever matched, and the raw callback commit together: a 202 loses nothing.
+                let entry = makeEntry()
                 try RetryRows.insert(connection, entry)
                 return .queued(retryId: entry.id)
             }
