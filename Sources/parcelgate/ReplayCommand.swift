@@ -44,7 +44,7 @@ struct ReplayCommand: AsyncParsableCommand {
         guard !files.isEmpty else { throw ValidationError("No *.json fixtures found under \(paths.joined(separator: " "))") }
         let configPath = config ?? ProcessInfo.processInfo.environment["PARCELGATE_CONFIG"] ?? "config/demo.yaml"
         let sources = (try? GatewayConfig.load(path: configPath))?.tenants.first { $0.slug == tenant }?.sources ?? []
-        let expected = Set(expect.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) })
+        let expected = Set(expect.split(separator: ",").compactMap { Int($0.trimmingWhitespace()) })
         let target = try HTTPConnection.parse(url: url)
         let basePath = target.path == "/" ? "" : target.path
 

@@ -10,7 +10,7 @@ public enum CountryCodes {
     /// ignored); `nil` for anything else (country names, blanks), which callers treat as "no country".
     public static func alpha2(_ text: String?) -> String? {
         guard let text else { return nil }
-        let code = text.trimmingCharacters(in: .whitespacesAndNewlines).uppercased()
+        let code = text.trimmingWhitespace().uppercased()
         guard code.utf8.allSatisfy({ $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) else { return nil }
         switch code.utf8.count {
         case 2: return code

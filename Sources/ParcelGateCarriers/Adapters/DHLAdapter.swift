@@ -78,13 +78,13 @@ public struct DHLAdapter: CarrierAdapter {
         if let dash = city.range(of: " - ", options: .backwards) { city = String(city[..<dash.lowerBound]) }
         var region: String?
         if let comma = city.range(of: ", ", options: .backwards) {
-            let candidate = city[comma.upperBound...].trimmingCharacters(in: .whitespaces)
+            let candidate = city[comma.upperBound...].trimmingWhitespace()
             if (2...3).contains(candidate.utf8.count), candidate.utf8.allSatisfy({ $0 >= 65 && $0 <= 90 }) {
                 region = candidate
                 city = String(city[..<comma.lowerBound])
             }
         }
-        let trimmed = city.trimmingCharacters(in: .whitespaces)
+        let trimmed = city.trimmingWhitespace()
         return (trimmed.isEmpty ? nil : trimmed, region)
     }
 }

@@ -14,12 +14,12 @@ public struct GenericAdapter: CarrierAdapter {
 
     public func normalise(_ body: Data, context: NormalisationContext) throws(GatewayError) -> NormalisedCallback {
         let object = try JSONPayload(parsing: body).object()
-        let fulfillmentId = try object.string("fulfillment_id")?.trimmingCharacters(in: .whitespaces)
-        let trackingNumber = try object.string("tracking_number")?.trimmingCharacters(in: .whitespaces)
+        let fulfillmentId = try object.string("fulfillment_id")?.trimmingWhitespace()
+        let trackingNumber = try object.string("tracking_number")?.trimmingWhitespace()
         guard !(fulfillmentId ?? "").isEmpty || !(trackingNumber ?? "").isEmpty else {
             throw .invalidPayload("One of tracking_number or fulfillment_id is required")
         }
-        guard object.raw("status") == nil || object.raw("status") is String else { throw .invalidPayload("status must be a string") }
+        guard object.raw("status") == nil || object.isString("status") else { throw .invalidPayload("status must be a string") }
         let rawStatus = try object.requiredString("status")
         let occurredAt: Timestamp
         if let parsed = try object.dateTime("occurred_at") {
@@ -44,8 +44,8 @@ public struct GenericAdapter: CarrierAdapter {
     /// `location` is free text, or an object with `city`, `region`, `postal_code`, `country_code`.
     static func location(_ object: JSONObject) throws(GatewayError) -> TrackingLocation? {
         guard let raw = object.raw("location") else { return nil }
-        if let text = raw as? String {
-            let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if case .string(let text) = raw {
+            let trimmed = text.trimmingWhitespace()
             return trimmed.isEmpty ? nil : TrackingLocation(text: trimmed)
         }
         guard let nested = try object.object("location") else { return nil }

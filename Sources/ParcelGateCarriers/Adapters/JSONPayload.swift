@@ -3,72 +3,79 @@ import ParcelGateCore
 
 /// A parsed JSON body with typed, error-reporting accessors, shared by the adapters so each reports
 /// malformed input the same way: `invalid_payload` naming the field.
-public struct JSONPayload: @unchecked Sendable {
-    /// The parsed value: `[String: Any]`, `[Any]`, `String`, `NSNumber`, `NSNull`.
-    public let value: Any
+public struct JSONPayload: Sendable {
+    public let value: JSONValue
     /// Dotted path used in error details.
     public let path: String
 
     public init(parsing body: Data) throws(GatewayError) {
         guard !body.isEmpty else { throw .invalidPayload("Body is empty") }
-        do {
-            value = try JSONSerialization.jsonObject(with: body, options: [])
-        } catch {
-            throw .invalidPayload("Body is not valid JSON")
-        }
-        path = "$"
+        guard let value = JSONValue.parse(body) else { throw .invalidPayload("Body is not valid JSON") }
+        self.init(value: value, path: "$")
     }
 
-    init(value: Any, path: String) {
+    init(value: JSONValue, path: String) {
         self.value = value
         self.path = path
     }
 
     /// The body as an object, or `invalid_payload`.
     public func object() throws(GatewayError) -> JSONObject {
-        guard let dict = value as? [String: Any] else { throw .invalidPayload("\(path) must be a JSON object") }
-        return JSONObject(fields: dict, path: path)
+        guard case .object(let members) = value else { throw .invalidPayload("\(path) must be a JSON object") }
+        return JSONObject(fields: members, path: path)
     }
 }
 
 /// A JSON object with accessors that name the offending field in their errors.
-public struct JSONObject: @unchecked Sendable {
-    let fields: [String: Any]
+public struct JSONObject: Sendable {
+    let fields: [String: JSONValue]
     let path: String
 
     func child(_ key: String) -> String { path == "$" ? key : "\(path).\(key)" }
 
     /// `nil` when absent or null.
-    public func raw(_ key: String) -> Any? {
-        guard let value = fields[key], !(value is NSNull) else { return nil }
+    public func raw(_ key: String) -> JSONValue? {
+        guard let value = fields[key], value != .null else { return nil }
         return value
+    }
+
+    /// Whether the field is a JSON string (not a number, object or null).
+    public func isString(_ key: String) -> Bool {
+        if case .string = fields[key] { return true }
+        return false
     }
 
     /// A string field; numbers are accepted and written in decimal (carriers are loose about ids).
     public func string(_ key: String) throws(GatewayError) -> String? {
-        guard let value = raw(key) else { return nil }
-        if let string = value as? String { return string }
-        if let number = value as? NSNumber, !(isJSONBoolean(number)) { return number.stringValue }
-        throw .invalidPayload("\(child(key)) must be a string")
+        switch fields[key] {
+        case nil, .null: return nil
+        case .string(let string): return string
+        case .number(let literal): return JSONValue.decimalText(literal)
+        default: throw .invalidPayload("\(child(key)) must be a string")
+        }
     }
 
     public func requiredString(_ key: String) throws(GatewayError) -> String {
-        guard let value = try string(key)?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else {
+        guard let value = try string(key)?.trimmingWhitespace(), !value.isEmpty else {
             throw .invalidPayload("\(child(key)) is required")
         }
         return value
     }
 
     public func object(_ key: String) throws(GatewayError) -> JSONObject? {
-        guard let value = raw(key) else { return nil }
-        guard let dict = value as? [String: Any] else { throw .invalidPayload("\(child(key)) must be an object") }
-        return JSONObject(fields: dict, path: child(key))
+        switch fields[key] {
+        case nil, .null: return nil
+        case .object(let members): return JSONObject(fields: members, path: child(key))
+        default: throw .invalidPayload("\(child(key)) must be an object")
+        }
     }
 
     public func array(_ key: String) throws(GatewayError) -> [JSONPayload]? {
-        guard let value = raw(key) else { return nil }
-        guard let list = value as? [Any] else { throw .invalidPayload("\(child(key)) must be an array") }
-        return list.enumerated().map { JSONPayload(value: $1, path: "\(child(key))[\($0)]") }
+        switch fields[key] {
+        case nil, .null: return nil
+        case .array(let list): return list.enumerated().map { JSONPayload(value: $1, path: "\(child(key))[\($0)]") }
+        default: throw .invalidPayload("\(child(key)) must be an array")
+        }
     }
 
     /// A date-time field parsed as ISO 8601 (offset kept, naive allowed).
@@ -81,12 +88,6 @@ public struct JSONObject: @unchecked Sendable {
     }
 }
 
-/// Whether an `NSNumber` from JSONSerialization was a JSON boolean (Foundation boxes both as `NSNumber`;
-/// booleans carry the `char` type code, which JSON numbers never do).
-func isJSONBoolean(_ number: NSNumber) -> Bool {
-    String(cString: number.objCType) == "c"
-}
-
 // Accessors added for the carrier adapters. They only read; the accessors above keep their behaviour.
 extension JSONObject {
     /// The dotted path of `key` inside this object, for error details the adapters write themselves.
@@ -95,7 +96,7 @@ extension JSONObject {
     /// A string field with surrounding blanks removed; `nil` when absent, null or blank.
     /// Carriers send `""` for "no value" (UPS `postalCode`, FedEx `exceptionCode`), so blank means absent.
     public func text(_ key: String) throws(GatewayError) -> String? {
-        guard let value = try string(key)?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else { return nil }
+        guard let value = try string(key)?.trimmingWhitespace(), !value.isEmpty else { return nil }
         return value
     }
 

@@ -42,7 +42,7 @@ public struct ShippoAdapter: CarrierAdapter {
         let status = try entry.text("status")
         var substatus: String?
         var substatusText: String?
-        if entry.raw("substatus") is String {
+        if entry.isString("substatus") {
             substatus = try entry.text("substatus")
         } else if let nested = try entry.object("substatus") {
             substatus = try nested.text("code")

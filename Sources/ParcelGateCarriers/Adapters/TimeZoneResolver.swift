@@ -25,7 +25,7 @@ extension TimeZoneResolver {
     public static func zone(for location: TrackingLocation?) -> String? {
         guard let country = location?.countryCode?.uppercased() else { return nil }
         if country == "US" {
-            guard let region = location?.region?.trimmingCharacters(in: .whitespaces).uppercased() else { return nil }
+            guard let region = location?.region?.trimmingWhitespace().uppercased() else { return nil }
             return LocationTimeZones.usStates[region]
         }
         return LocationTimeZones.singleZoneCountries[country]

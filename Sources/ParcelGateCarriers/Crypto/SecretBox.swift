@@ -24,7 +24,7 @@ public struct SecretBox: Sendable {
 
     /// `PARCELGATE_MASTER_KEY`: 32 bytes, base64. `nil` stores secrets in clear.
     public init(masterKeyBase64: String?) throws(GatewayError) {
-        guard let text = masterKeyBase64?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else {
+        guard let text = masterKeyBase64?.trimmingWhitespace(), !text.isEmpty else {
             key = nil
             return
         }

@@ -61,7 +61,7 @@ public struct SignatureVerifier: Sendable {
             var timestamp: Int64?
             var signatures: [[UInt8]] = []
             for part in presented.split(separator: ",") {
-                let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingWhitespace() }
                 guard pair.count == 2 else { continue }
                 if pair[0] == "t" { timestamp = Int64(pair[1]) }
                 if pair[0] == "v1", let bytes = ByteEncoding.fromHex(pair[1]), bytes.count == 32 { signatures.append(bytes) }
@@ -77,7 +77,7 @@ public struct SignatureVerifier: Sendable {
             guard let id = headers.value(for: H.id), let timestampText = headers.value(for: H.timestamp),
                 let signatureText = headers.value(for: H.signature)
             else { throw .invalidSignature("Missing one of the headers '\(H.id)', '\(H.timestamp)', '\(H.signature)'") }
-            guard let timestamp = Int64(timestampText.trimmingCharacters(in: .whitespaces)) else {
+            guard let timestamp = Int64(timestampText.trimmingWhitespace()) else {
                 throw .invalidSignature("Malformed header '\(H.timestamp)'")
             }
             let signatures = signatureText.split(separator: " ").compactMap { entry -> [UInt8]? in
@@ -103,14 +103,14 @@ public struct SignatureVerifier: Sendable {
         guard let (location, raw) = locations.lazy.compactMap({ location in headers.value(for: location.header).map { (location, $0) } }).first else {
             throw .invalidSignature("Missing signature header '\(settings.header)'")
         }
-        let value = raw.trimmingCharacters(in: .whitespaces)
+        let value = raw.trimmingWhitespace()
         guard !location.prefix.isEmpty else { return Substring(value) }
-        guard value.count >= location.prefix.count,
-            value.prefix(location.prefix.count).lowercased() == location.prefix.lowercased()
+        guard value.utf8.count >= location.prefix.utf8.count,
+            String(decoding: value.utf8.prefix(location.prefix.utf8.count), as: UTF8.self).caseInsensitiveEquals(location.prefix)
         else {
-            throw .invalidSignature("Malformed signature in header '\(location.header)': expected prefix '\(location.prefix.trimmingCharacters(in: .whitespaces))'")
+            throw .invalidSignature("Malformed signature in header '\(location.header)': expected prefix '\(location.prefix.trimmingWhitespace())'")
         }
-        return value.dropFirst(location.prefix.count)
+        return Substring(value.utf8.dropFirst(location.prefix.utf8.count))
     }
 
     private func checkTolerance(_ timestamp: Int64, now: Timestamp) throws(GatewayError) {

@@ -15,7 +15,7 @@ struct OperatorAuthenticator: Sendable {
     func authorize(_ request: Request) throws(GatewayError) {
         guard let digest else { throw .unauthorized("The operator API is disabled: set PARCELGATE_OPERATOR_KEY") }
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer "),
-            Crypto.constantTimeEquals(Crypto.sha256(Array(header.dropFirst(7).trimmingCharacters(in: .whitespaces).utf8)), digest)
+            Crypto.constantTimeEquals(Crypto.sha256(Array(header.dropFirst(7).trimmingWhitespace().utf8)), digest)
         else { throw .unauthorized("A valid operator key is required") }
     }
 }

@@ -24,9 +24,9 @@ struct FulfillmentRoutes<Context: RequestContext> {
     func create(_ request: Request, _ context: Context) async throws(GatewayError) -> Response {
         let tenant = try authenticator.tenant(for: request)
         let body = try await request.decodeJSON(CreateFulfillmentBody.self, limit: maxBodyBytes)
-        let orderId = body.orderId.trimmingCharacters(in: .whitespaces)
+        let orderId = body.orderId.trimmingWhitespace()
         guard !orderId.isEmpty else { throw .badRequest("order_id must not be empty") }
-        let id = body.id?.trimmingCharacters(in: .whitespaces) ?? Identifiers.fulfillment()
+        let id = body.id?.trimmingWhitespace() ?? Identifiers.fulfillment()
         guard Self.isValidId(id) else { throw .badRequest("id must be 1-128 characters of letters, digits, '-', '_' or '.'") }
         let created = try await store.createFulfillment(NewFulfillment(tenant: tenant, id: id, orderId: orderId, createdAt: clock.now()))
         shipmentRegistered()
@@ -64,8 +64,8 @@ struct FulfillmentRoutes<Context: RequestContext> {
         case "cancel": command = .cancel
         case "ship":
             let body = try await request.decodeJSON(ShipBody.self, limit: maxBodyBytes)
-            let carrier = body.carrier.trimmingCharacters(in: .whitespaces)
-            let trackingNumber = body.trackingNumber.trimmingCharacters(in: .whitespaces)
+            let carrier = body.carrier.trimmingWhitespace()
+            let trackingNumber = body.trackingNumber.trimmingWhitespace()
             guard !carrier.isEmpty, !trackingNumber.isEmpty else { throw .badRequest("carrier and tracking_number must not be empty") }
             command = .ship(carrier: carrier, trackingNumber: trackingNumber, serviceLevel: body.serviceLevel)
         case "exception":

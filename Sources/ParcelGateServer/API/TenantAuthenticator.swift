@@ -13,7 +13,7 @@ struct TenantAuthenticator: Sendable {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
             throw .unauthorized("The Authorization header must be 'Bearer <api key>'")
         }
-        guard let tenant = directory.current.tenant(forAPIKey: String(parts[1]).trimmingCharacters(in: .whitespaces)) else {
+        guard let tenant = directory.current.tenant(forAPIKey: String(parts[1]).trimmingWhitespace()) else {
             throw .unauthorized("The API key is not valid")
         }
         return tenant

@@ -82,7 +82,7 @@ extension PostgresStore {
                         ) ranked ORDER BY turn, next_attempt_at, created_at LIMIT $2
                     )
                     UPDATE retry_entries r SET next_attempt_at = $3, updated_at = $1 FROM chosen WHERE r.id = chosen.id
-                    RETURNING \(PostgresRetryRows.columns.split(separator: ",").map { "r." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined(separator: ", "))
+                    RETURNING \(PostgresRetryRows.columns.split(separator: ",").map { "r." + $0.trimmingWhitespace() }.joined(separator: ", "))
                     """, binds: Self.claimBinds(now: now.milliseconds, limit: limit, leaseUntil: leaseUntil)), logger: self.logger)
                 return try await PostgresRetryRows.read(rows)
             }

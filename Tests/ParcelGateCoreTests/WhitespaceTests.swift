@@ -1,0 +1,13 @@
+import ParcelGateCore
+import Testing
+
+@Suite struct WhitespaceTests {
+    @Test(arguments: [
+        ("abc", "abc"), ("  abc ", "abc"), ("\t1Z9\r\n", "1Z9"), ("a b", "a b"), ("   ", ""), ("", ""),
+        ("\u{00A0}x\u{2003}", "x"), ("é ", "é"), (" 📦", "📦"), ("x\u{0301}", "x\u{0301}"),
+    ])
+    func trimsUnicodeWhitespaceAtBothEnds(input: String, expected: String) {
+        #expect(input.trimmingWhitespace() == expected)
+        #expect(input[...].trimmingWhitespace() == expected)
+    }
+}
