@@ -81,6 +81,8 @@ enum PostgresMigrations {
             "CREATE TABLE directory_version (id INTEGER PRIMARY KEY CHECK (id = 1), version BIGINT NOT NULL)",
             "INSERT INTO directory_version (id, version) VALUES (1, 0)",
         ]),
+        // Nothing reads domain events by fulfillment; the index only cost writes (as on SQLite).
+        (4, ["DROP INDEX IF EXISTS domain_events_by_fulfillment"]),
     ]
 
     static func migrate(_ client: PostgresClient, logger: Logger) async throws {

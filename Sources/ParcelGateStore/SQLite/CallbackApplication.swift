@@ -11,25 +11,21 @@ enum CallbackApplication {
 
     static func apply(_ callback: IngestCallback, connection: SQLiteConnection) throws(GatewayError) -> Result {
         var matches: [String] = []
-        var cache: [String: String?] = [:]
+        var cache: [String: Fulfillment?] = [:]
+        var state = LedgerState(fulfillments: [:], knownScans: [], refused: [:])
         for event in callback.events {
             let key = LedgerMatching.key(event)
-            let id: String?
-            if let cached = cache[key] { id = cached } else {
-                id = try FulfillmentRows.match(connection, event: event, carrier: callback.carrier)
-                cache[key] = id
+            let found: Fulfillment?
+            if let cached = cache[key] { found = cached } else {
+                found = try FulfillmentRows.match(connection, event: event, carrier: callback.carrier)
+                cache[key] = found
             }
-            guard let id else { return .unmatched(LedgerMatching.unmatchedDetail(event)) }
-            matches.append(id)
-        }
-
-        var state = LedgerState(fulfillments: [:], knownScans: [], refused: [:])
-        for id in Set(matches) {
-            guard let fulfillment = try FulfillmentRows.load(connection, tenant: callback.tenant, id: id, withHistory: false) else {
-                return .unmatched("No fulfillment '\(id)'")
+            guard let found else { return .unmatched(LedgerMatching.unmatchedDetail(event)) }
+            matches.append(found.id)
+            if state.fulfillments[found.id] == nil {
+                state.fulfillments[found.id] = found
+                state.refused[found.id] = try FulfillmentRows.refusedEvents(connection, tenant: callback.tenant, fulfillmentId: found.id)
             }
-            state.fulfillments[id] = fulfillment
-            state.refused[id] = try FulfillmentRows.refusedEvents(connection, tenant: callback.tenant, fulfillmentId: id)
         }
         for (event, id) in zip(callback.events, matches) where try FulfillmentRows.hasScan(connection, tenant: callback.tenant, fulfillmentId: id, scanKey: event.scanKey) {
             state.knownScans.insert(LedgerState.scanRef(id, event.scanKey))

@@ -4,23 +4,30 @@ import ParcelGateCore
 enum FulfillmentRows {
     static func load(_ connection: SQLiteConnection, tenant: String, id: String, withHistory: Bool) throws(GatewayError) -> Fulfillment? {
         let query = try connection.statement("""
-            SELECT order_id, status, carrier, tracking_number, service_level, actual_delivery, latest_event_at, created_at, updated_at
+            SELECT id, order_id, status, carrier, tracking_number, service_level, actual_delivery, latest_event_at, created_at, updated_at
             FROM fulfillments WHERE tenant = ? AND id = ?
             """)
         query.bind(.text(tenant), .text(id))
         guard try query.step() else { return nil }
-        guard let status = FulfillmentStatus(rawValue: query.text(1)) else {
-            throw .internalError("Fulfillment '\(id)' has an unknown status in the database")
-        }
-        var fulfillment = Fulfillment(
-            id: id, tenant: tenant, orderId: query.text(0), status: status,
-            carrier: query.optionalText(2), trackingNumber: query.optionalText(3), serviceLevel: query.optionalText(4),
-            actualDelivery: query.optionalInt(5).map(Timestamp.init(milliseconds:)),
-            latestEventAt: query.optionalInt(6).map(Timestamp.init(milliseconds:)),
-            createdAt: Timestamp(milliseconds: query.int(7)), updatedAt: Timestamp(milliseconds: query.int(8))
-        )
+        var fulfillment = try decode(query, tenant: tenant)
         if withHistory { fulfillment.trackingEvents = try history(connection, tenant: tenant, id: id) }
         return fulfillment
+    }
+
+    /// A fulfillment from the current row of a query selecting `id, order_id, status, carrier, tracking_number,
+    /// service_level, actual_delivery, latest_event_at, created_at, updated_at`, in that order.
+    private static func decode(_ query: SQLiteStatement, tenant: String) throws(GatewayError) -> Fulfillment {
+        let id = query.text(0)
+        guard let status = FulfillmentStatus(rawValue: query.text(2)) else {
+            throw .internalError("Fulfillment '\(id)' has an unknown status in the database")
+        }
+        return Fulfillment(
+            id: id, tenant: tenant, orderId: query.text(1), status: status,
+            carrier: query.optionalText(3), trackingNumber: query.optionalText(4), serviceLevel: query.optionalText(5),
+            actualDelivery: query.optionalInt(6).map(Timestamp.init(milliseconds:)),
+            latestEventAt: query.optionalInt(7).map(Timestamp.init(milliseconds:)),
+            createdAt: Timestamp(milliseconds: query.int(8)), updatedAt: Timestamp(milliseconds: query.int(9))
+        )
     }
 
     static func history(_ connection: SQLiteConnection, tenant: String, id: String) throws(GatewayError) -> [TrackingHistoryEntry] {
@@ -112,20 +119,21 @@ enum FulfillmentRows {
             .run()
     }
 
-    /// The fulfillment a callback's event belongs to (DESIGN §8): by id when the payload names one, else by
-    /// tracking number, preferring the fulfillment shipped with the source's carrier, then the newest.
-    static func match(_ connection: SQLiteConnection, event: TrackingEvent, carrier: String) throws(GatewayError) -> String? {
+    /// The fulfillment a callback's event belongs to (DESIGN §8), without its history: by id when the payload
+    /// names one, else by tracking number, preferring the fulfillment shipped with the source's carrier, then
+    /// the newest. One query, returning the row itself: it runs for every callback.
+    static func match(_ connection: SQLiteConnection, event: TrackingEvent, carrier: String) throws(GatewayError) -> Fulfillment? {
         if let id = event.fulfillmentId {
-            let query = try connection.statement("SELECT id FROM fulfillments WHERE tenant = ? AND id = ?")
-            query.bind(.text(event.tenant), .text(id))
-            return try query.step() ? query.text(0) : nil
+            return try load(connection, tenant: event.tenant, id: id, withHistory: false)
         }
         guard let trackingNumber = event.trackingNumber else { return nil }
+        // The index is named: without statistics SQLite may prefer walking the primary key for the ORDER BY.
         let query = try connection.statement("""
-            SELECT id FROM fulfillments WHERE tenant = ? AND tracking_number = ?
+            SELECT id, order_id, status, carrier, tracking_number, service_level, actual_delivery, latest_event_at, created_at, updated_at
+            FROM fulfillments INDEXED BY fulfillments_by_tracking WHERE tenant = ? AND tracking_number = ?
             ORDER BY (lower(coalesce(carrier, '')) = lower(?)) DESC, created_at DESC, id LIMIT 1
             """)
         query.bind(.text(event.tenant), .text(trackingNumber), .text(carrier))
-        return try query.step() ? query.text(0) : nil
+        return try query.step() ? try decode(query, tenant: event.tenant) : nil
     }
 }

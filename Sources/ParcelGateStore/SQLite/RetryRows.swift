@@ -8,7 +8,7 @@ enum RetryRows {
         """
 
     static func insert(_ connection: SQLiteConnection, _ e: RetryEntry) throws(GatewayError) {
-        try connection.statement("INSERT INTO retry_entries (\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        try connection.statement(sql: "INSERT INTO retry_entries (\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
             .bind(.text(e.id), .text(e.tenant), .text(e.carrier), .blob(e.body), .text(encode(e.headers)), .text(e.reason.rawValue),
                   .optional(e.receiptKey), .optional(e.matchKey), .integer(Int64(e.attempts)), .timestamp(e.nextAttemptAt),
                   .text(e.status.rawValue), .optional(e.lastError), .timestamp(e.createdAt), .timestamp(e.updatedAt))
@@ -27,7 +27,7 @@ enum RetryRows {
     }
 
     static func find(_ connection: SQLiteConnection, id: String, tenant: String? = nil) throws(GatewayError) -> RetryEntry? {
-        let query = try connection.statement("SELECT \(columns) FROM retry_entries WHERE id = ? AND (? IS NULL OR tenant = ?)")
+        let query = try connection.statement(sql: "SELECT \(columns) FROM retry_entries WHERE id = ? AND (? IS NULL OR tenant = ?)")
         query.bind(.text(id), .optional(tenant), .optional(tenant))
         return try query.step() ? read(query) : nil
     }

@@ -4,15 +4,25 @@ import ParcelGateCore
 /// SQLite's transient destructor: SQLite copies the bound bytes before `bind` returns.
 private let SQLITE_TRANSIENT = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
+/// Process-wide SQLite settings, applied once before the first connection opens.
+private let sqliteConfigured: Void = {
+    _ = parcelgate_sqlite3_disable_memstatus()
+}()
+
 /// One libsqlite3 connection with a prepared-statement cache.
 ///
 /// Not thread-safe by design (the `Sendable` is unchecked): each connection is owned by exactly one thread (the writer's, or a
 /// reader's), which is what lets SQLite run in its no-mutex mode and statements be reused freely.
 final class SQLiteConnection: @unchecked Sendable {
     private let handle: OpaquePointer
-    private var statements: [String: SQLiteStatement] = [:]
+    private var literalStatements: [Int: SQLiteStatement] = [:]
+    private var builtStatements: [String: SQLiteStatement] = [:]
+    /// Statements that returned a row since the last `finishStatements()`.
+    private var unfinished: [SQLiteStatement] = []
+    private var walHookOwner: AnyObject?
 
     init(path: String, readOnly: Bool = false) throws(GatewayError) {
+        _ = sqliteConfigured
         var db: OpaquePointer?
         let flags = (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) | SQLITE_OPEN_NOMUTEX
         let code = sqlite3_open_v2(path, &db, flags, nil)
@@ -26,7 +36,9 @@ final class SQLiteConnection: @unchecked Sendable {
     }
 
     deinit {
-        statements.removeAll()
+        unfinished.removeAll()
+        literalStatements.removeAll()
+        builtStatements.removeAll()
         sqlite3_close_v2(handle)
     }
 
@@ -41,24 +53,56 @@ final class SQLiteConnection: @unchecked Sendable {
         }
     }
 
-    /// A cached prepared statement for `sql`, reset and with bindings cleared.
-    func statement(_ sql: String) throws(GatewayError) -> SQLiteStatement {
-        if let cached = statements[sql] {
+    /// A cached prepared statement for a literal `sql`, reset and with bindings cleared.
+    ///
+    /// Keyed by the literal's address, not its text: the hot path looks up about ten statements per
+    /// callback, and hashing and comparing their text cost more than running some of them.
+    func statement(_ sql: StaticString) throws(GatewayError) -> SQLiteStatement {
+        let key = Int(bitPattern: sql.utf8Start)
+        if let cached = literalStatements[key] {
             cached.reset()
             return cached
         }
+        let statement = try prepare(sql.description)
+        literalStatements[key] = statement
+        return statement
+    }
+
+    /// A cached prepared statement for SQL built at run time (keyed by its text).
+    func statement(sql: String) throws(GatewayError) -> SQLiteStatement {
+        if let cached = builtStatements[sql] {
+            cached.reset()
+            return cached
+        }
+        let statement = try prepare(sql)
+        builtStatements[sql] = statement
+        return statement
+    }
+
+    private func prepare(_ sql: String) throws(GatewayError) -> SQLiteStatement {
         var raw: OpaquePointer?
         let code = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &raw, nil)
         guard code == SQLITE_OK, let raw else { throw error(code) }
-        let statement = SQLiteStatement(raw: raw, connection: self)
-        statements[sql] = statement
-        return statement
+        return SQLiteStatement(raw: raw, connection: self)
     }
 
     /// Resets every statement left mid-result. A statement stopped after its first row keeps its read
     /// snapshot open even past COMMIT, so each unit of work ends with this.
     func finishStatements() {
-        for statement in statements.values { statement.resetIfBusy() }
+        for statement in unfinished { statement.resetIfBusy() }
+        unfinished.removeAll(keepingCapacity: true)
+    }
+
+    /// Called by a statement that returned a row: it may be left mid-result.
+    fileprivate func mayBeUnfinished(_ statement: SQLiteStatement) {
+        unfinished.append(statement)
+    }
+
+    /// Installs SQLite's WAL hook, called after every commit with the WAL's size in frames and `owner` as
+    /// its context. The connection keeps `owner` alive for as long as the hook can be called.
+    func setWALHook(owner: AnyObject, _ hook: @convention(c) (UnsafeMutableRawPointer?, OpaquePointer?, UnsafePointer<CChar>?, Int32) -> Int32) {
+        walHookOwner = owner
+        sqlite3_wal_hook(handle, hook, Unmanaged.passUnretained(owner).toOpaque())
     }
 
     /// Rows changed by the last INSERT, UPDATE or DELETE.
@@ -103,7 +147,7 @@ final class SQLiteStatement {
         case .null: sqlite3_bind_null(raw, index)
         case .integer(let v): sqlite3_bind_int64(raw, index, v)
         case .real(let v): sqlite3_bind_double(raw, index, v)
-        case .text(let v): sqlite3_bind_text(raw, index, v, -1, SQLITE_TRANSIENT)
+        case .text(let v): sqlite3_bind_text(raw, index, v, Int32(v.utf8.count), SQLITE_TRANSIENT)
         case .blob(let v):
             v.withUnsafeBytes { bytes in
                 _ = sqlite3_bind_blob(raw, index, bytes.baseAddress, Int32(bytes.count), SQLITE_TRANSIENT)
@@ -114,7 +158,10 @@ final class SQLiteStatement {
     /// Advances to the next row; false when done.
     func step() throws(GatewayError) -> Bool {
         let code = sqlite3_step(raw)
-        if code == SQLITE_ROW { return true }
+        if code == SQLITE_ROW {
+            connection.mayBeUnfinished(self)
+            return true
+        }
         if code == SQLITE_DONE { return false }
         throw connection.error(code)
     }

@@ -41,6 +41,7 @@ final class SQLiteDatabase: @unchecked Sendable {
     private let writer: WriterThread
     private let readerQueue = DispatchQueue(label: "parcelgate.sqlite.reader")
     private let reader: SQLiteConnection
+    private let checkpointer: WALCheckpointer
 
     init(path: String, durability: DurabilityMode, batching: WriteBatching, migrate: (SQLiteConnection) throws(GatewayError) -> Void) throws(GatewayError) {
         self.path = path
@@ -49,10 +50,17 @@ final class SQLiteDatabase: @unchecked Sendable {
         try writeConnection.execute("PRAGMA journal_mode = WAL")
         try writeConnection.execute("PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
         try writeConnection.execute("PRAGMA foreign_keys = ON")
+        // 64 MiB of page cache: the hot pages of a busy gateway's indexes stay in memory.
+        try writeConnection.execute("PRAGMA cache_size = -65536")
         try migrate(writeConnection)
         reader = try SQLiteConnection(path: path)
         try reader.execute("PRAGMA busy_timeout = 5000")
         try reader.execute("PRAGMA query_only = ON")
+        let checkpointConnection = try SQLiteConnection(path: path)
+        try checkpointConnection.execute("PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
+        checkpointer = WALCheckpointer(connection: checkpointConnection)
+        checkpointer.observe(writeConnection)
+        checkpointer.start()
         writer = WriterThread(connection: writeConnection, batching: batching)
         writer.start()
     }
@@ -88,6 +96,7 @@ final class SQLiteDatabase: @unchecked Sendable {
     /// Stops the writer after the writes already queued; later writes fail with `store_unavailable`.
     func close() {
         writer.stop()
+        checkpointer.stop()
     }
 }
 

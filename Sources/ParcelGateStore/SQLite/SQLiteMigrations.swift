@@ -129,6 +129,8 @@ enum SQLiteMigrations {
             CREATE TABLE directory_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL);
             INSERT INTO directory_version (id, version) VALUES (1, 0);
             """),
+        // Nothing reads domain events by fulfillment, and the index cost a random page write per callback.
+        (4, "DROP INDEX domain_events_by_fulfillment;"),
     ]
 
     static func migrate(_ connection: SQLiteConnection) throws(GatewayError) {

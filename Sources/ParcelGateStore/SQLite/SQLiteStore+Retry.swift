@@ -14,7 +14,7 @@ extension SQLiteStore {
         try await database.write { connection throws(GatewayError) in
             // Number each tenant's due entries oldest first and take rank 1 of every tenant before any rank 2:
             // round-robin across tenants.
-            let claim = try connection.statement("""
+            let claim = try connection.statement(sql: """
                 UPDATE retry_entries SET next_attempt_at = ?, updated_at = ?
                 WHERE id IN (
                     SELECT id FROM (
@@ -64,7 +64,7 @@ extension SQLiteStore {
 
     public func retryEntries(tenant: String, status: RetryStatus?, limit: Int) async throws(GatewayError) -> [RetryEntry] {
         try await database.read { connection throws(GatewayError) in
-            let query = try connection.statement("""
+            let query = try connection.statement(sql: """
                 SELECT \(RetryRows.columns) FROM retry_entries WHERE tenant = ? AND (? IS NULL OR status = ?)
                 ORDER BY created_at DESC, id DESC LIMIT ?
                 """)
