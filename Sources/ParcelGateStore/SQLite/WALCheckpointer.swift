@@ -12,9 +12,9 @@ import Foundation
 /// as SQLite would; by then nearly every frame is already copied and its share is small.
 final class WALCheckpointer: @unchecked Sendable {
     /// WAL size, in frames, at which the background copy starts.
-    static let backgroundFrames = 1_000
+    static let backgroundFrames = 4_000
     /// WAL size at which the writer checkpoints itself (and so lets the WAL restart from the beginning).
-    static let writerFrames = 4_000
+    static let writerFrames = 16_000
 
     private let connection: SQLiteConnection
     private let condition = NSCondition()
