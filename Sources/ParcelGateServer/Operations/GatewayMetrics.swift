@@ -1,6 +1,7 @@
 import CoreMetrics
 import ParcelGateCore
 import Prometheus
+import Synchronization
 
 /// What operators see on `/metrics` (Prometheus text), recorded through swift-metrics into this gateway's
 /// own Prometheus registry (not the process-global one, so several gateways in one process do not mix).
@@ -10,6 +11,18 @@ import Prometheus
 public final class GatewayMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
+    /// Handles already made, so a callback costs one dictionary lookup rather than a registry lookup
+    /// with label arrays. Bounded like the labels: a known source's outcomes and error codes.
+    private let callbackCounters = Mutex<[CallbackSeries: CoreMetrics.Counter]>([:])
+    private let ingressTimer: CoreMetrics.Timer
+    private let batchSizes: Recorder
+
+    private struct CallbackSeries: Hashable {
+        var tenant: String
+        var carrier: String
+        var outcome: String
+        var code: String
+    }
 
     static let callbacks = "parcelgate_callbacks_total"
     static let ingressDuration = "parcelgate_ingress_duration_seconds"
@@ -26,16 +39,25 @@ public final class GatewayMetrics: Sendable {
         ]
         factory.valueHistogramBuckets[Self.batchSize] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
         self.factory = factory
+        ingressTimer = Timer(label: Self.ingressDuration, dimensions: [], factory: factory)
+        batchSizes = Recorder(label: Self.batchSize, dimensions: [], aggregate: true, factory: factory)
     }
 
     /// One callback's outcome: `applied`, `duplicate`, `queued`, or `rejected` with the error code.
     public func callback(tenant: String, carrier: String, outcome: String, code: String = "") {
-        Counter(label: Self.callbacks, dimensions: [("tenant", tenant), ("carrier", carrier), ("outcome", outcome), ("code", code)], factory: factory).increment()
+        let series = CallbackSeries(tenant: tenant, carrier: carrier, outcome: outcome, code: code)
+        let counter = callbackCounters.withLock { counters in
+            if let counter = counters[series] { return counter }
+            let counter = Counter(label: Self.callbacks, dimensions: [("tenant", tenant), ("carrier", carrier), ("outcome", outcome), ("code", code)], factory: factory)
+            counters[series] = counter
+            return counter
+        }
+        counter.increment()
     }
 
     public func ingressDuration(_ duration: Duration) {
         let (seconds, attoseconds) = duration.components
-        Timer(label: Self.ingressDuration, dimensions: [], factory: factory).recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        ingressTimer.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 
     /// One retry attempt's result: `succeeded`, `failed` (will try again) or `exhausted`.
@@ -45,7 +67,7 @@ public final class GatewayMetrics: Sendable {
 
     /// How many writes one SQLite group commit carried.
     public func commitBatch(size: Int) {
-        Recorder(label: Self.batchSize, dimensions: [], aggregate: true, factory: factory).record(size)
+        batchSizes.record(size)
     }
 
     /// The text for a scrape, with the queue depth read just now.
