@@ -158,7 +158,8 @@ struct LoadRun {
         return total
     }
 
-    func report(connections: Int) -> String {
+    /// The table: `callers` names what ran concurrently; `accepted` picks the counts that are acceptances.
+    func report(connections: Int, callers: String = "connections", accepted isAccepted: (String) -> Bool = { $0.hasPrefix("2") }) -> String {
         let sorted = latenciesMicroseconds.sorted()
         func percentile(_ p: Double) -> String {
             guard !sorted.isEmpty else { return "-" }
@@ -167,13 +168,13 @@ struct LoadRun {
         }
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let requests = sorted.count
-        let accepted = counts.filter { $0.key.hasPrefix("2") }.values.reduce(0, +)
+        let accepted = counts.filter { isAccepted($0.key) }.values.reduce(0, +)
         var rows: [[String]] = [
-            ["connections", String(connections)],
+            [callers, String(connections)],
             ["duration", String(format: "%.2f s", seconds)],
             ["requests", String(requests)],
             ["requests/s", String(format: "%.0f", Double(requests) / seconds)],
-            ["accepted (2xx)/s", String(format: "%.0f", Double(accepted) / seconds)],
+            [callers == "connections" ? "accepted (2xx)/s" : "accepted/s", String(format: "%.0f", Double(accepted) / seconds)],
             ["p50", percentile(0.50)], ["p90", percentile(0.90)], ["p99", percentile(0.99)],
             ["max", sorted.last.map { String(format: "%.2f ms", Double($0) / 1000) } ?? "-"],
         ]

@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import ParcelGateCore
+import ParcelGateStore
+
+/// `parcelgate bench-store`: the apply path without HTTP. Concurrent tasks call `GatewayStore.ingest` on a
+/// fresh SQLite file, so the figure is the store's own ceiling (verify and normalise excluded), to compare
+/// with `parcelgate bench` against a whole gateway.
+struct StoreBenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "bench-store", abstract: "Load-test the SQLite store directly, without HTTP.")
+
+    @Option(help: "Concurrent callers.") var concurrency: Int = 64
+    @Option(help: "Seconds of measured load.") var duration: Double = 5
+    @Option(help: "Shipped fulfillments the callbacks spread over.") var fulfillments: Int = 500
+    @Option(help: "SQLite durability: normal or full.") var durability: DurabilityMode = .normal
+
+    func run() async throws {
+        guard concurrency >= 1, duration > 0, fulfillments >= 1 else { throw ValidationError("concurrency ≥ 1, duration > 0, fulfillments ≥ 1") }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("parcelgate-bench-store-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try SQLiteStore(path: directory.appendingPathComponent("bench.sqlite").path, durability: durability)
+        let start = Timestamp(seconds: 1_800_000_000)
+        for index in 0..<fulfillments {
+            let id = "bench-\(index)"
+            _ = try await store.createFulfillment(NewFulfillment(tenant: "bench", id: id, orderId: id, createdAt: start))
+            for command in [FulfillmentCommand.pick, .pack, .ready, .ship(carrier: "generic", trackingNumber: "BENCH-\(index)", serviceLevel: nil)] {
+                _ = try await store.apply(command, tenant: "bench", fulfillmentId: id, at: start)
+            }
+        }
+        print("set up \(fulfillments) shipped fulfillments; measuring for \(duration) s on \(concurrency) callers ...")
+        let sequence = Sequence()
+        let clock = ContinuousClock()
+        let began = clock.now
+        let deadline = began.advanced(by: .milliseconds(Int(duration * 1000)))
+        var total = LoadRun()
+        try await withThrowingTaskGroup(of: LoadRun.self) { group in
+            for _ in 0..<concurrency {
+                group.addTask {
+                    var mine = LoadRun()
+                    while clock.now < deadline {
+                        let number = sequence.next()
+                        let event = TrackingEvent(
+                            tenant: "bench", carrier: "generic", trackingNumber: "BENCH-\(number % fulfillments)", status: .inTransit,
+                            carrierStatusCode: "in_transit", description: "in_transit", occurredAt: start.adding(milliseconds: Int64(number)),
+                            providerEventId: "event-\(number)"
+                        )
+                        let sent = clock.now
+                        let outcome = try await store.ingest(IngestCallback(tenant: "bench", carrier: "generic", receiptKey: "event:event-\(number)", events: [event], receivedAt: start))
+                        let latency = clock.now - sent
+                        mine.latenciesMicroseconds.append(latency.components.seconds * 1_000_000 + latency.components.attoseconds / 1_000_000_000_000)
+                        mine.counts[Self.name(outcome), default: 0] += 1
+                    }
+                    return mine
+                }
+            }
+            for try await part in group {
+                total.latenciesMicroseconds += part.latenciesMicroseconds
+                total.counts.merge(part.counts, uniquingKeysWith: +)
+            }
+        }
+        total.elapsed = clock.now - began
+        await store.close()
+        print(total.report(connections: concurrency, callers: "callers") { $0 != "invalidTransition" })
+    }
+
+    static func name(_ outcome: IngestOutcome) -> String {
+        switch outcome {
+        case .applied: return "applied"
+        case .duplicate: return "duplicate"
+        case .queued: return "queued"
+        case .invalidTransition: return "invalidTransition"
+        }
+    }
+
+    /// Callback numbers shared by the callers.
+    final class Sequence: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = 0
+
+        func next() -> Int {
+            lock.lock()
+            defer { lock.unlock() }
+            value += 1
+            return value
+        }
+    }
+}
