@@ -55,6 +55,9 @@ import Testing
         let result = try GenericAdapter().normalise(body, context: context)
         #expect(result.events.first?.trackingNumber == "123456789012345678")
         #expect(result.providerEventId == "2.5")
+        // Past Double's range the literal is kept, never "inf".
+        let huge = try GenericAdapter().normalise(Data(#"{"tracking_number":1e400,"status":"in_transit"}"#.utf8), context: context)
+        #expect(huge.events.first?.trackingNumber == "1e400")
     }
 
     /// Agrees with Foundation on random documents built from a small grammar.

@@ -33,7 +33,7 @@ public enum JSONValue: Sendable, Hashable {
         guard literal.utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }) else {
             return literal
         }
-        guard let value = Double(literal) else { return literal }
+        guard let value = Double(literal), value.isFinite else { return literal }
         if value == value.rounded(), abs(value) < 9_007_199_254_740_992 { return String(Int64(value)) }
         return String(value)
     }
