@@ -11,6 +11,8 @@ public struct VerifiedSignature: Sendable, Hashable {
 struct SigningKey: Sendable {
     /// HMAC key bytes, or the token bytes for `static-token`.
     let bytes: [UInt8]
+    /// The HMAC schemes' key, padded once.
+    let mac: HMACKey
 
     init(secret: String, settings: SignatureSettings) throws(GatewayError) {
         switch settings.scheme {
@@ -25,6 +27,7 @@ struct SigningKey: Sendable {
             bytes = Array(text.utf8)
         }
         guard !bytes.isEmpty else { throw .badRequest("A secret must not be empty") }
+        mac = HMACKey(bytes)
     }
 }
 
@@ -53,7 +56,7 @@ public struct SignatureVerifier: Sendable {
             let presented = try presentedValue(headers)
             let decoded = settings.scheme == .hmacSHA256Hex ? ByteEncoding.fromHex(presented) : ByteEncoding.fromBase64(presented)
             guard let signature = decoded, signature.count == 32 else { throw .invalidSignature("Malformed signature in header '\(settings.header)'") }
-            try match([signature]) { key in Crypto.hmacSHA256(key: key.bytes, message: body) }
+            try match([signature]) { key in key.mac.authenticate(body) }
             return VerifiedSignature(messageId: nil)
 
         case .hmacSHA256Timestamped:
@@ -69,7 +72,7 @@ public struct SignatureVerifier: Sendable {
             guard let timestamp, !signatures.isEmpty else { throw .invalidSignature("Malformed signature in header '\(settings.header)'") }
             try checkTolerance(timestamp, now: now)
             let content = Self.signedContent(parts: [String(timestamp)], body: body)
-            try match(signatures) { key in Crypto.hmacSHA256(key: key.bytes, message: content) }
+            try match(signatures) { key in key.mac.authenticate(content) }
             return VerifiedSignature(messageId: nil)
 
         case .standardWebhooks:
@@ -88,7 +91,7 @@ public struct SignatureVerifier: Sendable {
             guard !signatures.isEmpty else { throw .invalidSignature("Malformed header '\(H.signature)'") }
             try checkTolerance(timestamp, now: now)
             let content = Self.signedContent(parts: [id, String(timestamp)], body: body)
-            try match(signatures) { key in Crypto.hmacSHA256(key: key.bytes, message: content) }
+            try match(signatures) { key in key.mac.authenticate(content) }
             return VerifiedSignature(messageId: id)
 
         case .staticToken:
@@ -157,18 +160,18 @@ public struct SignatureSigner: Sendable {
     public func headers(for body: Data, now: Timestamp, messageId: String? = nil) -> [(String, String)] {
         switch settings.scheme {
         case .hmacSHA256Hex:
-            return [(settings.header, settings.prefix + ByteEncoding.hex(Crypto.hmacSHA256(key: key.bytes, message: body)))]
+            return [(settings.header, settings.prefix + ByteEncoding.hex(key.mac.authenticate(body)))]
         case .hmacSHA256Base64:
-            return [(settings.header, settings.prefix + ByteEncoding.base64(Crypto.hmacSHA256(key: key.bytes, message: body)))]
+            return [(settings.header, settings.prefix + ByteEncoding.base64(key.mac.authenticate(body)))]
         case .hmacSHA256Timestamped:
             let content = SignatureVerifier.signedContent(parts: [String(now.seconds)], body: body)
-            let mac = ByteEncoding.hex(Crypto.hmacSHA256(key: key.bytes, message: content))
+            let mac = ByteEncoding.hex(key.mac.authenticate(content))
             return [(settings.header, settings.prefix + "t=\(now.seconds),v1=\(mac)")]
         case .standardWebhooks:
             typealias H = SignatureSettings.StandardWebhooksHeader
             let id = messageId ?? "msg_" + ByteEncoding.hex(Crypto.randomBytes(count: 12))
             let content = SignatureVerifier.signedContent(parts: [id, String(now.seconds)], body: body)
-            let mac = ByteEncoding.base64(Crypto.hmacSHA256(key: key.bytes, message: content))
+            let mac = ByteEncoding.base64(key.mac.authenticate(content))
             return [(H.id, id), (H.timestamp, String(now.seconds)), (H.signature, "v1," + mac)]
         case .staticToken:
             return [(settings.header, settings.prefix + String(decoding: key.bytes, as: UTF8.self))]
