@@ -66,8 +66,11 @@ final class SQLiteDatabase: @unchecked Sendable {
     }
 
     /// Runs `work` in the next group transaction; returns once that transaction has committed.
+    ///
+    /// An unsafe continuation: every path through the writer's `commit` completes each job of its group
+    /// exactly once (`WriteJob.complete`), and this runs for every callback.
     func write<T: Sendable>(_ work: @escaping @Sendable (SQLiteConnection) throws(GatewayError) -> T) async throws(GatewayError) -> T {
-        let result: Result<T, GatewayError> = await withCheckedContinuation { continuation in
+        let result: Result<T, GatewayError> = await withUnsafeContinuation { continuation in
             writer.submit(WriteJob(work: work, continuation: continuation))
         }
         return try result.get()
@@ -105,7 +108,7 @@ private final class WriteJob: @unchecked Sendable {
     private let runWork: (SQLiteConnection) -> Bool
     private let finish: (GatewayError?) -> Void
 
-    init<T: Sendable>(work: @escaping @Sendable (SQLiteConnection) throws(GatewayError) -> T, continuation: CheckedContinuation<Result<T, GatewayError>, Never>) {
+    init<T: Sendable>(work: @escaping @Sendable (SQLiteConnection) throws(GatewayError) -> T, continuation: UnsafeContinuation<Result<T, GatewayError>, Never>) {
         var outcome: Result<T, GatewayError>?
         runWork = { connection in
             do throws(GatewayError) {
