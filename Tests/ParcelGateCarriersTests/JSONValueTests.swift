@@ -1,5 +1,6 @@
 import Foundation
 import ParcelGateCarriers
+import ParcelGateCore
 import Testing
 
 /// The adapters' JSON reader: RFC 8259 as JSONSerialization reads it, and never a crash.
@@ -58,6 +59,15 @@ import Testing
         // Past Double's range the literal is kept, never "inf".
         let huge = try GenericAdapter().normalise(Data(#"{"tracking_number":1e400,"status":"in_transit"}"#.utf8), context: context)
         #expect(huge.events.first?.trackingNumber == "1e400")
+    }
+
+    /// `\u0000` is valid JSON, but a field carrying it is refused by name, whichever backend stores it.
+    @Test func aNulInAFieldIsInvalidPayload() {
+        let context = NormalisationContext(tenant: "t", carrier: "generic", receivedAt: .init(seconds: 1_700_000_000))
+        #expect(parse(#""a\u0000b""#) == .string("a\u{0}b"))
+        #expect(throws: GatewayError.invalidPayload("tracking_number must not contain NUL characters")) {
+            try GenericAdapter().normalise(Data(#"{"tracking_number":"A\u0000B","status":"in_transit"}"#.utf8), context: context)
+        }
     }
 
     /// Agrees with Foundation on random documents built from a small grammar.

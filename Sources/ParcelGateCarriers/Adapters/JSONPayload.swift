@@ -46,10 +46,13 @@ public struct JSONObject: Sendable {
     }
 
     /// A string field; numbers are accepted and written in decimal (carriers are loose about ids).
+    /// A NUL (`\u0000`) is refused: no carrier sends one, and PostgreSQL cannot store it in text.
     public func string(_ key: String) throws(GatewayError) -> String? {
         switch fields[key] {
         case nil, .null: return nil
-        case .string(let string): return string
+        case .string(let string):
+            guard !string.utf8.contains(0) else { throw .invalidPayload("\(child(key)) must not contain NUL characters") }
+            return string
         case .number(let literal): return JSONValue.decimalText(literal)
         default: throw .invalidPayload("\(child(key)) must be a string")
         }
