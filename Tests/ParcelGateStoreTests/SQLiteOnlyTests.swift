@@ -7,16 +7,6 @@ import Testing
 @Suite struct SQLiteOnlyTests {
     let t0 = Timestamp(seconds: 1_763_500_000)
 
-    /// Text is bound and read back by length, so a NUL inside a value (JSON allows `\u0000`) is not cut.
-    @Test func textWithANulRoundTrips() async throws {
-        let store = try SQLiteStore(path: temporaryDatabase())
-        _ = try await store.createFulfillment(NewFulfillment(tenant: "acme", id: "f\u{0}1", orderId: "o\u{0}x", createdAt: t0))
-        let read = try #require(try await store.fulfillment(tenant: "acme", id: "f\u{0}1"))
-        #expect(read.orderId == "o\u{0}x")
-        #expect(try await store.fulfillment(tenant: "acme", id: "f") == nil)
-        await store.close()
-    }
-
     /// SQLite's own automatic checkpoint is replaced by the store's checkpoint thread: the WAL must still be
     /// copied back into the database file while the store is open and busy, not only when it closes.
     @Test func walIsCopiedBackWhileTheStoreIsOpen() async throws {

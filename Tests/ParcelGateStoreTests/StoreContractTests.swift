@@ -134,6 +134,26 @@ func temporaryDatabase() -> String {
         await store.close()
     }
 
+    /// A NUL inside text (JSON allows `\u0000`): SQLite binds and reads text by length and keeps it whole;
+    /// PostgreSQL cannot store it, which is the input's fault: `bad_request`, never a 500.
+    @Test(arguments: StoreBackend.available)
+    func textWithANulIsKeptOrRefusedAsBadInput(backend: StoreBackend) async throws {
+        let store = try await backend.open()
+        let new = NewFulfillment(tenant: "acme", id: "f\u{0}1", orderId: "o\u{0}x", createdAt: t0)
+        switch backend {
+        case .sqlite:
+            _ = try await store.createFulfillment(new)
+            let read = try #require(try await store.fulfillment(tenant: "acme", id: "f\u{0}1"))
+            #expect(read.orderId == "o\u{0}x")
+            #expect(try await store.fulfillment(tenant: "acme", id: "f") == nil)
+        case .postgres:
+            await #expect(throws: GatewayError.badRequest("Text contains a character the database cannot store (NUL)")) {
+                _ = try await store.createFulfillment(new)
+            }
+        }
+        await store.close()
+    }
+
     @Test func unopenableDatabaseIsAClearError() async {
         #expect(throws: GatewayError.self) { try SQLiteStore(path: "/nonexistent-dir/x/y.sqlite") }
         // A PostgreSQL server that is not there: a clear error naming where, not a hang or a crash loop.

@@ -157,6 +157,8 @@ public final class PostgresStore: GatewayStore {
         }
         switch state {
         case "23505", "23503", "23514": return .conflict("Constraint violated: \(error.serverInfo?[.message] ?? state)")
+        // A NUL in text (JSON allows `\u0000`; SQLite stores it): the input's fault, so a 400, not a 500.
+        case "22021": return .badRequest("Text contains a character the database cannot store (NUL)")
         case "40001", "40P01", "55P03", "57P01", "57P02", "57P03", "53300":
             return .storeUnavailable("Database busy: \(error.serverInfo?[.message] ?? state)")
         default:
