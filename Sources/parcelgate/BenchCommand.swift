@@ -110,42 +110,40 @@ final class CallbackGenerator: Sendable {
     }
 }
 
-/// One timed load: `connections` workers sending as fast as they are answered.
+/// One loop of a timed load, owned by a single task: `call` makes one request and names its result;
+/// `finish` releases what the loop holds.
+struct LoadCaller {
+    var call: () async throws -> String
+    var finish: () async -> Void = {}
+}
+
+/// One timed load: concurrent callers sending as fast as they are answered.
 struct LoadRun {
     var latenciesMicroseconds: [Int64] = []
     var counts: [String: Int] = [:]
     var elapsed: Duration = .zero
 
-    static func run(target: (host: String, port: Int, path: String), path: String, connections: Int, seconds: Double,
-                    generator: CallbackGenerator) async throws -> LoadRun {
+    /// The timing both benchmarks share: `callers` concurrent loops, each made by `makeCaller` in its own task
+    /// and calling until `seconds` have passed; every call is timed and counted under the name it returns.
+    static func measure(callers: Int, seconds: Double, makeCaller: @escaping @Sendable () async throws -> LoadCaller) async throws -> LoadRun {
         let clock = ContinuousClock()
         let start = clock.now
         let deadline = start.advanced(by: .milliseconds(Int(seconds * 1000)))
         var total = LoadRun()
         try await withThrowingTaskGroup(of: LoadRun.self) { group in
-            for _ in 0..<connections {
+            for _ in 0..<callers {
                 group.addTask {
+                    let caller = try await makeCaller()
                     var mine = LoadRun()
                     mine.latenciesMicroseconds.reserveCapacity(Int(seconds * 2000))
-                    var connection = try await HTTPConnection.connect(host: target.host, port: target.port)
-                    var previous: [UInt8]?
                     while clock.now < deadline {
-                        let request = generator.next(previous: previous)
                         let sent = clock.now
-                        do {
-                            let response = try await connection.send(method: "POST", path: path, headers: request.headers, body: request.body)
-                            let latency = clock.now - sent
-                            mine.latenciesMicroseconds.append(latency.components.seconds * 1_000_000 + latency.components.attoseconds / 1_000_000_000_000)
-                            let duplicate = response.status == 200 && response.body.count < 40 && response.text.contains("duplicate")
-                            mine.counts["\(response.status)\(duplicate ? " duplicate" : "")", default: 0] += 1
-                        } catch {
-                            mine.counts["connection error", default: 0] += 1
-                            await connection.close()
-                            connection = try await HTTPConnection.connect(host: target.host, port: target.port)
-                        }
-                        previous = request.body
+                        let result = try await caller.call()
+                        let latency = clock.now - sent
+                        mine.latenciesMicroseconds.append(latency.components.seconds * 1_000_000 + latency.components.attoseconds / 1_000_000_000_000)
+                        mine.counts[result, default: 0] += 1
                     }
-                    await connection.close()
+                    await caller.finish()
                     return mine
                 }
             }
@@ -156,6 +154,32 @@ struct LoadRun {
         }
         total.elapsed = clock.now - start
         return total
+    }
+
+    /// Signed callbacks on `connections` keep-alive connections; a connection error is counted and the
+    /// connection opened again.
+    static func run(target: (host: String, port: Int, path: String), path: String, connections: Int, seconds: Double,
+                    generator: CallbackGenerator) async throws -> LoadRun {
+        try await measure(callers: connections, seconds: seconds) {
+            var connection = try await HTTPConnection.connect(host: target.host, port: target.port)
+            var previous: [UInt8]?
+            return LoadCaller(
+                call: {
+                    let request = generator.next(previous: previous)
+                    previous = request.body
+                    do {
+                        let response = try await connection.send(method: "POST", path: path, headers: request.headers, body: request.body)
+                        let duplicate = response.status == 200 && response.body.count < 40 && response.text.contains("duplicate")
+                        return "\(response.status)\(duplicate ? " duplicate" : "")"
+                    } catch {
+                        await connection.close()
+                        connection = try await HTTPConnection.connect(host: target.host, port: target.port)
+                        return "connection error"
+                    }
+                },
+                finish: { await connection.close() }
+            )
+        }
     }
 
     /// The table: `callers` names what ran concurrently; `accepted` picks the counts that are acceptances.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NIOConcurrencyHelpers
 import ParcelGateCore
 import ParcelGateStore
 
@@ -29,37 +30,22 @@ struct StoreBenchCommand: AsyncParsableCommand {
             }
         }
         print("set up \(fulfillments) shipped fulfillments; measuring for \(duration) s on \(concurrency) callers ...")
-        let sequence = Sequence()
-        let clock = ContinuousClock()
-        let began = clock.now
-        let deadline = began.advanced(by: .milliseconds(Int(duration * 1000)))
-        var total = LoadRun()
-        try await withThrowingTaskGroup(of: LoadRun.self) { group in
-            for _ in 0..<concurrency {
-                group.addTask {
-                    var mine = LoadRun()
-                    while clock.now < deadline {
-                        let number = sequence.next()
-                        let event = TrackingEvent(
-                            tenant: "bench", carrier: "generic", trackingNumber: "BENCH-\(number % fulfillments)", status: .inTransit,
-                            carrierStatusCode: "in_transit", description: "in_transit", occurredAt: start.adding(milliseconds: Int64(number)),
-                            providerEventId: "event-\(number)"
-                        )
-                        let sent = clock.now
-                        let outcome = try await store.ingest(IngestCallback(tenant: "bench", carrier: "generic", receiptKey: "event:event-\(number)", events: [event], receivedAt: start))
-                        let latency = clock.now - sent
-                        mine.latenciesMicroseconds.append(latency.components.seconds * 1_000_000 + latency.components.attoseconds / 1_000_000_000_000)
-                        mine.counts[Self.name(outcome), default: 0] += 1
-                    }
-                    return mine
+        let sequence = NIOLockedValueBox(0)
+        let total = try await LoadRun.measure(callers: concurrency, seconds: duration) {
+            LoadCaller(call: {
+                let number = sequence.withLockedValue { value -> Int in
+                    value += 1
+                    return value
                 }
-            }
-            for try await part in group {
-                total.latenciesMicroseconds += part.latenciesMicroseconds
-                total.counts.merge(part.counts, uniquingKeysWith: +)
-            }
+                let event = TrackingEvent(
+                    tenant: "bench", carrier: "generic", trackingNumber: "BENCH-\(number % fulfillments)", status: .inTransit,
+                    carrierStatusCode: "in_transit", description: "in_transit", occurredAt: start.adding(milliseconds: Int64(number)),
+                    providerEventId: "event-\(number)"
+                )
+                let outcome = try await store.ingest(IngestCallback(tenant: "bench", carrier: "generic", receiptKey: "event:event-\(number)", events: [event], receivedAt: start))
+                return Self.name(outcome)
+            })
         }
-        total.elapsed = clock.now - began
         await store.close()
         print(total.report(connections: concurrency, callers: "callers") { $0 != "invalidTransition" })
     }
@@ -70,19 +56,6 @@ struct StoreBenchCommand: AsyncParsableCommand {
         case .duplicate: return "duplicate"
         case .queued: return "queued"
         case .invalidTransition: return "invalidTransition"
-        }
-    }
-
-    /// Callback numbers shared by the callers.
-    final class Sequence: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value = 0
-
-        func next() -> Int {
-            lock.lock()
-            defer { lock.unlock() }
-            value += 1
-            return value
         }
     }
 }

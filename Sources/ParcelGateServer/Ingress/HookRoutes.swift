@@ -47,18 +47,12 @@ struct HookRoutes<Context: RequestContext> {
 /// per callback costs more than the rest of the response.
 enum HookReply {
     static func applied(fulfillmentId: String, status: FulfillmentStatus, recorded: Int) -> Response {
-        make(.ok, #"{"events_recorded":\#(recorded),"fulfillment_id":\#(JSONText.quoted(fulfillmentId)),"fulfillment_status":"\#(status.rawValue)","status":"applied"}"#)
+        JSONResponse.make(.ok, json: #"{"events_recorded":\#(recorded),"fulfillment_id":\#(JSONText.quoted(fulfillmentId)),"fulfillment_status":"\#(status.rawValue)","status":"applied"}"#)
     }
 
-    static var duplicate: Response { make(.ok, #"{"status":"duplicate"}"#) }
+    static var duplicate: Response { JSONResponse.make(.ok, json: #"{"status":"duplicate"}"#) }
 
     static func queued(retryId: String) -> Response {
-        make(.accepted, #"{"retry_id":\#(JSONText.quoted(retryId)),"status":"queued"}"#)
-    }
-
-    private static func make(_ status: HTTPResponse.Status, _ json: String) -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json; charset=utf-8"
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: json)))
+        JSONResponse.make(.accepted, json: #"{"retry_id":\#(JSONText.quoted(retryId)),"status":"queued"}"#)
     }
 }

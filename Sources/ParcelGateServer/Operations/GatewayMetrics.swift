@@ -11,18 +11,11 @@ import Synchronization
 public final class GatewayMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
-    /// Handles already made, so a callback costs one dictionary lookup rather than a registry lookup
-    /// with label arrays. Bounded like the labels: a known source's outcomes and error codes.
-    private let callbackCounters = Mutex<[CallbackSeries: CoreMetrics.Counter]>([:])
+    /// Counter handles already made, by label and label values, so a callback costs one dictionary lookup
+    /// rather than a registry lookup with label arrays. Bounded like the labels themselves.
+    private let counters = Mutex<[[String]: CoreMetrics.Counter]>([:])
     private let ingressTimer: CoreMetrics.Timer
     private let batchSizes: Recorder
-
-    private struct CallbackSeries: Hashable {
-        var tenant: String
-        var carrier: String
-        var outcome: String
-        var code: String
-    }
 
     static let callbacks = "parcelgate_callbacks_total"
     static let ingressDuration = "parcelgate_ingress_duration_seconds"
@@ -45,14 +38,7 @@ public final class GatewayMetrics: Sendable {
 
     /// One callback's outcome: `applied`, `duplicate`, `queued`, or `rejected` with the error code.
     public func callback(tenant: String, carrier: String, outcome: String, code: String = "") {
-        let series = CallbackSeries(tenant: tenant, carrier: carrier, outcome: outcome, code: code)
-        let counter = callbackCounters.withLock { counters in
-            if let counter = counters[series] { return counter }
-            let counter = Counter(label: Self.callbacks, dimensions: [("tenant", tenant), ("carrier", carrier), ("outcome", outcome), ("code", code)], factory: factory)
-            counters[series] = counter
-            return counter
-        }
-        counter.increment()
+        counter(Self.callbacks, [("tenant", tenant), ("carrier", carrier), ("outcome", outcome), ("code", code)]).increment()
     }
 
     public func ingressDuration(_ duration: Duration) {
@@ -62,7 +48,18 @@ public final class GatewayMetrics: Sendable {
 
     /// One retry attempt's result: `succeeded`, `failed` (will try again) or `exhausted`.
     public func retryAttempt(tenant: String, result: String) {
-        Counter(label: Self.retryAttempts, dimensions: [("tenant", tenant), ("result", result)], factory: factory).increment()
+        counter(Self.retryAttempts, [("tenant", tenant), ("result", result)]).increment()
+    }
+
+    /// The counter for `label` with these label values, made once.
+    private func counter(_ label: String, _ dimensions: [(String, String)]) -> CoreMetrics.Counter {
+        let key = [label] + dimensions.map(\.1)
+        return counters.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = Counter(label: label, dimensions: dimensions, factory: factory)
+            counters[key] = counter
+            return counter
+        }
     }
 
     /// How many writes one SQLite group commit carried.
