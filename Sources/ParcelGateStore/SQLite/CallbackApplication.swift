@@ -36,7 +36,7 @@ enum CallbackApplication {
             try FulfillmentRows.insertEvent(connection, tenant: callback.tenant, fulfillmentId: new.fulfillmentId, entry: HistoryInsert(new, receivedAt: callback.receivedAt))
         }
         for (rowId, status) in plan.reapplied { try FulfillmentRows.markApplied(connection, rowId: rowId, fulfillmentStatus: status) }
-        for fulfillment in plan.updatedFulfillments { try FulfillmentRows.update(connection, fulfillment) }
+        for fulfillment in plan.updatedFulfillments { try FulfillmentRows.updateProgress(connection, fulfillment) }
         for domain in plan.domainEvents { try FulfillmentRows.recordDomainEvent(connection, domain, recordedAt: callback.receivedAt) }
         return .outcome(plan.outcome)
     }

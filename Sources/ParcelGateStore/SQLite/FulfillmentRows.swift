@@ -66,6 +66,18 @@ enum FulfillmentRows {
             .run()
     }
 
+    /// Writes what a carrier callback can change: status and timestamps, never the shipment's carrier or
+    /// tracking number. Leaving those out of the SET list keeps SQLite from rewriting the tracking-number
+    /// index entry on every callback.
+    static func updateProgress(_ connection: SQLiteConnection, _ f: Fulfillment) throws(GatewayError) {
+        try connection.statement("""
+            UPDATE fulfillments SET status = ?, actual_delivery = ?, latest_event_at = ?, updated_at = ? WHERE tenant = ? AND id = ?
+            """)
+            .bind(.text(f.status.rawValue), .timestamp(f.actualDelivery), .timestamp(f.latestEventAt), .timestamp(f.updatedAt),
+                  .text(f.tenant), .text(f.id))
+            .run()
+    }
+
     /// Whether the fulfillment already holds this scan.
     static func hasScan(_ connection: SQLiteConnection, tenant: String, fulfillmentId: String, scanKey: String) throws(GatewayError) -> Bool {
         let query = try connection.statement("SELECT 1 FROM tracking_events WHERE tenant = ? AND fulfillment_id = ? AND scan_key = ?")
