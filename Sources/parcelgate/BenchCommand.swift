@@ -43,7 +43,7 @@ struct BenchCommand: AsyncParsableCommand {
         _ = try await LoadRun.run(target: target, path: hookPath, connections: connections, seconds: warmup, generator: generator)
         print("measuring for \(duration) s ...")
         let result = try await LoadRun.run(target: target, path: hookPath, connections: connections, seconds: duration, generator: generator)
-        print(result.report(connections: connections))
+        print(result.report(callers: connections))
     }
 
     static func seconds(_ duration: Duration) -> String {
@@ -182,8 +182,10 @@ struct LoadRun {
         }
     }
 
-    /// The table: `callers` names what ran concurrently; `accepted` picks the counts that are acceptances.
-    func report(connections: Int, callers: String = "connections", accepted isAccepted: (String) -> Bool = { $0.hasPrefix("2") }) -> String {
+    /// The table: `callers` concurrent loops, named by `unit`; `accepted` picks the counts that are
+    /// acceptances, and `acceptedLabel` names them.
+    func report(callers: Int, unit: String = "connections", acceptedLabel: String = "accepted (2xx)/s",
+                accepted isAccepted: (String) -> Bool = { $0.hasPrefix("2") }) -> String {
         let sorted = latenciesMicroseconds.sorted()
         func percentile(_ p: Double) -> String {
             guard !sorted.isEmpty else { return "-" }
@@ -194,11 +196,11 @@ struct LoadRun {
         let requests = sorted.count
         let accepted = counts.filter { isAccepted($0.key) }.values.reduce(0, +)
         var rows: [[String]] = [
-            [callers, String(connections)],
+            [unit, String(callers)],
             ["duration", String(format: "%.2f s", seconds)],
             ["requests", String(requests)],
             ["requests/s", String(format: "%.0f", Double(requests) / seconds)],
-            [callers == "connections" ? "accepted (2xx)/s" : "accepted/s", String(format: "%.0f", Double(accepted) / seconds)],
+            [acceptedLabel, String(format: "%.0f", Double(accepted) / seconds)],
             ["p50", percentile(0.50)], ["p90", percentile(0.90)], ["p99", percentile(0.99)],
             ["max", sorted.last.map { String(format: "%.2f ms", Double($0) / 1000) } ?? "-"],
         ]

@@ -47,7 +47,7 @@ struct StoreBenchCommand: AsyncParsableCommand {
             })
         }
         await store.close()
-        print(total.report(connections: concurrency, callers: "callers") { $0 != "invalidTransition" })
+        print(total.report(callers: concurrency, unit: "callers", acceptedLabel: "accepted/s") { $0 != "invalidTransition" })
     }
 
     static func name(_ outcome: IngestOutcome) -> String {
