@@ -14,7 +14,8 @@ struct CarrierSignatureTests {
 
         static func load() throws -> Signatures {
             let root = try jsonObject(at: TestPaths.carrierSamples.appendingPathComponent("signatures.json"))
-            let rawSecrets = root["_test_secrets"] as? [String: String] ?? [:]
+            // Entries that are not text (ShipEngine's JWKS, an object) belong to carriers read elsewhere.
+            let rawSecrets = (root["_test_secrets"] as? [String: Any] ?? [:]).compactMapValues { $0 as? String }
             var files: [String: [String: String]] = [:]
             for (name, value) in root["files"] as? [String: Any] ?? [:] {
                 files[name] = (value as? [String: Any] ?? [:]).compactMapValues { $0 as? String }

@@ -4,7 +4,7 @@ import ParcelGateCore
 import Testing
 
 @Suite struct GenericAdapterTests {
-    let context = NormalisationContext(tenant: "t", carrier: "generic", receivedAt: Timestamp(seconds: 1_700_000_000))
+    let context = NormalisationContext(tenant: "t", carrier: "generic", receivedAt: Timestamp(seconds: 1_800_000_000))
 
     func normalise(_ json: String, context: NormalisationContext? = nil) throws(GatewayError) -> NormalisedCallback {
         try GenericAdapter().normalise(Data(json.utf8), context: context ?? self.context)

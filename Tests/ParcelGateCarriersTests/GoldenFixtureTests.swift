@@ -80,8 +80,9 @@ struct GoldenFixtureTests {
 
     @Test("Sample fixtures are byte-exact copies of the shared carrier samples")
     func samplesAreExactCopies() throws {
+        // Samples of carriers ParcelGate does not read yet (shared/ may run ahead of the adapters) are left out.
         let samples = try FileManager.default.contentsOfDirectory(atPath: TestPaths.carrierSamples.path)
-            .filter { $0.hasSuffix(".json") && $0 != "signatures.json" }
+            .filter { $0.hasSuffix(".json") && $0 != "signatures.json" && CarrierRegistry.standard.adapter(for: String($0.prefix { $0 != "_" })) != nil }
         #expect(samples.count >= 14, "Expected the shared carrier samples in \(TestPaths.carrierSamples.path)")
         for sample in samples {
             let carrier = String(sample.prefix { $0 != "_" })

@@ -57,7 +57,7 @@ import Testing
     @Test func timestampedSchemeChecksTolerance() throws {
         let settings = SignatureSettings(scheme: .hmacSHA256Timestamped, header: "Stripe-Signature", toleranceSeconds: 300)
         let signer = try SignatureSigner(settings: settings, secret: "whsec_test")
-        let headers = signer.headers(for: Data("payload".utf8), now: now)
+        let headers = try signer.headers(for: Data("payload".utf8), now: now)
         #expect(headers.first?.1.hasPrefix("t=1614265330,v1=") == true)
         _ = try verify(settings, secrets: ["whsec_test"], body: "payload", headers: headers, now: now.adding(milliseconds: 299_000))
         #expect(throws: GatewayError.self) {
@@ -108,6 +108,54 @@ import Testing
             let secret = scheme == .standardWebhooks ? "whsec_" + ByteEncoding.base64(Array("0123456789abcdef".utf8)) : "secret-\(scheme.rawValue)"
             let headers = try SignatureSigner(settings: settings, secret: secret).headers(for: Data("{}".utf8), now: now)
             _ = try verify(settings, secrets: ["other", secret].filter { scheme != .standardWebhooks || $0 != "other" }, body: "{}", headers: headers)
+        }
+    }
+    /// Issue 13: these timestamps made `now - t` overflow and trapped the process before any MAC was computed.
+    /// Every one is a plain `invalid_signature` now, for both timestamped schemes.
+    @Test(arguments: ["-9223372036854775808", "9223372036854775807", "-1", "+1614265330", " 1614265330", "1614265330.0",
+                      "0x60378a32", "1_614_265_330", "99999999999999999999", "1614265330000"])
+    func extremeTimestampsAreRejectedWithoutTrapping(timestamp: String) {
+        let zeros = String(repeating: "0", count: 64)
+        let shippo = SignatureSettings(scheme: .hmacSHA256Timestamped, header: "Shippo-Auth-Signature")
+        #expect(throws: GatewayError.self) {
+            try verify(shippo, secrets: ["s"], body: "{}", headers: [("Shippo-Auth-Signature", "t=\(timestamp),v1=\(zeros)")])
+        }
+        let webhooks = SignatureSettings(scheme: .standardWebhooks, header: "webhook-signature")
+        #expect(throws: GatewayError.self) {
+            try verify(webhooks, secrets: ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"], body: "{}", headers: [
+                ("webhook-id", "msg_1"), ("webhook-timestamp", timestamp), ("webhook-signature", "v1," + ByteEncoding.base64([UInt8](repeating: 0, count: 32))),
+            ])
+        }
+    }
+
+    /// Standard Webhooks: a signature may arrive on any of several `webhook-signature` header lines.
+    @Test func standardWebhooksReadsEverySignatureHeaderLine() throws {
+        let settings = SignatureSettings(scheme: .standardWebhooks, header: "webhook-signature")
+        let valid = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+        let headers = [
+            ("webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek"), ("webhook-timestamp", "1614265330"),
+            ("webhook-signature", "v1,AAAA v1," + ByteEncoding.base64([UInt8](repeating: 7, count: 32))), ("Webhook-Signature", valid),
+        ]
+        _ = try verify(settings, secrets: ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"], body: #"{"test": 2432232314}"#, headers: headers)
+    }
+
+    /// The signed content holds the timestamp header's exact text: a sender that writes `01614265330` signed
+    /// those digits, not the number re-rendered.
+    @Test func signedContentUsesTheTimestampTextAsSent() throws {
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+        let settings = SignatureSettings(scheme: .standardWebhooks, header: "webhook-signature")
+        let key = try HMACKey(ByteEncoding.fromBase64("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw") ?? [])
+        let mac = ByteEncoding.base64(try key.authenticate(Array("msg_1.01614265330.{}".utf8)))
+        _ = try verify(settings, secrets: [secret], body: "{}", headers: [("webhook-id", "msg_1"), ("webhook-timestamp", "01614265330"), ("webhook-signature", "v1," + mac)])
+        // The same MAC does not pass for the re-rendered number.
+        #expect(throws: GatewayError.self) {
+            try verify(settings, secrets: [secret], body: "{}", headers: [("webhook-id", "msg_1"), ("webhook-timestamp", "1614265330"), ("webhook-signature", "v1," + mac)])
+        }
+        let shippo = SignatureSettings(scheme: .hmacSHA256Timestamped, header: "Shippo-Auth-Signature")
+        let hex = ByteEncoding.hex(try HMACKey(Array("s".utf8)).authenticate(Array("01614265330.{}".utf8)))
+        _ = try verify(shippo, secrets: ["s"], body: "{}", headers: [("Shippo-Auth-Signature", "t=01614265330,v1=\(hex)")])
+        #expect(throws: GatewayError.self) {
+            try verify(shippo, secrets: ["s"], body: "{}", headers: [("Shippo-Auth-Signature", "t=1614265330,t=01614265330,v1=\(hex)")])
         }
     }
 }

@@ -46,7 +46,8 @@ public struct AfterShipAdapter: CarrierAdapter {
         return TrackingEvent(
             tenant: context.tenant, carrier: context.carrier, trackingNumber: trackingNumber,
             status: Self.status(tag: tag, subtag: subtag), carrierStatusCode: code, description: description ?? code,
-            occurredAt: TimeZoneResolver.instant(parsed, location: location, defaultZone: context.defaultTimeZone),
+            occurredAt: try context.eventTime(TimeZoneResolver.instant(parsed, location: location, defaultZone: context.defaultTimeZone),
+                                              field: checkpoint.fieldPath("checkpoint_time")),
             location: location, providerEventId: try checkpoint.text("id")
         )
     }

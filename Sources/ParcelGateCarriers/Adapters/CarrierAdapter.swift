@@ -9,12 +9,29 @@ public struct NormalisationContext: Sendable {
     public var receivedAt: Timestamp
     /// Zone for naive local times whose location does not tell (IANA name); UTC when `nil`.
     public var defaultTimeZone: String?
+    /// How far after `receivedAt` an event may be dated (`ingress.max_future_skew_s`).
+    public var maxFutureSkewSeconds: Int
 
-    public init(tenant: String, carrier: String, receivedAt: Timestamp, defaultTimeZone: String? = nil) {
+    public static let defaultMaxFutureSkewSeconds = 86_400
+
+    public init(tenant: String, carrier: String, receivedAt: Timestamp, defaultTimeZone: String? = nil,
+                maxFutureSkewSeconds: Int = NormalisationContext.defaultMaxFutureSkewSeconds) {
         self.tenant = tenant
         self.carrier = carrier
         self.receivedAt = receivedAt
         self.defaultTimeZone = defaultTimeZone
+        self.maxFutureSkewSeconds = maxFutureSkewSeconds
+    }
+
+    /// `instant` when it is no further after the receipt than the skew allows, else `invalid_payload` naming
+    /// `field`. Every adapter passes each event time through here: one signed scan dated 9999 would otherwise
+    /// make every later real scan stale and freeze the fulfillment's status.
+    public func eventTime(_ instant: Timestamp, field: String) throws(GatewayError) -> Timestamp {
+        let latest = receivedAt.adding(milliseconds: Int64(maxFutureSkewSeconds).multipliedSaturating(by: 1000))
+        guard instant <= latest else {
+            throw .invalidPayload("\(field) is \(instant.rfc3339), more than \(maxFutureSkewSeconds) s after the callback was received")
+        }
+        return instant
     }
 }
 

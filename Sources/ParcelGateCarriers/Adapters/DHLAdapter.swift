@@ -42,7 +42,8 @@ public struct DHLAdapter: CarrierAdapter {
             tenant: context.tenant, carrier: context.carrier, trackingNumber: trackingNumber,
             status: status(code: code, description: description), carrierStatusCode: code, description: description,
             // DHL writes some timestamps with an offset and some without: naive ones are local to the scan.
-            occurredAt: TimeZoneResolver.instant(parsed, location: location, defaultZone: context.defaultTimeZone),
+            occurredAt: try context.eventTime(TimeZoneResolver.instant(parsed, location: location, defaultZone: context.defaultTimeZone),
+                                              field: scan.fieldPath("timestamp")),
             location: location
         )
     }

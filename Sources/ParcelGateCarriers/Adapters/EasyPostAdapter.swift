@@ -44,7 +44,8 @@ public struct EasyPostAdapter: CarrierAdapter {
         return TrackingEvent(
             tenant: context.tenant, carrier: context.carrier, trackingNumber: trackingNumber,
             status: Self.status(status: status, detail: statusDetail), carrierStatusCode: code, description: description ?? code,
-            occurredAt: TimeZoneResolver.instant(parsed, location: location, defaultZone: context.defaultTimeZone),
+            occurredAt: try context.eventTime(TimeZoneResolver.instant(parsed, location: location, defaultZone: context.defaultTimeZone),
+                                              field: detail.fieldPath("datetime")),
             location: location, providerEventId: try detail.text("id")
         )
     }

@@ -49,7 +49,8 @@ public struct FedExAdapter: CarrierAdapter {
             carrierStatusCode: AdapterSupport.joinedCode(code, exceptionCode) ?? code,
             description: try description(scan, fallback: code),
             // The offset FedEx writes is the scan's local one: it is kept, so the instant is right.
-            occurredAt: TimeZoneResolver.instant(parsed, location: location, defaultZone: context.defaultTimeZone),
+            occurredAt: try context.eventTime(TimeZoneResolver.instant(parsed, location: location, defaultZone: context.defaultTimeZone),
+                                              field: scan.fieldPath("date")),
             location: location
         )
     }

@@ -24,7 +24,7 @@ public struct GenericAdapter: CarrierAdapter {
         let occurredAt: Timestamp
         if let parsed = try object.dateTime("occurred_at") {
             // A naive time in the generic format is read in the source's zone, else UTC.
-            occurredAt = parsed.instant ?? TimeZoneResolver.instant(parsed.civil, zone: context.defaultTimeZone)
+            occurredAt = try context.eventTime(parsed.instant ?? TimeZoneResolver.instant(parsed.civil, zone: context.defaultTimeZone), field: "occurred_at")
         } else {
             occurredAt = context.receivedAt
         }
@@ -44,9 +44,9 @@ public struct GenericAdapter: CarrierAdapter {
     /// `location` is free text, or an object with `city`, `region`, `postal_code`, `country_code`.
     static func location(_ object: JSONObject) throws(GatewayError) -> TrackingLocation? {
         guard let raw = object.raw("location") else { return nil }
-        if case .string(let text) = raw {
-            let trimmed = text.trimmingWhitespace()
-            return trimmed.isEmpty ? nil : TrackingLocation(text: trimmed)
+        if case .string = raw {
+            // Through the one checked reader, like every other text field (a NUL is refused there).
+            return try object.text("location").map { TrackingLocation(text: $0) }
         }
         guard let nested = try object.object("location") else { return nil }
         let location = TrackingLocation(

@@ -59,7 +59,7 @@ public struct ShippoAdapter: CarrierAdapter {
             status: Self.status(status: status, substatus: substatus), carrierStatusCode: code, description: description ?? code,
             // Shippo documents `status_date` as UTC, so a date without an offset is read as UTC, not local.
             // `object_created` is Shippo's ingestion time and never the event time.
-            occurredAt: parsed.instant ?? parsed.civil.timestamp(offsetSeconds: 0),
+            occurredAt: try context.eventTime(parsed.instant ?? parsed.civil.timestamp(offsetSeconds: 0), field: entry.fieldPath("status_date")),
             location: try Self.location(entry)
         )
     }

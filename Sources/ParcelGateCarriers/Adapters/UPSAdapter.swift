@@ -32,7 +32,8 @@ public struct UPSAdapter: CarrierAdapter {
             tenant: context.tenant, carrier: context.carrier, trackingNumber: trackingNumber,
             status: Self.status(type: type, code: code), carrierStatusCode: statusCode,
             description: try activity.text("description") ?? statusCode,
-            occurredAt: try Self.occurredAt(root, location: location, context: context), location: location
+            occurredAt: try context.eventTime(try Self.occurredAt(root, location: location, context: context), field: root.fieldPath("localActivityDate")),
+            location: location
         )
         // UPS gives no event id: the per-scan fingerprint (tracking number, time, type/code) dedupes.
         return NormalisedCallback(events: [event])

@@ -46,7 +46,8 @@ public struct USPSAdapter: CarrierAdapter {
         return TrackingEvent(
             tenant: context.tenant, carrier: context.carrier, trackingNumber: trackingNumber,
             status: status ?? .unknown, carrierStatusCode: code, description: eventType ?? code,
-            occurredAt: try occurredAt(scan, location: location, context: context), location: location
+            occurredAt: try context.eventTime(try occurredAt(scan, location: location, context: context), field: scan.fieldPath("eventTimestamp")),
+            location: location
         )
     }
 

@@ -4,6 +4,8 @@ import ParcelGateCore
 public protocol HeaderLookup {
     /// The first value of the header named `name` (any case), if present.
     func value(for name: String) -> String?
+    /// Every value of the header named `name`, one per header line, in the order received.
+    func values(for name: String) -> [String]
 }
 
 /// Headers as a plain list, for tests, the replay tool and stored retry entries.
@@ -16,6 +18,10 @@ public struct HeaderList: HeaderLookup, Sendable, Hashable, Codable {
 
     public func value(for name: String) -> String? {
         fields.first { $0.name.caseInsensitiveEquals(name) }?.value
+    }
+
+    public func values(for name: String) -> [String] {
+        fields.filter { $0.name.caseInsensitiveEquals(name) }.map(\.value)
     }
 }
 

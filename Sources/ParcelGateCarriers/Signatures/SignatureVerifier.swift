@@ -13,6 +13,9 @@ struct SigningKey: Sendable {
     let bytes: [UInt8]
     /// The HMAC schemes' key, padded once.
     let mac: HMACKey
+    /// SHA-256 of `bytes`: a static token is compared digest to digest, so the comparison takes the same
+    /// time whatever the presented token's length and reveals nothing about the secret's.
+    let digest: [UInt8]
 
     init(secret: String, settings: SignatureSettings) throws(GatewayError) {
         switch settings.scheme {
@@ -27,7 +30,8 @@ struct SigningKey: Sendable {
             bytes = Array(text.utf8)
         }
         guard !bytes.isEmpty else { throw .badRequest("A secret must not be empty") }
-        mac = HMACKey(bytes)
+        mac = try HMACKey(bytes)
+        digest = try Crypto.sha256(bytes)
     }
 }
 
@@ -50,53 +54,68 @@ public struct SignatureVerifier: Sendable {
         self.keys = keys
     }
 
+    /// The largest signed timestamp a header may carry: 12 digits (about the year 33658). Parsed strictly,
+    /// so no header can produce a number whose arithmetic overflows.
+    static let maxTimestampDigits = 12
+
     public func verify(body: Data, headers: some HeaderLookup, now: Timestamp) throws(GatewayError) -> VerifiedSignature {
         switch settings.scheme {
         case .hmacSHA256Hex, .hmacSHA256Base64:
             let presented = try presentedValue(headers)
             let decoded = settings.scheme == .hmacSHA256Hex ? ByteEncoding.fromHex(presented) : ByteEncoding.fromBase64(presented)
             guard let signature = decoded, signature.count == 32 else { throw .invalidSignature("Malformed signature in header '\(settings.header)'") }
-            try match([signature]) { key in key.mac.authenticate(body) }
+            try match([signature]) { key throws(GatewayError) in try key.mac.authenticate(body) }
             return VerifiedSignature(messageId: nil)
 
         case .hmacSHA256Timestamped:
             let presented = try presentedValue(headers)
-            var timestamp: Int64?
+            var timestampText: String?
             var signatures: [[UInt8]] = []
             for part in presented.split(separator: ",") {
                 let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingWhitespace() }
                 guard pair.count == 2 else { continue }
-                if pair[0] == "t" { timestamp = Int64(pair[1]) }
+                if pair[0] == "t" {
+                    guard timestampText == nil else { throw .invalidSignature("Malformed signature in header '\(settings.header)': more than one 't'") }
+                    timestampText = pair[1]
+                }
                 if pair[0] == "v1", let bytes = ByteEncoding.fromHex(pair[1]), bytes.count == 32 { signatures.append(bytes) }
             }
-            guard let timestamp, !signatures.isEmpty else { throw .invalidSignature("Malformed signature in header '\(settings.header)'") }
+            guard let timestampText, let timestamp = StrictNumber.nonNegative(timestampText, maxDigits: Self.maxTimestampDigits), !signatures.isEmpty else {
+                throw .invalidSignature("Malformed signature in header '\(settings.header)'")
+            }
             try checkTolerance(timestamp, now: now)
-            let content = Self.signedContent(parts: [String(timestamp)], body: body)
-            try match(signatures) { key in key.mac.authenticate(content) }
+            // The timestamp exactly as the sender wrote it is what it signed.
+            let content = Self.signedContent(parts: [timestampText], body: body)
+            try match(signatures) { key throws(GatewayError) in try key.mac.authenticate(content) }
             return VerifiedSignature(messageId: nil)
 
         case .standardWebhooks:
             typealias H = SignatureSettings.StandardWebhooksHeader
-            guard let id = headers.value(for: H.id), let timestampText = headers.value(for: H.timestamp),
-                let signatureText = headers.value(for: H.signature)
+            let signatureLines = headers.values(for: H.signature)
+            guard let id = headers.value(for: H.id), let timestampText = headers.value(for: H.timestamp), !signatureLines.isEmpty
             else { throw .invalidSignature("Missing one of the headers '\(H.id)', '\(H.timestamp)', '\(H.signature)'") }
-            guard let timestamp = Int64(timestampText.trimmingWhitespace()) else {
+            guard let timestamp = StrictNumber.nonNegative(timestampText, maxDigits: Self.maxTimestampDigits) else {
                 throw .invalidSignature("Malformed header '\(H.timestamp)'")
             }
-            let signatures = signatureText.split(separator: " ").compactMap { entry -> [UInt8]? in
-                let pair = entry.split(separator: ",", maxSplits: 1)
-                guard pair.count == 2, pair[0] == "v1", let bytes = ByteEncoding.fromBase64(pair[1]), bytes.count == 32 else { return nil }
-                return bytes
+            // Every line of the header counts, and each holds space-separated `v1,<base64>` entries (the spec
+            // lets a sender list several during its own rotation); other versions are ignored.
+            var signatures: [[UInt8]] = []
+            for line in signatureLines {
+                for entry in line.split(separator: " ") {
+                    let pair = entry.split(separator: ",", maxSplits: 1)
+                    guard pair.count == 2, pair[0] == "v1", let bytes = ByteEncoding.fromBase64(pair[1]), bytes.count == 32 else { continue }
+                    signatures.append(bytes)
+                }
             }
             guard !signatures.isEmpty else { throw .invalidSignature("Malformed header '\(H.signature)'") }
             try checkTolerance(timestamp, now: now)
-            let content = Self.signedContent(parts: [id, String(timestamp)], body: body)
-            try match(signatures) { key in key.mac.authenticate(content) }
+            let content = Self.signedContent(parts: [id, timestampText], body: body)
+            try match(signatures) { key throws(GatewayError) in try key.mac.authenticate(content) }
             return VerifiedSignature(messageId: id)
 
         case .staticToken:
-            let presented = Array(try presentedValue(headers).utf8)
-            try match([presented]) { key in key.bytes }
+            let presented = try Crypto.sha256(Array(try presentedValue(headers).utf8))
+            try match([presented]) { key in key.digest }
             return VerifiedSignature(messageId: nil)
         }
     }
@@ -116,18 +135,21 @@ public struct SignatureVerifier: Sendable {
         return Substring(value.utf8.dropFirst(location.prefix.utf8.count))
     }
 
+    /// Both numbers are bounded (the timestamp by its digit count, `now` by the clock), and the distance is
+    /// still computed with overflow reported, so no timestamp can trap.
     private func checkTolerance(_ timestamp: Int64, now: Timestamp) throws(GatewayError) {
-        guard abs(now.seconds - timestamp) <= Int64(settings.toleranceSeconds) else {
+        let (distance, overflow) = now.seconds.subtractingReportingOverflow(timestamp)
+        guard !overflow, distance.magnitude <= UInt64(max(settings.toleranceSeconds, 0)) else {
             throw .invalidSignature("Signature timestamp is outside the tolerance of \(settings.toleranceSeconds) s")
         }
     }
 
     /// Succeeds when any presented signature equals the expected value under any active key.
     /// Every pair is compared, in constant time, so timing tells nothing about which key or where.
-    private func match(_ presented: [[UInt8]], expected: (SigningKey) -> [UInt8]) throws(GatewayError) {
+    private func match(_ presented: [[UInt8]], expected: (SigningKey) throws(GatewayError) -> [UInt8]) throws(GatewayError) {
         var matched = false
         for key in keys {
-            let mac = expected(key)
+            let mac = try expected(key)
             for candidate in presented where Crypto.constantTimeEquals(mac, candidate) { matched = true }
         }
         guard matched else { throw .invalidSignature("Signature does not match") }
@@ -157,21 +179,21 @@ public struct SignatureSigner: Sendable {
         self.key = try SigningKey(secret: secret, settings: settings)
     }
 
-    public func headers(for body: Data, now: Timestamp, messageId: String? = nil) -> [(String, String)] {
+    public func headers(for body: Data, now: Timestamp, messageId: String? = nil) throws(GatewayError) -> [(String, String)] {
         switch settings.scheme {
         case .hmacSHA256Hex:
-            return [(settings.header, settings.prefix + ByteEncoding.hex(key.mac.authenticate(body)))]
+            return [(settings.header, settings.prefix + ByteEncoding.hex(try key.mac.authenticate(body)))]
         case .hmacSHA256Base64:
-            return [(settings.header, settings.prefix + ByteEncoding.base64(key.mac.authenticate(body)))]
+            return [(settings.header, settings.prefix + ByteEncoding.base64(try key.mac.authenticate(body)))]
         case .hmacSHA256Timestamped:
             let content = SignatureVerifier.signedContent(parts: [String(now.seconds)], body: body)
-            let mac = ByteEncoding.hex(key.mac.authenticate(content))
+            let mac = ByteEncoding.hex(try key.mac.authenticate(content))
             return [(settings.header, settings.prefix + "t=\(now.seconds),v1=\(mac)")]
         case .standardWebhooks:
             typealias H = SignatureSettings.StandardWebhooksHeader
             let id = messageId ?? "msg_" + ByteEncoding.hex(Crypto.randomBytes(count: 12))
             let content = SignatureVerifier.signedContent(parts: [id, String(now.seconds)], body: body)
-            let mac = ByteEncoding.base64(key.mac.authenticate(content))
+            let mac = ByteEncoding.base64(try key.mac.authenticate(content))
             return [(H.id, id), (H.timestamp, String(now.seconds)), (H.signature, "v1," + mac)]
         case .staticToken:
             return [(settings.header, settings.prefix + String(decoding: key.bytes, as: UTF8.self))]

@@ -16,6 +16,8 @@ public enum GatewayError: Error, Sendable, Hashable {
     case conflict(String)
     /// The tenant's ingress rate limit is exhausted; try again after this many seconds.
     case rateLimited(retryAfterSeconds: Int)
+    /// The gateway is handling as many requests as it is configured to; try again after this many seconds.
+    case overloaded(retryAfterSeconds: Int)
     case storeUnavailable(String)
     case internalError(String)
 
@@ -33,6 +35,7 @@ public enum GatewayError: Error, Sendable, Hashable {
         case .badRequest: return "bad_request"
         case .conflict: return "conflict"
         case .rateLimited: return "rate_limited"
+        case .overloaded: return "overloaded"
         case .storeUnavailable: return "store_unavailable"
         case .internalError: return "internal_error"
         }
@@ -46,7 +49,7 @@ public enum GatewayError: Error, Sendable, Hashable {
         case .invalidPayload, .badRequest: return 400
         case .invalidTransition, .conflict: return 409
         case .rateLimited: return 429
-        case .storeUnavailable: return 503
+        case .storeUnavailable, .overloaded: return 503
         case .internalError: return 500
         }
     }
@@ -60,11 +63,21 @@ public enum GatewayError: Error, Sendable, Hashable {
         case .invalidTransition(let from, let to):
             return "Cannot transition from \(from.rawValue) to \(to.rawValue)"
         case .rateLimited(let seconds):
-            return "Rate limit exceeded for this tenant; retry after \(seconds) s"
+            return "Rate limit exceeded; retry after \(seconds) s"
+        case .overloaded(let seconds):
+            return "The gateway is at its limit of concurrent callbacks; retry after \(seconds) s"
         case .invalidSignature(let detail), .invalidPayload(let detail), .notFound(let detail), .unmatched(let detail),
             .unauthorized(let detail), .badRequest(let detail), .conflict(let detail),
             .storeUnavailable(let detail), .internalError(let detail):
             return detail
+        }
+    }
+
+    /// The seconds a `Retry-After` header should carry, for the errors that say when to come back.
+    public var retryAfterSeconds: Int? {
+        switch self {
+        case .rateLimited(let seconds), .overloaded(let seconds): return seconds
+        default: return nil
         }
     }
 
@@ -73,7 +86,7 @@ public enum GatewayError: Error, Sendable, Hashable {
     /// shipment not registered yet are transient; an invalid callback or transition is permanent.
     public var isTransient: Bool {
         switch self {
-        case .storeUnavailable, .unmatched: return true
+        case .storeUnavailable, .unmatched, .overloaded: return true
         case .unknownSource, .payloadTooLarge, .invalidSignature, .invalidPayload, .invalidTransition,
             .notFound, .unauthorized, .badRequest, .conflict, .rateLimited, .internalError:
             return false

@@ -17,16 +17,29 @@ public struct BackoffPolicy: Sendable, Hashable {
         curve: .exponential(baseSeconds: 5, multiplier: 2, maxSeconds: 86_400, jitter: true), maxAttempts: 8
     )
 
+    /// The longest delay any policy may ask for: 30 days. With it, every delay in milliseconds fits easily in
+    /// an `Int64`, so no configured policy can overflow the arithmetic that schedules an attempt.
+    public static let maxDelaySeconds: Double = 2_592_000
+    /// The most steps an explicit schedule may list.
+    public static let maxScheduleSteps = 100
+
     public init(curve: Curve, maxAttempts: Int) throws(GatewayError) {
         guard (0...20).contains(maxAttempts) else { throw .badRequest("retry max_attempts must be between 0 and 20") }
+        let longest = Self.maxDelaySeconds
         switch curve {
         case .exponential(let base, let multiplier, let max, _):
-            guard base.isFinite, base >= 1 else { throw .badRequest("retry base_delay_s must be at least 1") }
-            guard max.isFinite, max >= base else { throw .badRequest("retry max_delay_s must not be below base_delay_s") }
-            guard multiplier.isFinite, multiplier >= 1 else { throw .badRequest("retry multiplier must be at least 1") }
+            guard base.isFinite, base >= 1, base <= longest else { throw .badRequest("retry base_delay_s must be between 1 and \(Int(longest))") }
+            guard max.isFinite, max >= base, max <= longest else {
+                throw .badRequest("retry max_delay_s must be between base_delay_s and \(Int(longest))")
+            }
+            guard multiplier.isFinite, multiplier >= 1, multiplier <= 1000 else { throw .badRequest("retry multiplier must be between 1 and 1000") }
         case .schedule(let steps):
-            guard !steps.isEmpty else { throw .badRequest("retry schedule_s must list at least one delay") }
-            guard steps.allSatisfy({ $0.isFinite && $0 >= 1 }) else { throw .badRequest("retry schedule_s delays must each be at least 1") }
+            guard !steps.isEmpty, steps.count <= Self.maxScheduleSteps else {
+                throw .badRequest("retry schedule_s must list between 1 and \(Self.maxScheduleSteps) delays")
+            }
+            guard steps.allSatisfy({ $0.isFinite && $0 >= 1 && $0 <= longest }) else {
+                throw .badRequest("retry schedule_s delays must each be between 1 and \(Int(longest))")
+            }
         }
         self.curve = curve
         self.maxAttempts = maxAttempts
@@ -50,9 +63,9 @@ public struct BackoffPolicy: Sendable, Hashable {
     public func delayMilliseconds(attempt n: Int, using generator: inout some RandomNumberGenerator) -> Int64 {
         let ceiling = self.ceiling(attempt: n)
         if case .exponential(_, _, _, true) = curve {
-            return Int64(Double.random(in: 0...ceiling, using: &generator) * 1000)
+            return Int64(saturating: Double.random(in: 0...ceiling, using: &generator) * 1000)
         }
-        return Int64(ceiling * 1000)
+        return Int64(saturating: ceiling * 1000)
     }
 
     public func delayMilliseconds(attempt n: Int) -> Int64 {

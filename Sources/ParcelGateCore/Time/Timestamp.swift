@@ -6,13 +6,19 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     public var milliseconds: Int64
 
     public init(milliseconds: Int64) { self.milliseconds = milliseconds }
-    public init(seconds: Int64) { self.milliseconds = seconds * 1000 }
+    /// Saturates at the ends of the range rather than trapping: a number of seconds may come from input.
+    public init(seconds: Int64) { self.milliseconds = seconds.multipliedSaturating(by: 1000) }
 
-    public var seconds: Int64 { milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000 }
+    /// Whole seconds, rounded toward the past (floor division, which cannot overflow).
+    public var seconds: Int64 {
+        let (quotient, remainder) = milliseconds.quotientAndRemainder(dividingBy: 1000)
+        return remainder < 0 ? quotient - 1 : quotient
+    }
 
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.milliseconds < rhs.milliseconds }
 
-    public func adding(milliseconds delta: Int64) -> Timestamp { Timestamp(milliseconds: milliseconds + delta) }
+    /// Saturates at the ends of the range rather than trapping.
+    public func adding(milliseconds delta: Int64) -> Timestamp { Timestamp(milliseconds: milliseconds.addingSaturating(delta)) }
 
     /// RFC 3339 in UTC: `2026-11-23T08:57:55Z`, with `.123` when the instant has milliseconds.
     public var rfc3339: String {
