@@ -4,6 +4,7 @@ import NIOCore
 import ParcelGateCarriers
 import ParcelGateCore
 import ParcelGateStore
+import ServiceLifecycle
 
 /// Everything `parcelgate serve` needs, resolved from flags, environment and the config file.
 public struct GatewaySettings: Sendable {
@@ -19,11 +20,18 @@ public struct GatewaySettings: Sendable {
     public var directoryRefreshInterval: Duration
     /// Where `/metrics` figures are recorded; share it with the store to see commit batch sizes.
     public var metrics: GatewayMetrics
+    /// How often the readiness monitor asks the database whether it answers.
+    public var readinessInterval: Duration
+    /// Called once the separate metrics listener (`metrics.listen`) is up, with its channel.
+    public var onMetricsServerRunning: (@Sendable (any Channel) async -> Void)?
 
     public init(host: String = "127.0.0.1", port: Int = 8080, config: GatewayConfig, clock: any GatewayClock = SystemClock(),
                 operatorKey: String? = nil, masterKey: String? = nil, directoryRefreshInterval: Duration = .seconds(1),
-                metrics: GatewayMetrics = GatewayMetrics()) {
+                metrics: GatewayMetrics = GatewayMetrics(), readinessInterval: Duration = .seconds(1),
+                onMetricsServerRunning: (@Sendable (any Channel) async -> Void)? = nil) {
         self.metrics = metrics
+        self.readinessInterval = readinessInterval
+        self.onMetricsServerRunning = onMetricsServerRunning
         self.host = host
         self.port = port
         self.config = config
@@ -50,6 +58,7 @@ public enum GatewayApplication {
         settings: GatewaySettings, store: any GatewayStore, logger: Logger,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) async throws(GatewayError) -> Gateway<some ApplicationProtocol> {
+        try settings.config.validate()
         let secretBox = try SecretBox(masterKeyBase64: settings.masterKey)
         let defaultPolicy: BackoffPolicy
         do {
@@ -58,31 +67,54 @@ public enum GatewayApplication {
             throw .badRequest("Invalid default retry policy: \(error.detail)")
         }
         try await DirectorySeeder.seed(config: settings.config, store: store, secretBox: secretBox, clock: settings.clock, logger: logger)
-        let directory = try await DirectoryProvider(store: store, secretBox: secretBox, defaultPolicy: defaultPolicy)
-        let workerSettings = try settings.config.worker.validated()
-        let maxBody = settings.config.server.maxBodyBytes
-        let worker = RetryWorker(store: store, directory: directory, clock: settings.clock, settings: workerSettings, logger: logger, metrics: settings.metrics)
+        let directory = try await DirectoryProvider(store: store, secretBox: secretBox, defaultPolicy: defaultPolicy, logger: logger, metrics: settings.metrics)
+        let config = settings.config
+        let workerSettings = try config.worker.validated()
+        let maxBody = config.server.maxBodyBytes
+        let worker = RetryWorker(store: store, directory: directory, clock: settings.clock, settings: workerSettings, logger: logger, metrics: settings.metrics,
+                                 limits: config.ingress)
         let wakeWorker: @Sendable () -> Void = { worker.wake() }
         let authenticator = TenantAuthenticator(directory: directory)
+        let readiness = ReadinessMonitor(store: store, interval: settings.readinessInterval)
 
-        let router = Router(context: BasicRequestContext.self)
+        let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: ErrorMiddleware())
-        HookRoutes(pipeline: IngressPipeline(directory: directory, store: store, clock: settings.clock, retryQueued: wakeWorker), maxBodyBytes: maxBody, metrics: settings.metrics)
-            .register(on: router)
+        HookRoutes(
+            pipeline: IngressPipeline(directory: directory, store: store, clock: settings.clock, limits: config.ingress, retryQueued: wakeWorker),
+            maxBodyBytes: maxBody, metrics: settings.metrics, admission: IngressAdmission(limit: config.server.maxConcurrentIngress),
+            proxies: try TrustedProxies(config.server.trustedProxies)
+        ).register(on: router)
         FulfillmentRoutes(store: store, authenticator: authenticator, clock: settings.clock, maxBodyBytes: maxBody, shipmentRegistered: wakeWorker)
             .register(on: router)
         RetryRoutes(store: store, authenticator: authenticator, clock: settings.clock, replayed: wakeWorker)
             .register(on: router)
         AdminRoutes(
-            store: store, directory: directory, operator: OperatorAuthenticator(key: settings.operatorKey),
+            store: store, directory: directory, operator: try OperatorAuthenticator(key: settings.operatorKey),
             clock: settings.clock, maxBodyBytes: maxBody
         ).register(on: router)
-        OperationsRoutes(store: store, metrics: settings.metrics).register(on: router)
+        let metricsAddress = try config.metrics.listenAddress()
+        var services: [any Service] = [worker, DirectoryRefresher(provider: directory, interval: settings.directoryRefreshInterval, logger: logger), readiness]
+        if let metricsAddress {
+            // `/metrics` only on its own listener, for deployments that do not expose it publicly.
+            let metricsRouter = Router(context: GatewayRequestContext.self)
+            metricsRouter.add(middleware: ErrorMiddleware())
+            MetricsRoutes(store: store, metrics: settings.metrics).register(on: metricsRouter)
+            services.append(Application(
+                router: metricsRouter,
+                configuration: ApplicationConfiguration(address: .hostname(metricsAddress.host, port: metricsAddress.port), serverName: "parcelgate-metrics"),
+                onServerRunning: settings.onMetricsServerRunning ?? { _ in },
+                logger: logger
+            ))
+        }
+        OperationsRoutes(readiness: readiness, metrics: metricsAddress == nil ? MetricsRoutes(store: store, metrics: settings.metrics) : nil)
+            .register(on: router)
 
         let application = Application(
             router: router,
+            server: GuardedHTTPServer.builder(idleTimeout: .seconds(Int64(config.server.idleTimeoutSeconds)),
+                                              requestDeadline: .seconds(Int64(config.server.requestTimeoutSeconds))),
             configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: "parcelgate"),
-            services: [worker, DirectoryRefresher(provider: directory, interval: settings.directoryRefreshInterval, logger: logger)],
+            services: services,
             onServerRunning: onServerRunning,
             logger: logger
         )

@@ -85,7 +85,8 @@ final class CallbackGenerator: Sendable {
     let duplicateShare: Double
     let signer: SignatureSigner
     private let counter = NIOLockedValueBox<Int>(0)
-    private let base = Timestamp(seconds: 1_800_000_000)
+    /// Event times start a day before the run, so none is past the gateway's allowed future skew.
+    private let base = SystemClock().now().adding(milliseconds: -86_400_000)
 
     init(run: String, fulfillments: Int, duplicateShare: Double, signer: SignatureSigner) {
         self.run = run
@@ -97,16 +98,16 @@ final class CallbackGenerator: Sendable {
     static func trackingNumber(run: String, index: Int) -> String { "BENCH-\(run)-\(index)" }
 
     /// The next body and its headers. A duplicate repeats the body sent `connections`-ish callbacks earlier.
-    func next(previous: [UInt8]?) -> (body: [UInt8], headers: [(String, String)]) {
+    func next(previous: [UInt8]?) throws(GatewayError) -> (body: [UInt8], headers: [(String, String)]) {
         if let previous, Double.random(in: 0..<1) < duplicateShare {
-            return (previous, signer.headers(for: Data(previous), now: base) + [("Content-Type", "application/json")])
+            return (previous, try signer.headers(for: Data(previous), now: base) + [("Content-Type", "application/json")])
         }
         let sequence = counter.withLockedValue { value -> Int in
             value += 1
             return value
         }
         let body = Array(#"{"tracking_number":"\#(Self.trackingNumber(run: run, index: sequence % fulfillments))","status":"in_transit","event_id":"\#(run)-\#(sequence)","occurred_at":"\#(base.adding(milliseconds: Int64(sequence)).rfc3339)"}"#.utf8)
-        return (body, signer.headers(for: Data(body), now: base) + [("Content-Type", "application/json")])
+        return (body, try signer.headers(for: Data(body), now: base) + [("Content-Type", "application/json")])
     }
 }
 
@@ -165,7 +166,7 @@ struct LoadRun {
             var previous: [UInt8]?
             return LoadCaller(
                 call: {
-                    let request = generator.next(previous: previous)
+                    let request = try generator.next(previous: previous)
                     previous = request.body
                     do {
                         let response = try await connection.send(method: "POST", path: path, headers: request.headers, body: request.body)

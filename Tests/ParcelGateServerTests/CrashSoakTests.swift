@@ -24,7 +24,7 @@ import Testing
 
         func body(_ n: Int) -> [UInt8] {
             let tracking = n % 10 == 9 ? "NEVER-\(n % 7)" : "SOAK-\(n % 9)"
-            return Array(#"{"tracking_number":"\#(tracking)","status":"in_transit","event_id":"soak-\#(n)","occurred_at":"\#(Timestamp(seconds: 1_800_000_000 + Int64(n)).rfc3339)"}"#.utf8)
+            return Array(#"{"tracking_number":"\#(tracking)","status":"in_transit","event_id":"soak-\#(n)","occurred_at":"\#(Timestamp(seconds: 1_700_000_000 + Int64(n)).rfc3339)"}"#.utf8)
         }
         let acknowledged = NIOLockedValueBox<[Int: String]>([:])
         let next = NIOLockedValueBox(0)
@@ -43,7 +43,7 @@ import Testing
                             let n = next.withLockedValue { value -> Int in value += 1; return value }
                             let payload = body(n)
                             guard let response = try? await connection.send(method: "POST", path: "/v1/hooks/shopstream/generic",
-                                                                            headers: signer.headers(for: Data(payload), now: SystemClock().now()), body: payload)
+                                                                            headers: try signer.headers(for: Data(payload), now: SystemClock().now()), body: payload)
                             else { return }
                             if (200..<300).contains(response.status) {
                                 acknowledged.withLockedValue { $0[n] = response.json["status"].string ?? "" }
@@ -63,7 +63,7 @@ import Testing
         var applied: [Int] = []
         for index in 0..<10 {
             let events = try await final.request("GET", "/v1/fulfillments/s\(index)", headers: auth).json["tracking_events"].array
-            applied += events.compactMap { ($0["occurred_at"].string.flatMap(ISO8601Parser.parse)?.instant).map { Int($0.seconds - 1_800_000_000) } }
+            applied += events.compactMap { ($0["occurred_at"].string.flatMap(ISO8601Parser.parse)?.instant).map { Int($0.seconds - 1_700_000_000) } }
         }
         let queuedBodies = try await final.request("GET", "/v1/retries?status=pending&limit=1000", headers: auth).json["retries"].array.count
         let acked = acknowledged.withLockedValue { $0 }

@@ -84,7 +84,7 @@ import Testing
         }
         if sign, let adapter = CarrierRegistry.standard.adapter(for: carrier),
             let signer = try? SignatureSigner(settings: adapter.defaultSignature, secret: "fuzz-\(carrier)-secret") {
-            headers += signer.headers(for: Data(body), now: SystemClock().now())
+            headers += (try? signer.headers(for: Data(body), now: SystemClock().now())) ?? []
         }
         return Mutant(path: path, headers: headers, body: body)
     }

@@ -59,13 +59,13 @@ import Testing
             let settings = SignatureSettings(scheme: .standardWebhooks, header: "webhook-signature")
             let signer = try SignatureSigner(settings: settings, secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
             let body = Array(#"{"tracking_number":"T-SW","status":"in_transit"}"#.utf8)
-            let stale = signer.headers(for: Data(body), now: gateway.clock.now().adding(milliseconds: -61_000))
+            let stale = try signer.headers(for: Data(body), now: gateway.clock.now().adding(milliseconds: -61_000))
             let rejected = try await gateway.request("POST", "/v1/hooks/shopstream/generic", headers: stale, body: body).expectError(401, "invalid_signature")
             #expect(rejected["detail"].string?.contains("tolerance") == true)
-            let fresh = signer.headers(for: Data(body), now: gateway.clock.now().adding(milliseconds: -30_000))
+            let fresh = try signer.headers(for: Data(body), now: gateway.clock.now().adding(milliseconds: -30_000))
             try await gateway.request("POST", "/v1/hooks/shopstream/generic", headers: fresh, body: body).expect(200)
             // The same webhook-id again (a replay with a fresh signature) is a duplicate.
-            let replayed = signer.headers(for: Data(body), now: gateway.clock.now(), messageId: fresh.first { $0.0 == "webhook-id" }?.1)
+            let replayed = try signer.headers(for: Data(body), now: gateway.clock.now(), messageId: fresh.first { $0.0 == "webhook-id" }?.1)
             let duplicate = try await gateway.request("POST", "/v1/hooks/shopstream/generic", headers: replayed, body: body).expect(200)
             #expect(duplicate["status"].string == "duplicate")
         }

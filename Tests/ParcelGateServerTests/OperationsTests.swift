@@ -71,6 +71,8 @@ import Yams
         try await TestGateway.run { gateway in
             try await gateway.request("GET", "/readyz").expect(200)
             await gateway.store.close()
+            // The monitor notices at its next check (every 50 ms here).
+            #expect(try await gateway.eventually { try await gateway.request("GET", "/readyz").status == 503 })
             let unready = try await gateway.request("GET", "/readyz").expectError(503, "store_unavailable")
             #expect(!(unready["detail"].string ?? "").isEmpty)
             try await gateway.request("GET", "/healthz").expect(200)

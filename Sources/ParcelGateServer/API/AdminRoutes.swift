@@ -8,14 +8,14 @@ import ParcelGateStore
 struct OperatorAuthenticator: Sendable {
     private let digest: [UInt8]?
 
-    init(key: String?) {
-        digest = key.flatMap { $0.isEmpty ? nil : Crypto.sha256(Array($0.utf8)) }
+    init(key: String?) throws(GatewayError) {
+        digest = try key.flatMap { key throws(GatewayError) in key.isEmpty ? nil : try Crypto.sha256(Array(key.utf8)) }
     }
 
     func authorize(_ request: Request) throws(GatewayError) {
         guard let digest else { throw .unauthorized("The operator API is disabled: set PARCELGATE_OPERATOR_KEY") }
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer "),
-            Crypto.constantTimeEquals(Crypto.sha256(Array(header.dropFirst(7).trimmingWhitespace().utf8)), digest)
+            Crypto.constantTimeEquals(try Crypto.sha256(Array(header.dropFirst(7).trimmingWhitespace().utf8)), digest)
         else { throw .unauthorized("A valid operator key is required") }
     }
 }
@@ -133,11 +133,27 @@ struct AdminRoutes<Context: RequestContext> {
             prefix: body.prefix ?? existing?.prefix, toleranceSeconds: body.toleranceSeconds ?? existing?.toleranceSeconds,
             timezone: body.timezone ?? existing?.timezone, createdAt: existing?.createdAt ?? now
         )
-        try SourceValidation.check(record.config(secrets: body.secret.map { [$0] } ?? []), registry: registry)
+        // Validate the source as it will be after this change, with every secret it will hold, before
+        // anything commits: a change the directory could not load would otherwise disable the source (a new
+        // scheme the stored secrets do not fit, a generated secret the scheme cannot use).
+        let settings = try SourceValidation.settings(record.config(secrets: []), registry: registry)
+        let newSecret = isNew || body.secret != nil ? body.secret ?? Identifiers.newSecretValue(for: settings.scheme) : nil
+        var secrets: [String] = []
+        for sealed in existing?.secrets ?? [] {
+            secrets.append(try directory.secretBox.open(SealedSecret(bytes: sealed.bytes, encrypted: sealed.encrypted), tenant: slug, carrier: carrier))
+        }
+        if let newSecret { secrets.append(newSecret) }
+        do {
+            try SourceValidation.check(record.config(secrets: secrets), registry: registry)
+        } catch {
+            throw .badRequest(newSecret == nil && body.scheme != nil
+                ? "\(error.detail) (the source's existing secrets do not fit the new settings: add a suitable secret in the same request)"
+                : error.detail)
+        }
         try await store.putSource(record)
         var created: NewSecretJSON?
-        if isNew || body.secret != nil {
-            created = try await storeSecret(body.secret ?? Identifiers.newSecretValue(), tenant: slug, carrier: carrier, at: now)
+        if let newSecret {
+            created = try await storeSecret(newSecret, tenant: slug, carrier: carrier, at: now)
         }
         try await directory.reload()
         return JSONResponse.make(isNew ? .created : .ok, SourceReply(source: try await sourceJSON(slug, carrier), secret: created))
@@ -159,11 +175,12 @@ struct AdminRoutes<Context: RequestContext> {
         try self.operator.authorize(request)
         let carrier = rawCarrier.lowercased()
         let body = try await request.decodeOptionalJSON(SecretBody.self, limit: maxBodyBytes)
-        let value = body?.secret ?? Identifiers.newSecretValue()
-        // A secret the source's scheme cannot use (say, not base64 for standard-webhooks) is refused here.
         guard let source = try await store.directory().sources.first(where: { $0.tenant == slug && $0.carrier == carrier }) else {
             throw .notFound("Source '\(carrier)' of tenant '\(slug)' not found")
         }
+        let scheme = try SourceValidation.settings(source.config(secrets: []), registry: registry).scheme
+        let value = body?.secret ?? Identifiers.newSecretValue(for: scheme)
+        // A secret the source's scheme cannot use (say, not base64 for standard-webhooks) is refused here.
         try SourceValidation.check(source.config(secrets: [value]), registry: registry)
         let created = try await storeSecret(value, tenant: slug, carrier: carrier, at: clock.now())
         try await directory.reload()
@@ -195,7 +212,7 @@ struct AdminRoutes<Context: RequestContext> {
         let body = try await request.decodeOptionalJSON(KeyBody.self, limit: maxBodyBytes)
         let value = Identifiers.newAPIKeyValue()
         let now = clock.now()
-        let record = APIKeyRecord(id: Identifiers.apiKey(), tenant: slug, digest: TenantDirectory.digest(ofAPIKey: value), label: body?.label, createdAt: now)
+        let record = APIKeyRecord(id: Identifiers.apiKey(), tenant: slug, digest: try TenantDirectory.digest(ofAPIKey: value), label: body?.label, createdAt: now)
         try await store.addAPIKey(record)
         try await directory.reload()
         return JSONResponse.make(.created, NewKeyJSON(id: record.id, key: value, label: record.label, createdAt: now.rfc3339))

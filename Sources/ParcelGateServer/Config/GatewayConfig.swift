@@ -12,17 +12,21 @@ public struct GatewayConfig: Sendable, Decodable {
     public var retry: RetryConfig?
     public var worker: WorkerConfig
     public var database: DatabaseConfig
+    public var ingress: IngressConfig
+    public var metrics: MetricsConfig
 
     public init(tenants: [TenantConfig], server: ServerConfig = ServerConfig(), retry: RetryConfig? = nil, worker: WorkerConfig = WorkerConfig(),
-                database: DatabaseConfig = DatabaseConfig()) {
+                database: DatabaseConfig = DatabaseConfig(), ingress: IngressConfig = IngressConfig(), metrics: MetricsConfig = MetricsConfig()) {
         self.tenants = tenants
         self.server = server
         self.retry = retry
         self.worker = worker
         self.database = database
+        self.ingress = ingress
+        self.metrics = metrics
     }
 
-    enum CodingKeys: String, CodingKey { case tenants, server, retry, worker, database }
+    enum CodingKeys: String, CodingKey { case tenants, server, retry, worker, database, ingress, metrics }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -31,6 +35,8 @@ public struct GatewayConfig: Sendable, Decodable {
         retry = try container.decodeIfPresent(RetryConfig.self, forKey: .retry)
         worker = try container.decodeIfPresent(WorkerConfig.self, forKey: .worker) ?? WorkerConfig()
         database = try container.decodeIfPresent(DatabaseConfig.self, forKey: .database) ?? DatabaseConfig()
+        ingress = try container.decodeIfPresent(IngressConfig.self, forKey: .ingress) ?? IngressConfig()
+        metrics = try container.decodeIfPresent(MetricsConfig.self, forKey: .metrics) ?? MetricsConfig()
     }
 
     /// Reads and decodes a config file; errors name the file and what is wrong with it.
@@ -41,14 +47,79 @@ public struct GatewayConfig: Sendable, Decodable {
         return try parse(String(decoding: data, as: UTF8.self), origin: path)
     }
 
+    /// Decodes and validates a config text. Errors say where (a key path, or a line and column) and what is
+    /// wrong, and never quote the text: a config file holds secrets.
     public static func parse(_ text: String, origin: String = "config") throws(GatewayError) -> GatewayConfig {
+        let config: GatewayConfig
         do {
-            return try YAMLDecoder().decode(GatewayConfig.self, from: text)
+            config = try YAMLDecoder().decode(GatewayConfig.self, from: text)
+        } catch DecodingError.dataCorrupted(let context) where context.underlyingError is YamlError {
+            // Yams wraps a syntax error; its own text would quote the offending line.
+            throw .badRequest("Invalid config '\(origin)': \((context.underlyingError as? YamlError).map(Self.describe) ?? "not valid YAML")")
         } catch let error as DecodingError {
             throw .badRequest("Invalid config '\(origin)': \(error.summary)")
+        } catch let error as YamlError {
+            throw .badRequest("Invalid config '\(origin)': \(Self.describe(error))")
         } catch {
-            throw .badRequest("Invalid config '\(origin)': \(error)")
+            throw .badRequest("Invalid config '\(origin)': not valid YAML")
         }
+        do {
+            try config.validate()
+        } catch {
+            throw .badRequest("Invalid config '\(origin)': \(error.detail)")
+        }
+        return config
+    }
+
+    /// A YAML syntax error by position only. Yams' own description quotes the offending line, which may be a
+    /// secret.
+    static func describe(_ error: YamlError) -> String {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _):
+            return "YAML syntax error at line \(mark.line), column \(mark.column): \(problem)"
+        case .composer(_, let problem, let mark, _):
+            return "YAML structure error at line \(mark.line), column \(mark.column): \(problem)"
+        case .reader(let problem, _, _, _):
+            return "the file cannot be read as YAML text: \(problem)"
+        case .duplicatedKeysInMapping(_, let context):
+            return "a mapping repeats a key at line \(context.mark.line), column \(context.mark.column)"
+        default:
+            return "not valid YAML"
+        }
+    }
+
+    /// Every value within its documented bounds (README "Hardening"), checked once at load: whatever a file
+    /// says, no later arithmetic on these values can overflow and no conversion can trap.
+    public func validate() throws(GatewayError) {
+        try server.validate()
+        try ingress.validate()
+        try metrics.validate()
+        _ = try worker.validated()
+        _ = try database.batching(crashAfterCommits: nil)
+        if let poolSize = database.poolSize { try Bounds.check(poolSize, 1...500, "database.pool_size") }
+        do {
+            _ = try retry?.policy()
+        } catch {
+            throw .badRequest("retry: \(error.detail)")
+        }
+        for tenant in tenants {
+            do {
+                _ = try tenant.rateLimit?.validated()
+                _ = try tenant.retry?.policy()
+                for source in tenant.sources {
+                    if let tolerance = source.toleranceSeconds { try Bounds.check(tolerance, SourceConfig.toleranceRange, "tolerance_s") }
+                }
+            } catch {
+                throw .badRequest("tenant '\(tenant.slug)': \(error.detail)")
+            }
+        }
+    }
+}
+
+/// One message for every out-of-range setting, naming the key and the range.
+enum Bounds {
+    static func check<T: Comparable>(_ value: T, _ range: ClosedRange<T>, _ key: String) throws(GatewayError) {
+        guard range.contains(value) else { throw .badRequest("\(key) must be between \(range.lowerBound) and \(range.upperBound), not \(value)") }
     }
 }
 
@@ -86,17 +157,122 @@ public struct DatabaseConfig: Sendable, Decodable {
     }
 }
 
+/// The HTTP listener and what it accepts from a connection.
 public struct ServerConfig: Sendable, Decodable {
+    /// Largest request body read (`413` past it).
     public var maxBodyBytes: Int = 1_048_576
+    /// A connection with no request in progress and nothing read for this long is closed.
+    public var idleTimeoutSeconds: Int = 60
+    /// From a request's first byte to its last: a head or body trickled in slower than this is cut off.
+    public var requestTimeoutSeconds: Int = 30
+    /// Callbacks handled at once; past it the hook answers `503 overloaded` with `Retry-After`, before reading.
+    public var maxConcurrentIngress: Int = 1024
+    /// Addresses or CIDR blocks of reverse proxies whose `X-Forwarded-For` names the client.
+    public var trustedProxies: [String] = []
 
-    public init(maxBodyBytes: Int = 1_048_576) { self.maxBodyBytes = maxBodyBytes }
+    public static let bodyLimitRange = 1...67_108_864
 
-    enum CodingKeys: String, CodingKey { case maxBodyBytes = "max_body_bytes" }
+    public init(maxBodyBytes: Int = 1_048_576, idleTimeoutSeconds: Int = 60, requestTimeoutSeconds: Int = 30,
+                maxConcurrentIngress: Int = 1024, trustedProxies: [String] = []) {
+        self.maxBodyBytes = maxBodyBytes
+        self.idleTimeoutSeconds = idleTimeoutSeconds
+        self.requestTimeoutSeconds = requestTimeoutSeconds
+        self.maxConcurrentIngress = maxConcurrentIngress
+        self.trustedProxies = trustedProxies
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case maxBodyBytes = "max_body_bytes"
+        case idleTimeoutSeconds = "idle_timeout_s"
+        case requestTimeoutSeconds = "request_timeout_s"
+        case maxConcurrentIngress = "max_concurrent_ingress"
+        case trustedProxies = "trusted_proxies"
+    }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        maxBodyBytes = try container.decodeIfPresent(Int.self, forKey: .maxBodyBytes) ?? 1_048_576
+        let defaults = ServerConfig()
+        maxBodyBytes = try container.decodeIfPresent(Int.self, forKey: .maxBodyBytes) ?? defaults.maxBodyBytes
+        idleTimeoutSeconds = try container.decodeIfPresent(Int.self, forKey: .idleTimeoutSeconds) ?? defaults.idleTimeoutSeconds
+        requestTimeoutSeconds = try container.decodeIfPresent(Int.self, forKey: .requestTimeoutSeconds) ?? defaults.requestTimeoutSeconds
+        maxConcurrentIngress = try container.decodeIfPresent(Int.self, forKey: .maxConcurrentIngress) ?? defaults.maxConcurrentIngress
+        trustedProxies = try container.decodeIfPresent([String].self, forKey: .trustedProxies) ?? defaults.trustedProxies
     }
+
+    func validate() throws(GatewayError) {
+        try Bounds.check(maxBodyBytes, Self.bodyLimitRange, "server.max_body_bytes")
+        try Bounds.check(idleTimeoutSeconds, 1...3600, "server.idle_timeout_s")
+        try Bounds.check(requestTimeoutSeconds, 1...600, "server.request_timeout_s")
+        try Bounds.check(maxConcurrentIngress, 1...100_000, "server.max_concurrent_ingress")
+        _ = try TrustedProxies(trustedProxies)
+    }
+}
+
+/// What one callback may carry, and the cheap limit on callbacks whose signature fails.
+public struct IngressConfig: Sendable, Decodable {
+    /// Most tracking events one callback may carry (`400 invalid_payload` past it): bounds the work one body
+    /// can cause inside a commit group.
+    public var maxEventsPerCallback: Int = 500
+    /// An event dated more than this after its receipt is `400 invalid_payload`: one signed scan from the year
+    /// 9999 would otherwise make every later real scan stale.
+    public var maxFutureSkewSeconds: Int = 86_400
+    /// Failed signature checks allowed per source and client address before that address gets `429` without
+    /// its body being read. Verified callbacks never spend it.
+    public var unverifiedRateLimit: RateLimitConfig = RateLimitConfig(perSecond: 5, burst: 20)
+
+    public init(maxEventsPerCallback: Int = 500, maxFutureSkewSeconds: Int = 86_400,
+                unverifiedRateLimit: RateLimitConfig = RateLimitConfig(perSecond: 5, burst: 20)) {
+        self.maxEventsPerCallback = maxEventsPerCallback
+        self.maxFutureSkewSeconds = maxFutureSkewSeconds
+        self.unverifiedRateLimit = unverifiedRateLimit
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case maxEventsPerCallback = "max_events_per_callback"
+        case maxFutureSkewSeconds = "max_future_skew_s"
+        case unverifiedRateLimit = "unverified_rate_limit"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = IngressConfig()
+        maxEventsPerCallback = try container.decodeIfPresent(Int.self, forKey: .maxEventsPerCallback) ?? defaults.maxEventsPerCallback
+        maxFutureSkewSeconds = try container.decodeIfPresent(Int.self, forKey: .maxFutureSkewSeconds) ?? defaults.maxFutureSkewSeconds
+        unverifiedRateLimit = try container.decodeIfPresent(RateLimitConfig.self, forKey: .unverifiedRateLimit) ?? defaults.unverifiedRateLimit
+    }
+
+    func validate() throws(GatewayError) {
+        try Bounds.check(maxEventsPerCallback, 1...10_000, "ingress.max_events_per_callback")
+        try Bounds.check(maxFutureSkewSeconds, 0...31_536_000, "ingress.max_future_skew_s")
+        do {
+            _ = try unverifiedRateLimit.validated()
+        } catch {
+            throw .badRequest("ingress.unverified_rate_limit: \(error.detail)")
+        }
+    }
+}
+
+/// Where `/metrics` is served: on the main listener (default), or only on its own `listen` address, for
+/// deployments that do not expose metrics publicly.
+public struct MetricsConfig: Sendable, Decodable {
+    /// `host:port` of a separate metrics listener; `nil` serves `/metrics` on the main one.
+    public var listen: String?
+
+    public init(listen: String? = nil) { self.listen = listen }
+
+    /// `listen` split into host and port.
+    public func listenAddress() throws(GatewayError) -> (host: String, port: Int)? {
+        guard let listen else { return nil }
+        guard let colon = listen.lastIndex(of: ":"), let port = StrictNumber.int(listen[listen.index(after: colon)...], in: 0...65535) else {
+            throw .badRequest("metrics.listen must be host:port, such as 127.0.0.1:9090")
+        }
+        var host = String(listen[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { throw .badRequest("metrics.listen must be host:port, such as 127.0.0.1:9090") }
+        return (host, port)
+    }
+
+    func validate() throws(GatewayError) { _ = try listenAddress() }
 }
 
 public struct TenantConfig: Sendable, Decodable {
@@ -145,12 +321,18 @@ public struct RateLimitConfig: Sendable, Codable, Hashable {
         case perSecond = "per_second"
     }
 
-    /// The bucket size: `burst`, or one second's worth.
-    public var capacity: Int { burst ?? max(1, Int(perSecond.rounded(.up))) }
+    /// The bucket size: `burst`, or one second's worth. Saturating, so even an unvalidated row cannot trap.
+    public var capacity: Int { burst ?? max(1, Int(saturating: perSecond.rounded(.up))) }
+
+    /// Bounds that keep every derived figure (bucket size, seconds to wait) small and finite.
+    public static let perSecondRange = 0.001...1_000_000.0
+    public static let burstRange = 1...1_000_000
 
     public func validated() throws(GatewayError) -> RateLimitConfig {
-        guard perSecond.isFinite, perSecond > 0 else { throw .badRequest("rate_limit.per_second must be positive") }
-        guard (burst ?? 1) >= 1 else { throw .badRequest("rate_limit.burst must be at least 1") }
+        guard perSecond.isFinite, Self.perSecondRange.contains(perSecond) else {
+            throw .badRequest("rate_limit.per_second must be between 0.001 and 1000000")
+        }
+        guard Self.burstRange.contains(burst ?? 1) else { throw .badRequest("rate_limit.burst must be between 1 and 1000000") }
         return self
     }
 }
@@ -246,11 +428,11 @@ public struct WorkerConfig: Sendable, Decodable {
     }
 
     func validated() throws(GatewayError) -> WorkerConfig {
-        guard (1...1000).contains(batchSize) else { throw .badRequest("worker batch_size must be between 1 and 1000") }
-        guard leaseSeconds >= 1 else { throw .badRequest("worker lease_s must be at least 1") }
-        guard pollIntervalMilliseconds >= 10 else { throw .badRequest("worker poll_interval_ms must be at least 10") }
-        guard (1...64).contains(concurrency) else { throw .badRequest("worker concurrency must be between 1 and 64") }
-        guard retentionSeconds >= 0 else { throw .badRequest("worker retention_s must not be negative") }
+        try Bounds.check(batchSize, 1...1000, "worker.batch_size")
+        try Bounds.check(leaseSeconds, 1...86_400, "worker.lease_s")
+        try Bounds.check(pollIntervalMilliseconds, 10...3_600_000, "worker.poll_interval_ms")
+        try Bounds.check(concurrency, 1...64, "worker.concurrency")
+        try Bounds.check(retentionSeconds, 0...315_360_000, "worker.retention_s")
         return self
     }
 }
@@ -281,6 +463,9 @@ public struct SourceConfig: Sendable, Decodable {
         case toleranceSeconds = "tolerance_s"
     }
 
+    /// A signed timestamp may be at most a week from now.
+    public static let toleranceRange = 1...604_800
+
     /// The adapter's defaults with this source's overrides: how the gateway verifies and the replay tool signs.
     public func signatureSettings(defaults: SignatureSettings) throws(GatewayError) -> SignatureSettings {
         var settings = defaults
@@ -297,7 +482,7 @@ public struct SourceConfig: Sendable, Decodable {
         }
         if let prefix { settings.prefix = prefix }
         if let toleranceSeconds {
-            guard toleranceSeconds > 0 else { throw .badRequest("tolerance_s must be positive") }
+            try Bounds.check(toleranceSeconds, Self.toleranceRange, "tolerance_s")
             settings.toleranceSeconds = toleranceSeconds
         }
         return settings

@@ -25,7 +25,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             context.logger.info("Request rejected", metadata: ["code": "\(error.code)", "status": "\(error.httpStatus)"])
         }
         var headers: HTTPFields = [:]
-        if case .rateLimited(let seconds) = error { headers[.retryAfter] = String(seconds) }
+        if let seconds = error.retryAfterSeconds { headers[.retryAfter] = String(seconds) }
         return JSONResponse.make(
             HTTPResponse.Status(code: error.httpStatus),
             ErrorBody(code: error.code, detail: error.detail, requestId: context.id),

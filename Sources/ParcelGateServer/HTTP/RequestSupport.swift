@@ -16,6 +16,11 @@ public struct RequestHeaders: HeaderLookup, Sendable {
         return fields[field]
     }
 
+    public func values(for name: String) -> [String] {
+        guard let field = HTTPField.Name(name) else { return [] }
+        return fields[values: field]
+    }
+
     /// The headers to keep with a queued callback: all but `excluded` (lower-cased names).
     func storable(excluding excluded: Set<String>) -> [StoredHeader] {
         fields.compactMap { field in

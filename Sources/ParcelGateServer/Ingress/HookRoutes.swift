@@ -3,10 +3,12 @@ import NIOCore
 import ParcelGateCore
 
 /// `POST /v1/hooks/{tenant}/{carrier}`: authenticated by the callback's signature only.
-struct HookRoutes<Context: RequestContext> {
+struct HookRoutes<Context: RemoteAddressRequestContext> {
     let pipeline: IngressPipeline
     let maxBodyBytes: Int
     let metrics: GatewayMetrics
+    let admission: IngressAdmission
+    let proxies: TrustedProxies
 
     func register(on router: Router<Context>) {
         router.post("/v1/hooks/{tenant}/{carrier}") { request, context in
@@ -20,11 +22,15 @@ struct HookRoutes<Context: RequestContext> {
         // Labels only from a resolved source: invented URLs count as `unknown`, not as new series.
         var labels = (tenant: "unknown", carrier: "unknown")
         defer { metrics.ingressDuration(ContinuousClock.now - started) }
-        do {
-            let source = try pipeline.admit(tenant: context.parameters.get("tenant") ?? "", carrier: context.parameters.get("carrier") ?? "")
+        do throws(GatewayError) {
+            try admission.enter()
+            defer { admission.leave() }
+            let headers = RequestHeaders(fields: request.headers)
+            let client = proxies.client(peer: context.remoteAddress?.ipAddress, forwardedFor: headers.values(for: "X-Forwarded-For"))
+            let source = try pipeline.admit(tenant: context.parameters.get("tenant") ?? "", carrier: context.parameters.get("carrier") ?? "", client: client)
             labels = (source.tenant, source.carrier)
             let body = try await request.collectBody(limit: maxBodyBytes)
-            let result = try await pipeline.handle(source: source, body: body, headers: RequestHeaders(fields: request.headers))
+            let result = try await pipeline.handle(source: source, body: body, headers: headers, client: client)
             switch result {
             case .applied(let id, let status, let recorded):
                 metrics.callback(tenant: labels.tenant, carrier: labels.carrier, outcome: "applied")

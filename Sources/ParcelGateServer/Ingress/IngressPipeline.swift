@@ -20,37 +20,60 @@ public struct IngressPipeline: Sendable {
     let directory: DirectoryProvider
     let store: any GatewayStore
     let clock: any GatewayClock
-    let rateLimiter = RateLimiter()
+    let limits: IngressConfig
+    /// Verified callbacks, per tenant.
+    let tenantLimiter = RateLimiter<String>()
+    /// Failed signature checks, per source and client address.
+    let unverifiedLimiter = RateLimiter<UnverifiedKey>()
     let retryQueued: @Sendable () -> Void
 
+    /// Who a failed signature check is charged to.
+    struct UnverifiedKey: Hashable, Sendable {
+        let tenant: String
+        let carrier: String
+        let client: String
+    }
+
     /// `retryQueued` is called after a callback is queued (to wake the retry worker).
-    public init(directory: DirectoryProvider, store: any GatewayStore, clock: any GatewayClock, retryQueued: @escaping @Sendable () -> Void = {}) {
+    public init(directory: DirectoryProvider, store: any GatewayStore, clock: any GatewayClock, limits: IngressConfig = IngressConfig(),
+                retryQueued: @escaping @Sendable () -> Void = {}) {
         self.directory = directory
         self.store = store
         self.clock = clock
+        self.limits = limits
         self.retryQueued = retryQueued
     }
 
-    /// Step 1: the source a hook URL names, or `unknown_source`; then the tenant's rate limit, or `rate_limited`.
-    /// Both before the body is read, so neither an unknown nor a flooding sender costs more than a lookup.
-    public func admit(tenant: String, carrier: String) throws(GatewayError) -> ResolvedSource {
-        let current = directory.current
-        guard let source = current.source(tenant: tenant, carrier: carrier.lowercased()) else {
+    /// Step 1: the source a hook URL names, or `unknown_source`; then `rate_limited` when this client has
+    /// used up its allowance of failed signature checks for the source. Both before the body is read, so
+    /// neither an unknown nor a forging sender costs more than a lookup.
+    public func admit(tenant: String, carrier: String, client: String) throws(GatewayError) -> ResolvedSource {
+        guard let source = directory.current.source(tenant: tenant, carrier: carrier.lowercased()) else {
             throw .unknownSource(tenant: tenant, carrier: carrier)
         }
-        if let limit = current.rateLimit(for: source.tenant) {
-            try rateLimiter.admit(tenant: source.tenant, limit: limit, now: clock.now())
-        }
+        try unverifiedLimiter.ensureAvailable(UnverifiedKey(tenant: source.tenant, carrier: source.carrier, client: client),
+                                              limit: limits.unverifiedRateLimit, now: clock.now())
         return source
     }
 
-    public func handle(source: ResolvedSource, body: Data, headers: RequestHeaders) async throws(GatewayError) -> IngressResult {
+    public func handle(source: ResolvedSource, body: Data, headers: RequestHeaders, client: String) async throws(GatewayError) -> IngressResult {
         let receivedAt = clock.now()
-        // 3. Verify over the raw bytes before anything reads them.
-        let verified = try source.verifier.verify(body: body, headers: headers, now: receivedAt)
+        // 3. Verify over the raw bytes before anything reads them. A failure is charged to this client and
+        // source; only a verified callback spends the tenant's own rate limit, so forgeries cannot exhaust it.
+        let verified: VerifiedSignature
+        do {
+            verified = try source.verifier.verify(body: body, headers: headers, now: receivedAt)
+        } catch {
+            unverifiedLimiter.spend(UnverifiedKey(tenant: source.tenant, carrier: source.carrier, client: client),
+                                    limit: limits.unverifiedRateLimit, now: receivedAt)
+            throw error
+        }
+        if let limit = directory.current.rateLimit(for: source.tenant) {
+            try tenantLimiter.admit(source.tenant, limit: limit, now: receivedAt)
+        }
         // 5. Normalise (pure). Dedupe (4) is checked atomically with apply (6) in the store's transaction.
-        let events = try Self.normalise(body, source: source, receivedAt: receivedAt)
-        let receiptKey = Self.receiptKey(providerEventId: events.providerEventId, messageId: verified.messageId, body: body)
+        let events = try Self.normalise(body, source: source, receivedAt: receivedAt, limits: limits)
+        let receiptKey = try Self.receiptKey(providerEventId: events.providerEventId, messageId: verified.messageId, body: body)
         // Built only if the callback has to be queued: the matched path copies nothing.
         let queued: @Sendable () -> RetryEntry = {
             RetryEntry(
@@ -87,19 +110,24 @@ public struct IngressPipeline: Sendable {
         }
     }
 
-    /// Step 5: the adapter's events, or `invalid_payload`. Shared with the retry worker.
-    static func normalise(_ body: Data, source: ResolvedSource, receivedAt: Timestamp) throws(GatewayError) -> NormalisedCallback {
-        let context = NormalisationContext(tenant: source.tenant, carrier: source.carrier, receivedAt: receivedAt, defaultTimeZone: source.timezone)
+    /// Step 5: the adapter's events, or `invalid_payload`. Shared with the retry worker, which passes the
+    /// original receipt time, so an event's allowed future skew is measured from when it first arrived.
+    static func normalise(_ body: Data, source: ResolvedSource, receivedAt: Timestamp, limits: IngressConfig) throws(GatewayError) -> NormalisedCallback {
+        let context = NormalisationContext(tenant: source.tenant, carrier: source.carrier, receivedAt: receivedAt, defaultTimeZone: source.timezone,
+                                           maxFutureSkewSeconds: limits.maxFutureSkewSeconds)
         let normalised = try source.adapter.normalise(body, context: context)
         guard !normalised.events.isEmpty else { throw .invalidPayload("The payload carries no tracking events") }
+        guard normalised.events.count <= limits.maxEventsPerCallback else {
+            throw .invalidPayload("The payload carries \(normalised.events.count) tracking events; at most \(limits.maxEventsPerCallback) are accepted in one callback")
+        }
         return normalised
     }
 
     /// The dedupe receipt key (DESIGN §1 step 4): provider event id, else the scheme's message id, else the body's digest.
-    static func receiptKey(providerEventId: String?, messageId: String?, body: Data) -> String {
+    static func receiptKey(providerEventId: String?, messageId: String?, body: Data) throws(GatewayError) -> String {
         if let providerEventId { return "event:" + providerEventId }
         if let messageId { return "message:" + messageId }
-        return "sha256:" + ByteEncoding.hex(Crypto.sha256(body))
+        return "sha256:" + ByteEncoding.hex(try Crypto.sha256(body))
     }
 }
 

@@ -22,6 +22,7 @@ public final class GatewayMetrics: Sendable {
     static let retryAttempts = "parcelgate_retry_attempts_total"
     static let queueDepth = "parcelgate_retry_queue_depth"
     static let batchSize = "parcelgate_commit_batch_size"
+    static let directoryProblems = "parcelgate_directory_disabled_entries"
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -60,6 +61,11 @@ public final class GatewayMetrics: Sendable {
             counters[key] = counter
             return counter
         }
+    }
+
+    /// How many sources or tenant settings the tenant directory could not load and disabled.
+    public func directoryProblems(_ count: Int) {
+        Gauge(label: Self.directoryProblems, dimensions: [], factory: factory).record(count)
     }
 
     /// How many writes one SQLite group commit carried.

@@ -5,16 +5,27 @@ import ParcelGateStore
 
 /// `/healthz` (the process answers), `/readyz` (and the database does: 503 while it does not) and
 /// `/metrics` (Prometheus text). Unauthenticated, like every health endpoint a load balancer polls.
+/// `/metrics` is left out of the main listener when `metrics.listen` gives it its own (``MetricsRoutes``).
 struct OperationsRoutes<Context: RequestContext> {
-    let store: any GatewayStore
-    let metrics: GatewayMetrics
+    let readiness: ReadinessMonitor
+    let metrics: MetricsRoutes<Context>?
 
     func register(on router: Router<Context>) {
         router.get("/healthz") { _, _ in JSONResponse.make(.ok, ["status": "ok"]) }
         router.get("/readyz") { _, _ throws(GatewayError) in
-            try await store.ping()
+            if let problem = readiness.problem { throw .storeUnavailable(problem) }
             return JSONResponse.make(.ok, ["status": "ready"])
         }
+        metrics?.register(on: router)
+    }
+}
+
+/// `GET /metrics`: the Prometheus text, with the retry queue's depth read at scrape time.
+struct MetricsRoutes<Context: RequestContext> {
+    let store: any GatewayStore
+    let metrics: GatewayMetrics
+
+    func register(on router: Router<Context>) {
         router.get("/metrics") { _, _ throws(GatewayError) in
             let depth = try await store.retryCounts()
             var headers = HTTPFields()

@@ -18,9 +18,12 @@ public final class RetryWorker: Service, Sendable {
     let settings: WorkerConfig
     let logger: Logger
     let metrics: GatewayMetrics
+    let limits: IngressConfig
     private let signal = WakeSignal()
 
-    public init(store: any GatewayStore, directory: DirectoryProvider, clock: any GatewayClock, settings: WorkerConfig, logger: Logger, metrics: GatewayMetrics) {
+    public init(store: any GatewayStore, directory: DirectoryProvider, clock: any GatewayClock, settings: WorkerConfig, logger: Logger, metrics: GatewayMetrics,
+                limits: IngressConfig = IngressConfig()) {
+        self.limits = limits
         self.store = store
         self.directory = directory
         self.clock = clock
@@ -40,7 +43,7 @@ public final class RetryWorker: Service, Sendable {
                 let now = clock.now()
                 if now.milliseconds - lastPurge.milliseconds > 60_000 {
                     lastPurge = now
-                    _ = try? await store.purgeSucceeded(before: now.adding(milliseconds: -Int64(settings.retentionSeconds) * 1000))
+                    _ = try? await store.purgeSucceeded(before: now.adding(milliseconds: -Int64(settings.retentionSeconds).multipliedSaturating(by: 1000)))
                 }
                 if processed < settings.batchSize {
                     await signal.wait(timeout: .milliseconds(settings.pollIntervalMilliseconds))
@@ -125,7 +128,7 @@ public final class RetryWorker: Service, Sendable {
         }
         do {
             // Event times fall back to when the callback first arrived, not to now.
-            let normalised = try IngressPipeline.normalise(Data(entry.body), source: source, receivedAt: entry.createdAt)
+            let normalised = try IngressPipeline.normalise(Data(entry.body), source: source, receivedAt: entry.createdAt, limits: limits)
             let callback = IngestCallback(
                 tenant: entry.tenant, carrier: entry.carrier, receiptKey: entry.receiptKey,
                 events: normalised.events, receivedAt: clock.now()

@@ -14,14 +14,32 @@ public final class DirectoryProvider: Sendable {
     let store: any GatewayStore
     let secretBox: SecretBox
     let defaultPolicy: BackoffPolicy
+    let logger: Logger
+    let metrics: GatewayMetrics
     private let state: NIOLockedValueBox<TenantDirectory>
 
-    public init(store: any GatewayStore, secretBox: SecretBox, defaultPolicy: BackoffPolicy) async throws(GatewayError) {
+    public init(store: any GatewayStore, secretBox: SecretBox, defaultPolicy: BackoffPolicy, logger: Logger = Logger(label: "parcelgate"),
+                metrics: GatewayMetrics = GatewayMetrics()) async throws(GatewayError) {
         self.store = store
         self.secretBox = secretBox
         self.defaultPolicy = defaultPolicy
+        self.logger = logger
+        self.metrics = metrics
         let snapshot = try await store.directory()
-        state = NIOLockedValueBox(try TenantDirectory(snapshot: snapshot, secretBox: secretBox, defaultPolicy: defaultPolicy))
+        let directory = try TenantDirectory(snapshot: snapshot, secretBox: secretBox, defaultPolicy: defaultPolicy)
+        state = NIOLockedValueBox(directory)
+        report(directory, previous: nil)
+    }
+
+    /// Logs what did not load (once per change, not on every poll) and keeps the metric current.
+    private func report(_ directory: TenantDirectory, previous: TenantDirectory?) {
+        metrics.directoryProblems(directory.problems.count)
+        guard directory.problems != previous?.problems else { return }
+        for problem in directory.problems {
+            logger.error("Tenant directory entry disabled", metadata: [
+                "tenant": "\(problem.tenant)", "carrier": "\(problem.carrier ?? "-")", "detail": "\(problem.detail)",
+            ])
+        }
     }
 
     public var current: TenantDirectory { state.withLockedValue { $0 } }
@@ -29,9 +47,12 @@ public final class DirectoryProvider: Sendable {
     /// Rebuilds the directory from the database.
     public func reload() async throws(GatewayError) {
         let directory = try TenantDirectory(snapshot: try await store.directory(), secretBox: secretBox, defaultPolicy: defaultPolicy)
-        state.withLockedValue { current in
-            if directory.version >= current.version { current = directory }
+        let previous: TenantDirectory? = state.withLockedValue { current in
+            guard directory.version >= current.version else { return nil }
+            defer { current = directory }
+            return current
         }
+        if let previous { report(directory, previous: previous) }
     }
 
     /// Reloads when another process changed the directory.

@@ -30,8 +30,9 @@ public enum DirectorySeeder {
                 }
                 sources.append(record)
             }
-            let keys = tenant.apiKeys.map {
-                APIKeyRecord(id: Identifiers.apiKey(), tenant: tenant.slug, digest: TenantDirectory.digest(ofAPIKey: $0), label: "config", createdAt: now)
+            var keys: [APIKeyRecord] = []
+            for key in tenant.apiKeys {
+                keys.append(APIKeyRecord(id: Identifiers.apiKey(), tenant: tenant.slug, digest: try TenantDirectory.digest(ofAPIKey: key), label: "config", createdAt: now))
             }
             do {
                 try await store.createTenant(
@@ -71,12 +72,23 @@ public enum DirectorySeeder {
     }
 
     /// With a master key set, re-seals secrets stored in clear before it was.
+    ///
+    /// A missing or wrong master key is a deployment error, so it stops the start here with a clear message
+    /// (one secret that does not open, among others that do, is a bad row instead: the directory disables
+    /// only its source).
     static func sealClearSecrets(store: any GatewayStore, secretBox: SecretBox, logger: Logger) async throws(GatewayError) {
+        let sources = try await store.directory().sources
+        let sealed = sources.flatMap { source in source.secrets.filter(\.encrypted).map { (source, $0) } }
+        if let (source, secret) = sealed.first {
+            if !secretBox.encrypts || !sealed.contains(where: { (try? secretBox.open(SealedSecret(bytes: $0.1.bytes, encrypted: true), tenant: $0.0.tenant, carrier: $0.0.carrier)) != nil }) {
+                _ = try secretBox.open(SealedSecret(bytes: secret.bytes, encrypted: true), tenant: source.tenant, carrier: source.carrier)
+            }
+        }
         guard secretBox.encrypts else {
             logger.warning("PARCELGATE_MASTER_KEY is not set: carrier secrets are stored in clear in the database")
             return
         }
-        for source in try await store.directory().sources {
+        for source in sources {
             for secret in source.secrets where !secret.encrypted {
                 let clear = try secretBox.open(SealedSecret(bytes: secret.bytes, encrypted: false), tenant: source.tenant, carrier: source.carrier)
                 let sealed = try secretBox.seal(clear, tenant: source.tenant, carrier: source.carrier)
@@ -88,11 +100,17 @@ public enum DirectorySeeder {
 
 /// The checks a source passes before it is stored, from config or the operator API alike.
 enum SourceValidation {
-    static func check(_ source: SourceConfig, registry: CarrierRegistry) throws(GatewayError) {
+    /// The source's resolved signature settings (the adapter's defaults with its overrides).
+    static func settings(_ source: SourceConfig, registry: CarrierRegistry) throws(GatewayError) -> SignatureSettings {
         guard let adapter = registry.adapter(for: source.carrier) else {
             throw .badRequest("unknown carrier '\(source.carrier)'; known: \(registry.slugs.joined(separator: ", "))")
         }
-        let settings = try source.signatureSettings(defaults: adapter.defaultSignature)
+        return try source.signatureSettings(defaults: adapter.defaultSignature)
+    }
+
+    /// Throws unless the source loads as the directory would load it, with every one of `source.secrets`.
+    static func check(_ source: SourceConfig, registry: CarrierRegistry) throws(GatewayError) {
+        let settings = try settings(source, registry: registry)
         if let zone = source.timezone, TimeZoneResolver.zoneExists(zone) == false {
             throw .badRequest("unknown time zone '\(zone)'")
         }
@@ -107,5 +125,10 @@ enum Identifiers {
     static func secret() -> String { "sec_" + ByteEncoding.hex(Crypto.randomBytes(count: 8)) }
     static func apiKey() -> String { "key_" + ByteEncoding.hex(Crypto.randomBytes(count: 8)) }
     static func newAPIKeyValue() -> String { "pgk_" + ByteEncoding.hex(Crypto.randomBytes(count: 32)) }
-    static func newSecretValue() -> String { "pgs_" + ByteEncoding.hex(Crypto.randomBytes(count: 32)) }
+    /// A new carrier secret that `scheme` can use: Standard Webhooks keys are `whsec_` and base64 of 32
+    /// random bytes (as its spec and senders expect); the other schemes take any text.
+    static func newSecretValue(for scheme: SignatureScheme) -> String {
+        let bytes = Crypto.randomBytes(count: 32)
+        return scheme == .standardWebhooks ? "whsec_" + ByteEncoding.base64(bytes) : "pgs_" + ByteEncoding.hex(bytes)
+    }
 }

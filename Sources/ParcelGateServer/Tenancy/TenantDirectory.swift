@@ -31,6 +31,18 @@ public struct TenantDirectory: Sendable {
     public let tenants: [String]
     /// The snapshot version this directory was built from.
     public let version: Int64
+    /// What could not be loaded, each disabled on its own so that everything else keeps working: a source
+    /// whose row cannot be used (edited by hand, say) or a tenant's unusable retry policy (the default
+    /// applies). The provider logs each and counts them in `/metrics`.
+    public let problems: [LoadProblem]
+
+    /// One part of the directory that did not load, and why (never a secret).
+    public struct LoadProblem: Sendable, Hashable {
+        public let tenant: String
+        /// The source's carrier, or `nil` for a tenant-level setting.
+        public let carrier: String?
+        public let detail: String
+    }
 
     /// Headers that carry credentials on any request.
     static let credentialHeaders: Set<String> = ["authorization", "proxy-authorization", "cookie", "set-cookie"]
@@ -43,18 +55,28 @@ public struct TenantDirectory: Sendable {
     public init(snapshot: DirectorySnapshot, secretBox: SecretBox, defaultPolicy: BackoffPolicy, registry: CarrierRegistry = .standard) throws(GatewayError) {
         var policies: [String: BackoffPolicy] = [:]
         var rateLimits: [String: RateLimitConfig] = [:]
+        var problems: [LoadProblem] = []
         for tenant in snapshot.tenants {
             do {
                 policies[tenant.slug] = try tenant.retryPolicyJSON.map { json throws(GatewayError) in try RetryConfig(json: json).policy() } ?? defaultPolicy
             } catch {
-                throw .badRequest("Tenant '\(tenant.slug)' has an invalid retry policy: \(error.detail)")
+                policies[tenant.slug] = defaultPolicy
+                problems.append(LoadProblem(tenant: tenant.slug, carrier: nil, detail: "invalid retry policy, the default applies: \(error.detail)"))
             }
-            if let perSecond = tenant.ratePerSecond { rateLimits[tenant.slug] = RateLimitConfig(perSecond: perSecond, burst: tenant.rateBurst) }
+            if let perSecond = tenant.ratePerSecond {
+                do {
+                    rateLimits[tenant.slug] = try RateLimitConfig(perSecond: perSecond, burst: tenant.rateBurst).validated()
+                } catch {
+                    problems.append(LoadProblem(tenant: tenant.slug, carrier: nil, detail: "invalid rate limit, none applies: \(error.detail)"))
+                }
+            }
         }
         var sources: [SourceKey: ResolvedSource] = [:]
         for source in snapshot.sources where !source.secrets.isEmpty {
-            guard let adapter = registry.adapter(for: source.carrier) else { continue }
-            let context = "Tenant '\(source.tenant)' source '\(source.carrier)'"
+            guard let adapter = registry.adapter(for: source.carrier) else {
+                problems.append(LoadProblem(tenant: source.tenant, carrier: source.carrier, detail: "no adapter for this carrier"))
+                continue
+            }
             do {
                 let settings = try source.config(secrets: []).signatureSettings(defaults: adapter.defaultSignature)
                 var secrets: [String] = []
@@ -71,7 +93,8 @@ public struct TenantDirectory: Sendable {
                     unstorableHeaders: unstorable, retryPolicy: policies[source.tenant] ?? defaultPolicy
                 )
             } catch {
-                throw .badRequest("\(context): \(error.detail)")
+                // Only this source is disabled; its callbacks answer `unknown_source` until it is fixed.
+                problems.append(LoadProblem(tenant: source.tenant, carrier: source.carrier, detail: error.detail))
             }
         }
         self.sources = sources
@@ -81,6 +104,7 @@ public struct TenantDirectory: Sendable {
         self.defaultPolicy = defaultPolicy
         self.tenants = snapshot.tenants.map(\.slug)
         self.version = snapshot.version
+        self.problems = problems
     }
 
     public func source(tenant: String, carrier: String) -> ResolvedSource? {
@@ -95,14 +119,14 @@ public struct TenantDirectory: Sendable {
 
     /// The tenant an API key belongs to. Every stored digest is compared, so timing says nothing about which.
     public func tenant(forAPIKey key: String) -> String? {
-        let digest = Self.digest(ofAPIKey: key)
+        guard let digest = try? Self.digest(ofAPIKey: key) else { return nil }
         var found: String?
         for entry in apiKeyDigests where Crypto.constantTimeEquals(entry.digest, digest) { found = entry.tenant }
         return found
     }
 
     /// How an API key is stored.
-    public static func digest(ofAPIKey key: String) -> [UInt8] { Crypto.sha256(Array(key.utf8)) }
+    public static func digest(ofAPIKey key: String) throws(GatewayError) -> [UInt8] { try Crypto.sha256(Array(key.utf8)) }
 
     static func isSlug(_ text: String) -> Bool {
         !text.isEmpty && text.utf8.count <= 64

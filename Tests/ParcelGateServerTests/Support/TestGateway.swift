@@ -65,7 +65,7 @@ struct TestGateway: Sendable {
     static func run<T: Sendable>(
         config: GatewayConfig = defaultConfig(), databasePath: String = temporaryDatabasePath(),
         clock: ManualClock = ManualClock(), operatorKey: String? = TestGateway.operatorKey, masterKey: String? = nil,
-        logHandler: (@Sendable (String) -> any LogHandler)? = nil,
+        logHandler: (@Sendable (String) -> any LogHandler)? = nil, readinessInterval: Duration = .milliseconds(50),
         _ body: @Sendable (TestGateway) async throws -> T
     ) async throws -> T {
         let metrics = GatewayMetrics()
@@ -75,7 +75,7 @@ struct TestGateway: Sendable {
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let gateway = try await GatewayApplication.build(
             settings: GatewaySettings(host: "127.0.0.1", port: 0, config: config, clock: clock, operatorKey: operatorKey, masterKey: masterKey,
-                                      directoryRefreshInterval: .milliseconds(100), metrics: metrics),
+                                      directoryRefreshInterval: .milliseconds(100), metrics: metrics, readinessInterval: readinessInterval),
             store: store, logger: logger
         ) { channel in
             continuation.yield(channel.localAddress?.port ?? 0)
@@ -128,7 +128,7 @@ struct TestGateway: Sendable {
     func callback(_ json: String, tenant: String = "shopstream", secret: String = TestGateway.secret) async throws -> HTTPClientResponse {
         let body = Array(json.utf8)
         let signer = try SignatureSigner(settings: GenericAdapter().defaultSignature, secret: secret)
-        let headers = signer.headers(for: Data(body), now: clock.now()) + [("Content-Type", "application/json")]
+        let headers = try signer.headers(for: Data(body), now: clock.now()) + [("Content-Type", "application/json")]
         return try await request("POST", "/v1/hooks/\(tenant)/generic", headers: headers, body: body)
     }
 

@@ -1,0 +1,198 @@
+import Foundation
+import NIOConcurrencyHelpers
+import ParcelGateCarriers
+import ParcelGateClient
+import ParcelGateCore
+import ParcelGateServer
+import Testing
+
+/// Issue 13: no request crashes, wedges or poisons the gateway. Each test fails without its fix.
+@Suite(.timeLimit(.minutes(2))) struct HardeningTests {
+    static let webhookSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+    /// The crash of the issue, against a real `parcelgate serve`: one unauthenticated request with an extreme
+    /// timestamp used to trap the process. Now each is a 401 and the process keeps serving.
+    @Test func extremeSignatureTimestampsDoNotStopTheProcess() async throws {
+        let config = """
+            {"tenants": [{"slug": "demo", "api_keys": ["\(TestGateway.apiKey)"], "sources": [
+                {"carrier": "shippo", "secrets": ["shippo-secret"]},
+                {"carrier": "generic", "scheme": "standard-webhooks", "secrets": ["\(Self.webhookSecret)"]}]}]}
+            """
+        let (_, configPath, database) = try GatewayProcess.workspace("overflow", config: config)
+        let server = try await GatewayProcess.start(config: configPath, database: database)
+        defer { server.terminate() }
+        let zeros = String(repeating: "0", count: 64)
+        let body = Array(#"{"test":1}"#.utf8)
+        for timestamp in ["-9223372036854775808", "9223372036854775807", "99999999999999999999999"] {
+            let shippo = try await server.request("POST", "/v1/hooks/demo/shippo", headers: [("Shippo-Auth-Signature", "t=\(timestamp),v1=\(zeros)")], body: body)
+            #expect(shippo.status == 401, "\(shippo.text)")
+            let webhooks = try await server.request("POST", "/v1/hooks/demo/generic", headers: [
+                ("webhook-id", "msg_1"), ("webhook-timestamp", timestamp), ("webhook-signature", "v1," + ByteEncoding.base64([UInt8](repeating: 0, count: 32))),
+            ], body: body)
+            #expect(webhooks.status == 401, "\(webhooks.text)")
+        }
+        #expect(server.process.isRunning)
+        #expect(try await server.request("GET", "/healthz").status == 200)
+    }
+
+    /// Forged callbacks spend their own budget (per source and client address), never the tenant's: a flood of
+    /// them gets 429 while the real carrier, at another address, is never limited.
+    @Test func forgedTrafficCannotSpendATenantsRateLimit() async throws {
+        var config = TestGateway.defaultConfig()
+        config.tenants[0].rateLimit = RateLimitConfig(perSecond: 1, burst: 5)
+        config.server.trustedProxies = ["127.0.0.1/32"]
+        config.ingress.unverifiedRateLimit = RateLimitConfig(perSecond: 0.01, burst: 3)
+        try await TestGateway.run(config: config) { gateway in
+            try await gateway.shippedFulfillment(id: "f", trackingNumber: "RL-1")
+            let body = Array(#"{"tracking_number":"RL-1","status":"in_transit"}"#.utf8)
+            let forged = [("X-Carrier-Signature", "sha256=" + String(repeating: "ab", count: 32)), ("X-Forwarded-For", "203.0.113.7")]
+            var statuses: [Int] = []
+            for _ in 0..<40 { statuses.append(try await gateway.request("POST", "/v1/hooks/shopstream/generic", headers: forged, body: body).status) }
+            #expect(statuses.prefix(3).allSatisfy { $0 == 401 }, "\(statuses)")
+            #expect(statuses.dropFirst(3).allSatisfy { $0 == 429 }, "\(statuses)")
+            // The real carrier, at its own address, is served: the forgeries did not touch the tenant's bucket.
+            for index in 0..<5 {
+                let signer = try SignatureSigner(settings: GenericAdapter().defaultSignature, secret: TestGateway.secret)
+                let real = Array(#"{"tracking_number":"RL-1","status":"in_transit","event_id":"real-\#(index)"}"#.utf8)
+                let headers = try signer.headers(for: Data(real), now: gateway.clock.now()) + [("X-Forwarded-For", "198.51.100.1")]
+                try await gateway.request("POST", "/v1/hooks/shopstream/generic", headers: headers, body: real).expect(200)
+            }
+            // Verified callbacks do spend the tenant's bucket (burst 5).
+            try await gateway.callback(#"{"tracking_number":"RL-1","status":"in_transit","event_id":"real-6"}"#).expectError(429, "rate_limited")
+        }
+    }
+
+    /// `X-Forwarded-For` counts only from a trusted proxy: without one, a forger cannot pose as many clients.
+    @Test func forwardedForIsIgnoredFromUntrustedPeers() async throws {
+        var config = TestGateway.defaultConfig()
+        config.ingress.unverifiedRateLimit = RateLimitConfig(perSecond: 0.01, burst: 2)
+        try await TestGateway.run(config: config) { gateway in
+            let body = Array(#"{"tracking_number":"X","status":"in_transit"}"#.utf8)
+            var statuses: [Int] = []
+            for index in 0..<6 {
+                let headers = [("X-Carrier-Signature", "sha256=" + String(repeating: "cd", count: 32)), ("X-Forwarded-For", "192.0.2.\(index)")]
+                statuses.append(try await gateway.request("POST", "/v1/hooks/shopstream/generic", headers: headers, body: body).status)
+            }
+            #expect(statuses == [401, 401, 429, 429, 429, 429])
+        }
+    }
+
+    /// A body sent a byte at a time is cut off at the request deadline; an idle connection at the idle timeout.
+    @Test func slowRequestsAndIdleConnectionsAreCutOff() async throws {
+        var config = TestGateway.defaultConfig()
+        config.server.requestTimeoutSeconds = 1
+        config.server.idleTimeoutSeconds = 2
+        try await TestGateway.run(config: config) { gateway in
+            let slow = try RawSocket(port: gateway.port)
+            slow.send("POST /v1/hooks/shopstream/generic HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
+            let started = ContinuousClock.now
+            var closed = false
+            // One byte every 200 ms: it never goes idle, but the deadline ends it.
+            while ContinuousClock.now - started < .seconds(5) {
+                if !slow.send("a") { closed = true; break }
+                if await slow.read(timeout: .milliseconds(200)).closed { closed = true; break }
+            }
+            #expect(closed, "a trickled body held the connection for 5 s")
+            #expect(ContinuousClock.now - started < .seconds(3))
+
+            // A trickled head is cut off the same way.
+            let head = try RawSocket(port: gateway.port)
+            var headClosed = false
+            for byte in "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaa" {
+                guard head.send(String(byte)) else { headClosed = true; break }
+                if await head.read(timeout: .milliseconds(150)).closed { headClosed = true; break }
+            }
+            #expect(headClosed)
+
+            // An idle keep-alive connection is closed after the idle timeout, not before a request is answered.
+            let idle = try RawSocket(port: gateway.port)
+            idle.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            let answer = await idle.read(timeout: .seconds(2), until: "\r\n\r\n")
+            #expect(answer.text.hasPrefix("HTTP/1.1 200"), "closed: \(answer.closed)")
+            #expect(await idle.read(timeout: .seconds(4)).closed)
+        }
+    }
+
+    /// Past `max_concurrent_ingress`, `503 overloaded` with `Retry-After`, before the body is read; the held
+    /// requests still complete.
+    @Test func concurrentIngressIsCappedWith503() async throws {
+        var config = TestGateway.defaultConfig()
+        config.server.maxConcurrentIngress = 2
+        try await TestGateway.run(config: config) { gateway in
+            try await gateway.shippedFulfillment(id: "f", trackingNumber: "CAP-1")
+            let signer = try SignatureSigner(settings: GenericAdapter().defaultSignature, secret: TestGateway.secret)
+            var held: [(RawSocket, [UInt8])] = []
+            for index in 0..<2 {
+                let body = Array(#"{"tracking_number":"CAP-1","status":"in_transit","event_id":"cap-\#(index)"}"#.utf8)
+                let headers = try signer.headers(for: Data(body), now: gateway.clock.now())
+                let socket = try RawSocket(port: gateway.port)
+                socket.send("POST /v1/hooks/shopstream/generic HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.count)\r\n"
+                            + headers.map { "\($0.0): \($0.1)\r\n" }.joined() + "\r\n" + String(decoding: body.prefix(5), as: UTF8.self))
+                held.append((socket, body))
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            let refused = try await gateway.callback(#"{"tracking_number":"CAP-1","status":"in_transit","event_id":"cap-x"}"#)
+            refused.expectError(503, "overloaded")
+            #expect(refused.header("Retry-After") == "1")
+            for (socket, body) in held {
+                socket.send(String(decoding: body.dropFirst(5), as: UTF8.self))
+                #expect(await socket.read(timeout: .seconds(5), until: "\r\n\r\n").text.hasPrefix("HTTP/1.1 200"))
+            }
+            // With the places free again the refused callback goes through: nothing was lost, only deferred.
+            try await gateway.callback(#"{"tracking_number":"CAP-1","status":"in_transit","event_id":"cap-x"}"#).expect(200)
+            #expect(try await gateway.fulfillment("f")["tracking_events"].array.count == 3)
+        }
+    }
+
+    /// An event dated past the skew is `invalid_payload` naming the field, and does not freeze the status.
+    @Test func eventsFromTheFutureAreRejected() async throws {
+        try await TestGateway.run { gateway in
+            try await gateway.shippedFulfillment(id: "f", trackingNumber: "FUT-1")
+            let error = try await gateway.callback(#"{"tracking_number":"FUT-1","status":"in_transit","occurred_at":"9999-12-31T00:00:00Z"}"#)
+                .expectError(400, "invalid_payload")
+            #expect(error["detail"].string?.contains("occurred_at") == true, "\(error)")
+            // Within the skew (an hour ahead: a carrier's clock may run fast) it is accepted.
+            let soon = gateway.clock.now().adding(milliseconds: 3_600_000).rfc3339
+            try await gateway.callback(#"{"tracking_number":"FUT-1","status":"in_transit","occurred_at":"\#(soon)"}"#).expect(200)
+            try await gateway.callback(#"{"tracking_number":"FUT-1","status":"delivered","occurred_at":"\#(gateway.clock.now().adding(milliseconds: 3_700_000).rfc3339)"}"#)
+                .expect(200)
+            #expect(try await gateway.fulfillment("f")["status"].string == "DELIVERED")
+        }
+    }
+
+    /// A callback carrying more events than `ingress.max_events_per_callback` is refused before any is applied.
+    @Test func callbacksCarryAtMostTheConfiguredNumberOfEvents() async throws {
+        var config = TestGateway.defaultConfig()
+        config.tenants[0].sources.append(SourceConfig(carrier: "aftership", secrets: ["aftership-secret"]))
+        config.ingress.maxEventsPerCallback = 3
+        try await TestGateway.run(config: config) { gateway in
+            let checkpoints = (0..<4).map { #"{"checkpoint_time":"2026-11-2\#($0)T10:00:00Z","tag":"InTransit","subtag":"InTransit_001","message":"m"}"# }
+            let body = Array(#"{"event_id":"e1","msg":{"tracking_number":"AS-1","checkpoints":[\#(checkpoints.joined(separator: ","))]}}"#.utf8)
+            let adapter = try #require(CarrierRegistry.standard.adapter(for: "aftership"))
+            let signer = try SignatureSigner(settings: adapter.defaultSignature, secret: "aftership-secret")
+            let response = try await gateway.request("POST", "/v1/hooks/shopstream/aftership", headers: signer.headers(for: Data(body), now: gateway.clock.now()), body: body)
+            let error = response.expectError(400, "invalid_payload")
+            #expect(error["detail"].string?.contains("at most 3") == true, "\(response.text)")
+        }
+    }
+
+    /// `/readyz` reads the monitor's state: a thousand probes do not put a thousand jobs on the writer.
+    @Test func readinessProbesDoNotQueueStoreWork() async throws {
+        var config = TestGateway.defaultConfig()
+        config.worker.pollIntervalMilliseconds = 600_000 // the retry worker's claims are writer jobs too
+        try await TestGateway.run(config: config, readinessInterval: .seconds(5)) { gateway in
+            func commits() async throws -> Int {
+                let text = try await gateway.request("GET", "/metrics").text
+                let line = text.split(separator: "\n").first { $0.hasPrefix("parcelgate_commit_batch_size_count") }
+                return line.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+            }
+            let before = try await commits()
+            for _ in 0..<300 {
+                let probe = try await gateway.request("GET", "/readyz")
+                #expect(probe.status == 200, "\(probe.text)")
+            }
+            let after = try await commits()
+            #expect(after - before < 5, "\(after - before) commits for 300 probes")
+        }
+    }
+}
