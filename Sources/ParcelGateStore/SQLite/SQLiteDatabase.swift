@@ -273,7 +273,12 @@ private final class WriterThread: @unchecked Sendable {
                 mustReopen = true
             }
         }
-        let groupError: GatewayError = error.isTransient ? error : .storeUnavailable("The write could not be committed: \(error.detail)")
+        let groupError: GatewayError
+        if case .storeUnavailable = error {
+            groupError = error
+        } else {
+            groupError = .storeUnavailable("The write could not be committed: \(error.detail)")
+        }
         batch.forEach { $0.complete(commitError: groupError) }
     }
 
