@@ -51,6 +51,8 @@ let package = Package(
                 "ParcelGateCore", "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                // Only for `ConnectionPoolError`, which PostgresNIO's pool throws unwrapped (its circuit breaker).
+                .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -104,6 +106,8 @@ let package = Package(
             dependencies: [
                 "ParcelGateStore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -31,16 +31,18 @@ import Testing
         #expect(try await store.claimDue(limit: 10, leaseMilliseconds: lease, now: t0.adding(milliseconds: 5_001)).isEmpty)
         // Failed: attempts 1, next time from the policy.
         let failedAt = t0.adding(milliseconds: 6_000)
-        let failed = try await store.markFailed(id: "r1", error: "No fulfillment yet", policy: policy, now: failedAt)
+        let token = try #require(claimed.first?.claimToken)
+        let failed = try await store.markFailed(id: "r1", claimToken: token, error: "No fulfillment yet", policy: policy, now: failedAt)
         #expect(failed.attempts == 1)
         #expect(failed.nextAttemptAt == failedAt.adding(milliseconds: 20_000))
         #expect(failed.status == .pending)
         #expect(failed.lastError == "No fulfillment yet")
         // Claimed again only when due.
         #expect(try await store.claimDue(limit: 10, leaseMilliseconds: lease, now: failedAt.adding(milliseconds: 19_999)).isEmpty)
-        #expect(try await store.claimDue(limit: 10, leaseMilliseconds: lease, now: failedAt.adding(milliseconds: 20_000)).map(\.id) == ["r1"])
+        let reclaimed = try await store.claimDue(limit: 10, leaseMilliseconds: lease, now: failedAt.adding(milliseconds: 20_000))
+        #expect(reclaimed.map(\.id) == ["r1"])
         // Succeeded: never claimed again.
-        try await store.markSucceeded(id: "r1", now: failedAt.adding(milliseconds: 20_001))
+        try await store.markSucceeded(id: "r1", claimToken: try #require(reclaimed.first?.claimToken), now: failedAt.adding(milliseconds: 20_001))
         let done = try #require(try await store.retryEntry(tenant: "acme", id: "r1"))
         #expect(done.status == .succeeded)
         #expect(try await store.claimDue(limit: 10, leaseMilliseconds: lease, now: t0.adding(milliseconds: 10_000_000)).isEmpty)
@@ -54,8 +56,9 @@ import Testing
         var now = t0
         var last: RetryEntry?
         for attempt in 1...3 {
-            #expect(try await store.claimDue(limit: 1, leaseMilliseconds: lease, now: now).count == 1, "attempt \(attempt)")
-            last = try await store.markFailed(id: "r1", error: "still unmatched \(attempt)", policy: policy, now: now)
+            let claimed = try await store.claimDue(limit: 1, leaseMilliseconds: lease, now: now)
+            #expect(claimed.count == 1, "attempt \(attempt)")
+            last = try await store.markFailed(id: "r1", claimToken: try #require(claimed.first?.claimToken), error: "still unmatched \(attempt)", policy: policy, now: now)
             now = now.adding(milliseconds: 2_000_000)
         }
         #expect(last?.status == .exhausted)
@@ -76,12 +79,12 @@ import Testing
     func markExhaustedDeadLettersAtOnce(backend: StoreBackend) async throws {
         let store = try await backend.open()
         _ = try await store.storeRetry(entry("r1"))
-        _ = try await store.claimDue(limit: 1, leaseMilliseconds: lease, now: t0)
-        try await store.markExhausted(id: "r1", reason: "Cannot transition from DELIVERED to IN_TRANSIT", now: t0)
+        let token = try #require(try await store.claimDue(limit: 1, leaseMilliseconds: lease, now: t0).first?.claimToken)
+        try await store.markExhausted(id: "r1", claimToken: token, reason: "Cannot transition from DELIVERED to IN_TRANSIT", now: t0)
         let dead = try #require(try await store.retryEntry(tenant: "acme", id: "r1"))
         #expect(dead.status == .exhausted)
         #expect(dead.lastError == "Cannot transition from DELIVERED to IN_TRANSIT")
-        try await store.markSucceeded(id: "r1", now: t0)
+        await #expect(throws: GatewayError.self) { try await store.markSucceeded(id: "r1", claimToken: token, now: t0) }
         #expect(try await store.retryEntry(tenant: "acme", id: "r1")?.status == .exhausted, "marks apply only to pending entries")
         await store.close()
     }
@@ -94,6 +97,58 @@ import Testing
         // The worker dies here without marking anything.
         #expect(try await store.claimDue(limit: 1, leaseMilliseconds: lease, now: t0.adding(milliseconds: lease - 1)).isEmpty)
         #expect(try await store.claimDue(limit: 1, leaseMilliseconds: lease, now: t0.adding(milliseconds: lease)).map(\.id) == ["r1"])
+        await store.close()
+    }
+
+    /// Issue 13 item 13: a claim is owned. Worker A's attempt outlives its one-second lease, worker B claims the
+    /// entry again; A's late marks change nothing (status, attempts, error) and report the lost claim, B's land,
+    /// and no token can record the same attempt twice.
+    @Test(.timeLimit(.minutes(1)), arguments: StoreBackend.available)
+    func aMarkLandsOnlyWhileItsClaimHolds(backend: StoreBackend) async throws {
+        let store = try await backend.open()
+        let oneSecond: Int64 = 1_000
+        _ = try await store.storeRetry(entry("r1"))
+        let a = try #require(try await store.claimDue(limit: 1, leaseMilliseconds: oneSecond, now: t0).first)
+        let tokenA = try #require(a.claimToken)
+        #expect(try await store.claimDue(limit: 1, leaseMilliseconds: oneSecond, now: t0.adding(milliseconds: 999)).isEmpty, "leased")
+        // A's lease runs out: B claims it, under a new token.
+        let b = try #require(try await store.claimDue(limit: 1, leaseMilliseconds: oneSecond, now: t0.adding(milliseconds: oneSecond)).first)
+        let tokenB = try #require(b.claimToken)
+        #expect(tokenA != tokenB)
+
+        // A comes back late: every mark is refused as a lost claim and changes nothing.
+        let late = t0.adding(milliseconds: 1_500)
+        await #expect(throws: GatewayError.self) { try await store.markFailed(id: "r1", claimToken: tokenA, error: "late A", policy: self.policy, now: late) }
+        await #expect(throws: GatewayError.self) { try await store.markSucceeded(id: "r1", claimToken: tokenA, now: late) }
+        await #expect(throws: GatewayError.self) { try await store.markExhausted(id: "r1", claimToken: tokenA, reason: "late A", now: late) }
+        do {
+            try await store.markSucceeded(id: "r1", claimToken: tokenA, now: late)
+            Issue.record("a lost claim must be reported")
+        } catch {
+            #expect(error.code == "conflict")
+        }
+        let untouched = try #require(try await store.retryEntry(tenant: "acme", id: "r1"))
+        #expect(untouched.status == .pending)
+        #expect(untouched.attempts == 0)
+        #expect(untouched.lastError == nil)
+
+        // B's failure lands once: the same token cannot count the attempt again.
+        let failed = try await store.markFailed(id: "r1", claimToken: tokenB, error: "B failed", policy: policy, now: late)
+        #expect(failed.attempts == 1 && failed.status == .pending && failed.claimToken == nil)
+        await #expect(throws: GatewayError.self) { try await store.markFailed(id: "r1", claimToken: tokenB, error: "B again", policy: self.policy, now: late) }
+        await #expect(throws: GatewayError.self) { try await store.markExhausted(id: "r1", claimToken: tokenB, reason: "B again", now: late) }
+        let afterB = try #require(try await store.retryEntry(tenant: "acme", id: "r1"))
+        #expect(afterB.attempts == 1 && afterB.status == .pending && afterB.lastError == "B failed")
+
+        // The next claim (C) succeeds; neither an older token nor C's again can change the outcome.
+        let c = try #require(try await store.claimDue(limit: 1, leaseMilliseconds: oneSecond, now: failed.nextAttemptAt).first)
+        let tokenC = try #require(c.claimToken)
+        #expect(![tokenA, tokenB].contains(tokenC))
+        try await store.markSucceeded(id: "r1", claimToken: tokenC, now: failed.nextAttemptAt)
+        await #expect(throws: GatewayError.self) { try await store.markSucceeded(id: "r1", claimToken: tokenC, now: failed.nextAttemptAt) }
+        await #expect(throws: GatewayError.self) { try await store.markFailed(id: "r1", claimToken: tokenB, error: "late B", policy: self.policy, now: failed.nextAttemptAt) }
+        let done = try #require(try await store.retryEntry(tenant: "acme", id: "r1"))
+        #expect(done.status == .succeeded && done.attempts == 1 && done.lastError == nil)
         await store.close()
     }
 
@@ -136,8 +191,9 @@ import Testing
     func succeededEntriesArePurgedAfterRetention(backend: StoreBackend) async throws {
         let store = try await backend.open()
         _ = try await store.storeRetry(entry("old"))
+        let token = try #require(try await store.claimDue(limit: 1, leaseMilliseconds: lease, now: t0).first?.claimToken)
         _ = try await store.storeRetry(entry("pending"))
-        try await store.markSucceeded(id: "old", now: t0)
+        try await store.markSucceeded(id: "old", claimToken: token, now: t0)
         #expect(try await store.purgeSucceeded(before: t0) == 0)
         #expect(try await store.purgeSucceeded(before: t0.adding(milliseconds: 1)) == 1)
         #expect(try await store.retryEntries(tenant: "acme", status: nil, limit: 10).map(\.id) == ["pending"])

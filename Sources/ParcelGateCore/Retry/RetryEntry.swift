@@ -33,11 +33,17 @@ public struct RetryEntry: Sendable, Hashable {
     public var lastError: String?
     public var createdAt: Timestamp
     public var updatedAt: Timestamp
+    /// Who holds the entry: a fresh random token stamped by each `claimDue`, `nil` when unclaimed.
+    ///
+    /// A worker whose attempt outlives its lease may find the entry claimed again by another worker; the
+    /// store's `mark*` calls land only with the current token, so the late attempt can neither change the
+    /// entry's status nor count an attempt a second time.
+    public var claimToken: String?
 
     public init(
         id: String, tenant: String, carrier: String, body: [UInt8], headers: [StoredHeader], reason: RetryReason,
         receiptKey: String?, matchKey: String?, attempts: Int = 0, nextAttemptAt: Timestamp, status: RetryStatus = .pending,
-        lastError: String? = nil, createdAt: Timestamp, updatedAt: Timestamp
+        lastError: String? = nil, createdAt: Timestamp, updatedAt: Timestamp, claimToken: String? = nil
     ) {
         self.id = id
         self.tenant = tenant
@@ -53,14 +59,17 @@ public struct RetryEntry: Sendable, Hashable {
         self.lastError = lastError
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.claimToken = claimToken
     }
 }
 
 extension RetryEntry {
     /// Counts a failed attempt (DESIGN §5 `markFailed`): attempts + 1, the next time from `policy`, or
     /// `exhausted` when the attempts reach its maximum. Every backend applies this, then writes the entry.
+    /// The attempt is over, so its claim is released: the same token cannot record a second failure.
     public mutating func recordFailure(_ error: String, policy: BackoffPolicy, now: Timestamp) {
         attempts += 1
+        claimToken = nil
         lastError = error
         updatedAt = now
         if let next = policy.nextAttempt(afterAttempts: attempts, now: now) {

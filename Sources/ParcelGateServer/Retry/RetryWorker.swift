@@ -86,21 +86,27 @@ public final class RetryWorker: Service, Sendable {
     }
 
     func process(_ entry: RetryEntry) async {
-        let attempt = await attemptOnce(entry)
-        let now = clock.now()
         var metadata: Logger.Metadata = [
             "retry.id": "\(entry.id)", "tenant": "\(entry.tenant)", "carrier": "\(entry.carrier)",
             "attempt": "\(entry.attempts + 1)", "reason": "\(entry.reason.rawValue)",
         ]
+        // Every entry `claimDue` returns carries its claim's token; without one nothing could be recorded.
+        guard let claimToken = entry.claimToken else {
+            logger.error("Retry entry claimed without a claim token; left for the lease to bring back", metadata: metadata)
+            return
+        }
+        let attempt = await attemptOnce(entry)
+        let now = clock.now()
         do {
             switch attempt {
             case .succeeded:
-                try await store.markSucceeded(id: entry.id, now: now)
+                try await store.markSucceeded(id: entry.id, claimToken: claimToken, now: now)
                 metrics.retryAttempt(tenant: entry.tenant, result: "succeeded")
                 logger.info("Retry succeeded", metadata: metadata)
             case .failed(let error):
-                let updated = try await store.markFailed(id: entry.id, error: error, policy: directory.current.retryPolicy(for: entry.tenant), now: now)
                 metadata["error"] = "\(error)"
+                let updated = try await store.markFailed(id: entry.id, claimToken: claimToken, error: error,
+                                                         policy: directory.current.retryPolicy(for: entry.tenant), now: now)
                 metrics.retryAttempt(tenant: entry.tenant, result: updated.status == .exhausted ? "exhausted" : "failed")
                 if updated.status == .exhausted {
                     logger.warning("Retry exhausted", metadata: metadata)
@@ -109,11 +115,17 @@ public final class RetryWorker: Service, Sendable {
                     logger.info("Retry failed, will try again", metadata: metadata)
                 }
             case .exhausted(let error):
-                try await store.markExhausted(id: entry.id, reason: error, now: now)
-                metrics.retryAttempt(tenant: entry.tenant, result: "exhausted")
                 metadata["error"] = "\(error)"
+                try await store.markExhausted(id: entry.id, claimToken: claimToken, reason: error, now: now)
+                metrics.retryAttempt(tenant: entry.tenant, result: "exhausted")
                 logger.warning("Retry failed permanently", metadata: metadata)
             }
+        } catch .conflict(let detail) {
+            // The attempt outlived its lease and another claimer owns the entry now (or it was replayed): its
+            // outcome is that claimer's to record. Not counted, so no attempt is counted twice; a callback it
+            // applied meanwhile is a duplicate for the new holder (receipt and scan keys), not a second apply.
+            metadata["detail"] = "\(detail)"
+            logger.warning("Retry claim lost; outcome not recorded", metadata: metadata)
         } catch {
             // The lease brings the entry back; nothing is lost.
             metadata["error"] = "\(error.detail)"

@@ -29,16 +29,24 @@ public protocol GatewayStore: Sendable {
     /// Pending entries due at `now`, oldest first and round-robin across tenants (so one tenant's backlog
     /// does not delay another's), each pushed `leaseMilliseconds` into the future so that entries of a
     /// worker that vanished come back by themselves. No entry is returned to two concurrent claimers.
+    ///
+    /// Each claim stamps its entries with a fresh random `claimToken`: the lease only says when an entry
+    /// may be claimed again, the token says who holds it now. A re-claim after the lease issues a new token.
     func claimDue(limit: Int, leaseMilliseconds: Int64, now: Timestamp) async throws(GatewayError) -> [RetryEntry]
 
-    func markSucceeded(id: String, now: Timestamp) async throws(GatewayError)
+    // The three marks below land only while `claimToken` still holds the pending entry (checked in the
+    // same UPDATE), and each releases the claim. Otherwise they change nothing and throw `conflict`
+    // ("claim lost"): the attempt outlived its lease and another claimer owns the entry, or the same
+    // attempt was already recorded. So a late attempt is never applied to the queue twice nor counted twice.
+
+    func markSucceeded(id: String, claimToken: String, now: Timestamp) async throws(GatewayError)
 
     /// Counts a failed attempt: next time from `policy`, or `exhausted` when attempts reach its maximum.
     @discardableResult
-    func markFailed(id: String, error: String, policy: BackoffPolicy, now: Timestamp) async throws(GatewayError) -> RetryEntry
+    func markFailed(id: String, claimToken: String, error: String, policy: BackoffPolicy, now: Timestamp) async throws(GatewayError) -> RetryEntry
 
     /// A permanent failure found on retry: the entry becomes a dead letter at once.
-    func markExhausted(id: String, reason: String, now: Timestamp) async throws(GatewayError)
+    func markExhausted(id: String, claimToken: String, reason: String, now: Timestamp) async throws(GatewayError)
 
     /// The tenant's entries, newest first, optionally of one status.
     func retryEntries(tenant: String, status: RetryStatus?, limit: Int) async throws(GatewayError) -> [RetryEntry]

@@ -83,6 +83,8 @@ enum PostgresMigrations {
         ]),
         // Nothing reads domain events by fulfillment; the index only cost writes (as on SQLite).
         (4, ["DROP INDEX IF EXISTS domain_events_by_fulfillment"]),
+        // Who holds a claimed entry: `mark*` land only with the token of the current claim (as on SQLite).
+        (5, ["ALTER TABLE retry_entries ADD COLUMN claim_token TEXT"]),
     ]
 
     static func migrate(_ client: PostgresClient, logger: Logger) async throws {

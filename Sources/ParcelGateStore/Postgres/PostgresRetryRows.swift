@@ -10,22 +10,22 @@ enum PostgresRetryRows {
 
     static func insert(_ connection: PostgresConnection, _ e: RetryEntry, logger: Logger) async throws {
         try await connection.query("""
-            INSERT INTO retry_entries (id, tenant, carrier, body, headers, reason, receipt_key, match_key, attempts, next_attempt_at, status, last_error, created_at, updated_at)
+            INSERT INTO retry_entries (id, tenant, carrier, body, headers, reason, receipt_key, match_key, attempts, next_attempt_at, status, last_error, created_at, updated_at, claim_token)
             VALUES (\(e.id), \(e.tenant), \(e.carrier), \(ByteBuffer(bytes: e.body)), \(RetryRows.encode(e.headers)), \(e.reason.rawValue),
                 \(e.receiptKey), \(e.matchKey), \(e.attempts), \(e.nextAttemptAt.milliseconds), \(e.status.rawValue), \(e.lastError),
-                \(e.createdAt.milliseconds), \(e.updatedAt.milliseconds))
+                \(e.createdAt.milliseconds), \(e.updatedAt.milliseconds), \(e.claimToken))
             """, logger: logger)
     }
 
     static func read(_ rows: PostgresRowSequence) async throws -> [RetryEntry] {
         var entries: [RetryEntry] = []
-        for try await (id, tenant, carrier, body, headers, reason, receiptKey, matchKey, attempts, next, status, lastError, created, updated)
-            in rows.decode((String, String, String, ByteBuffer, String, String, String?, String?, Int, Int64, String, String?, Int64, Int64).self) {
+        for try await (id, tenant, carrier, body, headers, reason, receiptKey, matchKey, attempts, next, status, lastError, created, updated, claimToken)
+            in rows.decode((String, String, String, ByteBuffer, String, String, String?, String?, Int, Int64, String, String?, Int64, Int64, String?).self) {
             entries.append(RetryEntry(
                 id: id, tenant: tenant, carrier: carrier, body: Array(body.readableBytesView), headers: RetryRows.decode(headers),
                 reason: RetryReason(rawValue: reason) ?? .unmatched, receiptKey: receiptKey, matchKey: matchKey, attempts: attempts,
                 nextAttemptAt: Timestamp(milliseconds: next), status: RetryStatus(rawValue: status) ?? .pending, lastError: lastError,
-                createdAt: Timestamp(milliseconds: created), updatedAt: Timestamp(milliseconds: updated)
+                createdAt: Timestamp(milliseconds: created), updatedAt: Timestamp(milliseconds: updated), claimToken: claimToken
             ))
         }
         return entries
@@ -81,7 +81,7 @@ extension PostgresStore {
                             FROM candidates
                         ) ranked ORDER BY turn, next_attempt_at, created_at LIMIT $2
                     )
-                    UPDATE retry_entries r SET next_attempt_at = $3, updated_at = $1 FROM chosen WHERE r.id = chosen.id
+                    UPDATE retry_entries r SET next_attempt_at = $3, updated_at = $1, claim_token = $4 FROM chosen WHERE r.id = chosen.id
                     RETURNING \(PostgresRetryRows.columns.split(separator: ",").map { "r." + $0.trimmingWhitespace() }.joined(separator: ", "))
                     """, binds: Self.claimBinds(now: now.milliseconds, limit: limit, leaseUntil: leaseUntil)), logger: self.logger)
                 return try await PostgresRetryRows.read(rows)
@@ -95,40 +95,45 @@ extension PostgresStore {
         bindings.append(now)
         bindings.append(Int64(limit))
         bindings.append(leaseUntil)
+        bindings.append(RetryClaim.newToken())
         return bindings
     }
 
-    public func markSucceeded(id: String, now: Timestamp) async throws(GatewayError) {
-        try await run {
+    public func markSucceeded(id: String, claimToken: String, now: Timestamp) async throws(GatewayError) {
+        let updated = try await run {
             try await self.client.query("""
-                UPDATE retry_entries SET status = 'succeeded', last_error = NULL, updated_at = \(now.milliseconds) WHERE id = \(id) AND status = 'pending'
-                """, logger: self.logger)
+                UPDATE retry_entries SET status = 'succeeded', last_error = NULL, claim_token = NULL, updated_at = \(now.milliseconds)
+                WHERE id = \(id) AND claim_token = \(claimToken) AND status = 'pending' RETURNING 1
+                """, logger: self.logger).collect().count
         }
+        guard updated == 1 else { throw RetryClaim.lost(id) }
     }
 
     @discardableResult
-    public func markFailed(id: String, error: String, policy: BackoffPolicy, now: Timestamp) async throws(GatewayError) -> RetryEntry {
+    public func markFailed(id: String, claimToken: String, error: String, policy: BackoffPolicy, now: Timestamp) async throws(GatewayError) -> RetryEntry {
         try await transaction { connection in
-            guard var entry = try await PostgresRetryRows.find(connection, id: id, tenant: nil, forUpdate: true, logger: self.logger) else {
-                throw GatewayError.notFound("Retry entry '\(id)' not found")
-            }
-            guard entry.status == .pending else { return entry }
+            guard var entry = try await PostgresRetryRows.find(connection, id: id, tenant: nil, forUpdate: true, logger: self.logger),
+                entry.status == .pending, entry.claimToken == claimToken
+            else { throw RetryClaim.lost(id) }
             entry.recordFailure(error, policy: policy, now: now)
-            try await connection.query("""
+            let updated = try await connection.query("""
                 UPDATE retry_entries SET attempts = \(entry.attempts), last_error = \(error), next_attempt_at = \(entry.nextAttemptAt.milliseconds),
-                    status = \(entry.status.rawValue), updated_at = \(now.milliseconds) WHERE id = \(id)
-                """, logger: self.logger)
+                    status = \(entry.status.rawValue), claim_token = NULL, updated_at = \(now.milliseconds)
+                WHERE id = \(id) AND claim_token = \(claimToken) AND status = 'pending' RETURNING 1
+                """, logger: self.logger).collect().count
+            guard updated == 1 else { throw RetryClaim.lost(id) }
             return entry
         }
     }
 
-    public func markExhausted(id: String, reason: String, now: Timestamp) async throws(GatewayError) {
-        try await run {
+    public func markExhausted(id: String, claimToken: String, reason: String, now: Timestamp) async throws(GatewayError) {
+        let updated = try await run {
             try await self.client.query("""
-                UPDATE retry_entries SET status = 'exhausted', attempts = attempts + 1, last_error = \(reason), updated_at = \(now.milliseconds)
-                WHERE id = \(id) AND status = 'pending'
-                """, logger: self.logger)
+                UPDATE retry_entries SET status = 'exhausted', attempts = attempts + 1, last_error = \(reason), claim_token = NULL, updated_at = \(now.milliseconds)
+                WHERE id = \(id) AND claim_token = \(claimToken) AND status = 'pending' RETURNING 1
+                """, logger: self.logger).collect().count
         }
+        guard updated == 1 else { throw RetryClaim.lost(id) }
     }
 
     public func retryEntries(tenant: String, status: RetryStatus?, limit: Int) async throws(GatewayError) -> [RetryEntry] {
@@ -163,8 +168,11 @@ extension PostgresStore {
             entry.attempts = 0
             entry.nextAttemptAt = now
             entry.updatedAt = now
+            entry.claimToken = nil
+            // A fresh start: an attempt still running under an old claim no longer records anything.
             try await connection.query("""
-                UPDATE retry_entries SET status = 'pending', attempts = 0, next_attempt_at = \(now.milliseconds), updated_at = \(now.milliseconds) WHERE id = \(id)
+                UPDATE retry_entries SET status = 'pending', attempts = 0, next_attempt_at = \(now.milliseconds), updated_at = \(now.milliseconds),
+                    claim_token = NULL WHERE id = \(id)
                 """, logger: self.logger)
             return entry
         }

@@ -128,8 +128,9 @@ public final class PostgresStore: GatewayStore {
 
     // MARK: Running queries
 
-    /// Runs `work`, classifying any failure (DESIGN §5): connection trouble and serialization failures are
-    /// transient, constraint violations conflicts, our own errors pass through.
+    /// Runs `work`, classifying any failure (DESIGN §5, ``PostgresErrorClassification``): connection trouble,
+    /// an unavailable server and serialization failures are transient, constraint violations conflicts, our
+    /// own errors pass through, and anything else (a decoding error, say) is an internal error.
     func run<T: Sendable>(_ work: () async throws -> T) async throws(GatewayError) -> T {
         do {
             return try await work()
@@ -145,27 +146,8 @@ public final class PostgresStore: GatewayStore {
         try await run { try await self.client.withTransaction(logger: self.logger) { connection in try await work(connection) } }
     }
 
-    static func classify(_ error: any Error) -> GatewayError {
-        if let error = error as? GatewayError { return error }
-        if let transaction = error as? PostgresTransactionError {
-            // The closure's own error (ours, or a query's) is the one that explains the failure.
-            if let inner = transaction.closureError ?? transaction.beginError ?? transaction.commitError { return classify(inner) }
-        }
-        guard let error = error as? PSQLError else { return .storeUnavailable("Database unavailable: \(describe(error))") }
-        guard let state = error.serverInfo?[.sqlState] else {
-            return .storeUnavailable("Database unavailable: \(describe(error))")
-        }
-        switch state {
-        case "23505", "23503", "23514": return .conflict("Constraint violated: \(error.serverInfo?[.message] ?? state)")
-        // A NUL in text (JSON allows `\u0000`; SQLite stores it): the input's fault, so a 400, not a 500.
-        case "22021": return .badRequest("Text contains a character the database cannot store (NUL)")
-        case "40001", "40P01", "55P03", "57P01", "57P02", "57P03", "53300":
-            return .storeUnavailable("Database busy: \(error.serverInfo?[.message] ?? state)")
-        default:
-            if state.hasPrefix("08") { return .storeUnavailable("Database connection failed: \(state)") }
-            return .internalError("Database error \(state): \(error.serverInfo?[.message] ?? "")")
-        }
-    }
+    /// See ``PostgresErrorClassification``.
+    static func classify(_ error: any Error) -> GatewayError { PostgresErrorClassification.classify(error) }
 
     static func describe(_ error: any Error) -> String {
         if let error = error as? PSQLError {

@@ -20,6 +20,9 @@ final class SQLiteConnection: @unchecked Sendable {
     /// Statements that returned a row since the last `finishStatements()`.
     private var unfinished: [SQLiteStatement] = []
     private var walHookOwner: AnyObject?
+    /// A result code that leaves this connection's state in doubt was seen (an I/O error, a corrupt or
+    /// foreign file): the writer replaces the connection before its next transaction.
+    private(set) var isDamaged = false
 
     init(path: String, readOnly: Bool = false) throws(GatewayError) {
         _ = sqliteConfigured
@@ -49,7 +52,7 @@ final class SQLiteConnection: @unchecked Sendable {
         if code != SQLITE_OK {
             let message = errorMessage.map { String(cString: $0) } ?? "error \(code)"
             sqlite3_free(errorMessage)
-            throw SQLiteError.map(code: code, message: message)
+            throw failure(code: code, message: message)
         }
     }
 
@@ -108,10 +111,23 @@ final class SQLiteConnection: @unchecked Sendable {
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     var changes: Int { Int(sqlite3_changes(handle)) }
 
+    /// Whether a transaction is open. SQLite may end one on its own: after a full disk or an I/O error it
+    /// can roll back the whole transaction, savepoints included, rather than only the failing statement.
+    var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+
+    /// Test-only: behave as if SQLite had reported an I/O error, so the writer's recovery can be exercised
+    /// without a failing disk.
+    func markDamagedForTesting() { isDamaged = true }
+
     var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
     func error(_ code: Int32) -> GatewayError {
-        SQLiteError.map(code: code, message: String(cString: sqlite3_errmsg(handle)))
+        failure(code: code, message: String(cString: sqlite3_errmsg(handle)))
+    }
+
+    private func failure(code: Int32, message: String) -> GatewayError {
+        if SQLiteError.leavesConnectionInDoubt(code) { isDamaged = true }
+        return SQLiteError.map(code: code, message: message)
     }
 }
 
@@ -209,7 +225,19 @@ enum SQLiteValue {
 }
 
 /// Classifies SQLite result codes into the gateway's errors: the store's half of DESIGN §5's one classification.
+///
+/// A full disk (`SQLITE_FULL`) and an I/O error are `store_unavailable` (503): nothing was committed, and the
+/// same write passes once space returns or the disk recovers, so the ingress queues the callback or answers 503.
 enum SQLiteError {
+    /// An I/O error, a corrupt file or a file that is not a database: the connection may hold a broken
+    /// page cache or a half-finished transaction, so the writer opens a fresh one.
+    static func leavesConnectionInDoubt(_ code: Int32) -> Bool {
+        switch code & 0xFF {
+        case SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_NOTADB: return true
+        default: return false
+        }
+    }
+
     static func map(code: Int32, message: String) -> GatewayError {
         switch code & 0xFF {
         case SQLITE_BUSY, SQLITE_LOCKED, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_PROTOCOL, SQLITE_READONLY, SQLITE_NOMEM:

@@ -45,24 +45,38 @@ final class SQLiteDatabase: @unchecked Sendable {
 
     init(path: String, durability: DurabilityMode, batching: WriteBatching, migrate: (SQLiteConnection) throws(GatewayError) -> Void) throws(GatewayError) {
         self.path = path
-        let writeConnection = try SQLiteConnection(path: path)
-        try writeConnection.execute("PRAGMA busy_timeout = 5000")
+        let writeConnection = try Self.openWriter(path: path, durability: durability)
+        // WAL is a property of the file: set once here, it holds for every later connection (and a reopened
+        // writer must not need the lock that changing it could take).
         try writeConnection.execute("PRAGMA journal_mode = WAL")
-        try writeConnection.execute("PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
-        try writeConnection.execute("PRAGMA foreign_keys = ON")
-        // 64 MiB of page cache: the hot pages of a busy gateway's indexes stay in memory.
-        try writeConnection.execute("PRAGMA cache_size = -65536")
         try migrate(writeConnection)
         reader = try SQLiteConnection(path: path)
         try reader.execute("PRAGMA busy_timeout = 5000")
         try reader.execute("PRAGMA query_only = ON")
         let checkpointConnection = try SQLiteConnection(path: path)
         try checkpointConnection.execute("PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
-        checkpointer = WALCheckpointer(connection: checkpointConnection)
+        let checkpointer = WALCheckpointer(connection: checkpointConnection)
+        self.checkpointer = checkpointer
         checkpointer.observe(writeConnection)
         checkpointer.start()
-        writer = WriterThread(connection: writeConnection, batching: batching)
+        writer = WriterThread(connection: writeConnection, batching: batching) { () throws(GatewayError) -> SQLiteConnection in
+            let fresh = try Self.openWriter(path: path, durability: durability)
+            checkpointer.observe(fresh)
+            return fresh
+        }
         writer.start()
+    }
+
+    /// A write connection with the writer's per-connection settings: used at start-up and whenever the writer
+    /// has to replace a connection it no longer trusts.
+    private static func openWriter(path: String, durability: DurabilityMode) throws(GatewayError) -> SQLiteConnection {
+        let connection = try SQLiteConnection(path: path)
+        try connection.execute("PRAGMA busy_timeout = 5000")
+        try connection.execute("PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
+        try connection.execute("PRAGMA foreign_keys = ON")
+        // 64 MiB of page cache: the hot pages of a busy gateway's indexes stay in memory.
+        try connection.execute("PRAGMA cache_size = -65536")
+        return connection
     }
 
     /// Runs `work` in the next group transaction; returns once that transaction has committed.
@@ -137,8 +151,16 @@ private final class WriteJob: @unchecked Sendable {
 
 /// The single thread that owns the write connection. Blocking SQLite calls (and fsync) happen here,
 /// never on Swift's cooperative pool.
+///
+/// It survives its own failures: a group that cannot commit is rolled back and every caller in it is
+/// answered with an error (never a 2xx), and before each `BEGIN` the connection is checked, rolled back if
+/// a transaction was left open, and replaced if it is in doubt. A full disk therefore fails only the groups
+/// that meet it, and the writer recovers by itself once space returns.
 private final class WriterThread: @unchecked Sendable {
-    private let connection: SQLiteConnection
+    private var connection: SQLiteConnection
+    private let reopen: () throws(GatewayError) -> SQLiteConnection
+    /// Set when a `ROLLBACK` failed: the connection's transaction state cannot be trusted.
+    private var mustReopen = false
     private let batching: WriteBatching
     private let condition = NSCondition()
     private var queue: [WriteJob] = []
@@ -146,9 +168,10 @@ private final class WriterThread: @unchecked Sendable {
     private var thread: Thread?
     private var commits = 0
 
-    init(connection: SQLiteConnection, batching: WriteBatching) {
+    init(connection: SQLiteConnection, batching: WriteBatching, reopen: @escaping () throws(GatewayError) -> SQLiteConnection) {
         self.connection = connection
         self.batching = batching
+        self.reopen = reopen
     }
 
     func start() {
@@ -199,6 +222,7 @@ private final class WriterThread: @unchecked Sendable {
 
     private func commit(_ batch: [WriteJob]) {
         do throws(GatewayError) {
+            try makeReady()
             try connection.statement("BEGIN IMMEDIATE").run()
         } catch {
             batch.forEach { $0.complete(commitError: error) }
@@ -210,12 +234,16 @@ private final class WriterThread: @unchecked Sendable {
                 try connection.statement("SAVEPOINT job").run()
                 let succeeded = job.run(connection)
                 connection.finishStatements()
+                guard connection.isInTransaction else {
+                    // SQLite rolled back the whole transaction itself (a full disk or an I/O error in a statement
+                    // it could not undo alone): the work of every job so far is gone, savepoints included.
+                    throw GatewayError.storeUnavailable("The database rolled back the write transaction after a failed write")
+                }
                 if !succeeded { try connection.statement("ROLLBACK TO job").run() }
                 try connection.statement("RELEASE job").run()
             } catch {
                 // A savepoint that cannot be managed leaves the transaction in doubt: abandon the group.
-                try? connection.execute("ROLLBACK")
-                batch.forEach { $0.complete(commitError: error) }
+                abandon(batch, because: error)
                 return
             }
         }
@@ -229,8 +257,53 @@ private final class WriterThread: @unchecked Sendable {
             batch.forEach { $0.complete(commitError: nil) }
             batching.onCommit?(batch.count)
         } catch {
-            try? connection.execute("ROLLBACK")
-            batch.forEach { $0.complete(commitError: error) }
+            abandon(batch, because: error)
         }
+    }
+
+    /// A group that will not commit: roll back what is left of it and answer every caller with an error, so
+    /// nothing in it is acknowledged. A job whose own work failed reports its own error; every other job
+    /// (its work done, or not yet run) reports `store_unavailable`, since its write may pass when tried again.
+    private func abandon(_ batch: [WriteJob], because error: GatewayError) {
+        connection.finishStatements()
+        if connection.isInTransaction {
+            do throws(GatewayError) {
+                try connection.execute("ROLLBACK")
+            } catch {
+                mustReopen = true
+            }
+        }
+        let groupError: GatewayError
+        if case .storeUnavailable = error {
+            groupError = error
+        } else {
+            groupError = .storeUnavailable("The write could not be committed: \(error.detail)")
+        }
+        batch.forEach { $0.complete(commitError: groupError) }
+    }
+
+    /// Before every `BEGIN`: the connection must be outside any transaction and trusted. A transaction left
+    /// open (a `ROLLBACK` or `COMMIT` that failed) is rolled back; a connection that saw an I/O error, a
+    /// corrupt file, or whose rollback failed, is closed and opened afresh (same settings, empty statement
+    /// cache). If that fails too, this group fails with `store_unavailable` and the next one tries again.
+    private func makeReady() throws(GatewayError) {
+        if !mustReopen && !connection.isDamaged && connection.isInTransaction {
+            connection.finishStatements()
+            do throws(GatewayError) {
+                try connection.execute("ROLLBACK")
+            } catch {
+                mustReopen = true
+            }
+        }
+        guard mustReopen || connection.isDamaged || connection.isInTransaction else { return }
+        // Release the old connection's locks first, so the new one is not blocked by them.
+        connection.finishStatements()
+        if connection.isInTransaction { try? connection.execute("ROLLBACK") }
+        do throws(GatewayError) {
+            connection = try reopen()
+        } catch {
+            throw .storeUnavailable("The database connection could not be reopened: \(error.detail)")
+        }
+        mustReopen = false
     }
 }

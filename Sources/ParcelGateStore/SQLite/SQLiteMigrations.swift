@@ -131,6 +131,8 @@ enum SQLiteMigrations {
             """),
         // Nothing reads domain events by fulfillment, and the index cost a random page write per callback.
         (4, "DROP INDEX domain_events_by_fulfillment;"),
+        // Who holds a claimed entry: `mark*` land only with the token of the current claim (see `claimDue`).
+        (5, "ALTER TABLE retry_entries ADD COLUMN claim_token TEXT;"),
     ]
 
     static func migrate(_ connection: SQLiteConnection) throws(GatewayError) {

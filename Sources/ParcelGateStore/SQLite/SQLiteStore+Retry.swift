@@ -15,7 +15,7 @@ extension SQLiteStore {
             // Number each tenant's due entries oldest first and take rank 1 of every tenant before any rank 2:
             // round-robin across tenants.
             let claim = try connection.statement(sql: """
-                UPDATE retry_entries SET next_attempt_at = ?, updated_at = ?
+                UPDATE retry_entries SET next_attempt_at = ?, updated_at = ?, claim_token = ?
                 WHERE id IN (
                     SELECT id FROM (
                         SELECT id, next_attempt_at, created_at,
@@ -25,40 +25,51 @@ extension SQLiteStore {
                 )
                 RETURNING \(RetryRows.columns)
                 """)
-            claim.bind(.timestamp(now.adding(milliseconds: leaseMilliseconds)), .timestamp(now), .timestamp(now), .integer(Int64(limit)))
+            claim.bind(.timestamp(now.adding(milliseconds: leaseMilliseconds)), .timestamp(now), .text(RetryClaim.newToken()), .timestamp(now), .integer(Int64(limit)))
             var claimed: [RetryEntry] = []
             while try claim.step() { claimed.append(RetryRows.read(claim)) }
             return claimed.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
         }
     }
 
-    public func markSucceeded(id: String, now: Timestamp) async throws(GatewayError) {
+    public func markSucceeded(id: String, claimToken: String, now: Timestamp) async throws(GatewayError) {
         try await database.write { connection throws(GatewayError) in
-            try connection.statement("UPDATE retry_entries SET status = 'succeeded', last_error = NULL, updated_at = ? WHERE id = ? AND status = 'pending'")
-                .bind(.timestamp(now), .text(id)).run()
+            try connection.statement("""
+                UPDATE retry_entries SET status = 'succeeded', last_error = NULL, claim_token = NULL, updated_at = ?
+                WHERE id = ? AND claim_token = ? AND status = 'pending'
+                """)
+                .bind(.timestamp(now), .text(id), .text(claimToken)).run()
+            guard connection.changes == 1 else { throw RetryClaim.lost(id) }
         }
     }
 
     @discardableResult
-    public func markFailed(id: String, error: String, policy: BackoffPolicy, now: Timestamp) async throws(GatewayError) -> RetryEntry {
+    public func markFailed(id: String, claimToken: String, error: String, policy: BackoffPolicy, now: Timestamp) async throws(GatewayError) -> RetryEntry {
         try await database.write { connection throws(GatewayError) in
-            guard var entry = try RetryRows.find(connection, id: id) else { throw .notFound("Retry entry '\(id)' not found") }
-            guard entry.status == .pending else { return entry }
+            guard var entry = try RetryRows.find(connection, id: id), entry.status == .pending, entry.claimToken == claimToken else {
+                throw RetryClaim.lost(id)
+            }
             entry.recordFailure(error, policy: policy, now: now)
-            try connection.statement("UPDATE retry_entries SET attempts = ?, last_error = ?, next_attempt_at = ?, status = ?, updated_at = ? WHERE id = ?")
-                .bind(.integer(Int64(entry.attempts)), .text(error), .timestamp(entry.nextAttemptAt), .text(entry.status.rawValue), .timestamp(now), .text(id))
+            try connection.statement("""
+                UPDATE retry_entries SET attempts = ?, last_error = ?, next_attempt_at = ?, status = ?, claim_token = NULL, updated_at = ?
+                WHERE id = ? AND claim_token = ? AND status = 'pending'
+                """)
+                .bind(.integer(Int64(entry.attempts)), .text(error), .timestamp(entry.nextAttemptAt), .text(entry.status.rawValue), .timestamp(now),
+                      .text(id), .text(claimToken))
                 .run()
+            guard connection.changes == 1 else { throw RetryClaim.lost(id) }
             return entry
         }
     }
 
-    public func markExhausted(id: String, reason: String, now: Timestamp) async throws(GatewayError) {
+    public func markExhausted(id: String, claimToken: String, reason: String, now: Timestamp) async throws(GatewayError) {
         try await database.write { connection throws(GatewayError) in
             try connection.statement("""
-                UPDATE retry_entries SET status = 'exhausted', attempts = attempts + 1, last_error = ?, updated_at = ?
-                WHERE id = ? AND status = 'pending'
+                UPDATE retry_entries SET status = 'exhausted', attempts = attempts + 1, last_error = ?, claim_token = NULL, updated_at = ?
+                WHERE id = ? AND claim_token = ? AND status = 'pending'
                 """)
-                .bind(.text(reason), .timestamp(now), .text(id)).run()
+                .bind(.text(reason), .timestamp(now), .text(id), .text(claimToken)).run()
+            guard connection.changes == 1 else { throw RetryClaim.lost(id) }
         }
     }
 
@@ -87,7 +98,9 @@ extension SQLiteStore {
             entry.attempts = 0
             entry.nextAttemptAt = now
             entry.updatedAt = now
-            try connection.statement("UPDATE retry_entries SET status = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ? WHERE id = ?")
+            entry.claimToken = nil
+            // A fresh start: an attempt still running under an old claim no longer records anything.
+            try connection.statement("UPDATE retry_entries SET status = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ?, claim_token = NULL WHERE id = ?")
                 .bind(.timestamp(now), .timestamp(now), .text(id)).run()
             return entry
         }

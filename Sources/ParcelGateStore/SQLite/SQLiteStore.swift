@@ -98,3 +98,30 @@ public final class SQLiteStore: GatewayStore {
         }
     }
 }
+
+// MARK: Test-only hooks: internal, reached with `@testable import`, never part of the configuration.
+
+extension SQLiteStore {
+    /// Caps the database file at `pages` pages on the writer's connection (`PRAGMA max_page_count`): a full
+    /// disk, for tests. SQLite never sets the cap below the file's current size; returns the cap in effect.
+    /// A replaced writer connection starts without a cap.
+    func capPagesForTesting(_ pages: Int) async throws(GatewayError) -> Int {
+        try await database.write { connection throws(GatewayError) in
+            let pragma = try connection.statement(sql: "PRAGMA max_page_count = \(pages)")
+            return try pragma.step() ? Int(pragma.int(0)) : 0
+        }
+    }
+
+    /// A pragma's value on the writer's connection (`page_count`, `max_page_count`, `foreign_keys`...).
+    func writerPragmaForTesting(_ name: String) async throws(GatewayError) -> Int {
+        try await database.write { connection throws(GatewayError) in
+            let pragma = try connection.statement(sql: "PRAGMA \(name)")
+            return try pragma.step() ? Int(pragma.int(0)) : 0
+        }
+    }
+
+    /// Makes the writer's connection behave as if it had seen an I/O error, so it is replaced before the next group.
+    func damageWriterConnectionForTesting() async throws(GatewayError) {
+        try await database.write { connection throws(GatewayError) in connection.markDamagedForTesting() }
+    }
+}
