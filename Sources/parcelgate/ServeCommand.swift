@@ -25,12 +25,35 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "SQLite durability: normal (survives a process crash) or full (survives power loss). Env PARCELGATE_DURABILITY.")
     var durability: DurabilityMode?
 
+    /// The demo config's secrets and keys are published in this repository: fine on loopback, never beyond.
+    static let demoConfig = "config/demo.yaml"
+
+    /// Whether `host` only accepts connections from this machine.
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+    }
+
+    func validate() throws {
+        if let port, !(0...65535).contains(port) { throw ValidationError("--port must be between 0 and 65535") }
+    }
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        let configPath = config ?? environment["PARCELGATE_CONFIG"] ?? "config/demo.yaml"
+        let namedConfig = config ?? environment["PARCELGATE_CONFIG"]
+        let configPath = namedConfig ?? Self.demoConfig
         let databasePath = database ?? environment["PARCELGATE_DATABASE"] ?? "./parcelgate.sqlite"
-        let envPort = environment["PARCELGATE_PORT"].flatMap(Int.init)
+        var envPort: Int?
+        if let text = environment["PARCELGATE_PORT"] {
+            guard let parsed = StrictNumber.int(text, in: 0...65535) else { throw ValidationError("PARCELGATE_PORT must be a port number, 0 to 65535") }
+            envPort = parsed
+        }
         let listenPort = port ?? envPort ?? 8080
+        guard namedConfig != nil || Self.isLoopback(host) else {
+            throw ValidationError(
+                "Refusing to listen on \(host) with the demo config (\(Self.demoConfig)): its secrets and API keys are public. "
+                    + "Name your own with --config (or PARCELGATE_CONFIG), or listen on 127.0.0.1."
+            )
+        }
 
         if (environment["PARCELGATE_LOG_FORMAT"] ?? "text") == "json" {
             LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
@@ -45,13 +68,18 @@ struct ServeCommand: AsyncParsableCommand {
             let mode = durability ?? environment["PARCELGATE_DURABILITY"].flatMap(DurabilityMode.init(rawValue:)) ?? gatewayConfig.database.durability ?? .normal
             let metrics = GatewayMetrics()
             let batching = try gatewayConfig.database.batching(
-                crashAfterCommits: environment["PARCELGATE_FAULT_CRASH_AFTER_COMMITS"].flatMap(Int.init),
+                crashAfterCommits: environment["PARCELGATE_FAULT_CRASH_AFTER_COMMITS"].flatMap { StrictNumber.int($0, in: 1...1_000_000) },
                 onCommit: { metrics.commitBatch(size: $0) }
             )
             let store = try await StoreLocation.open(databasePath, durability: mode, poolSize: gatewayConfig.database.poolSize, batching: batching, logger: logger)
             let settings = GatewaySettings(
                 host: host, port: listenPort, config: gatewayConfig,
-                operatorKey: environment["PARCELGATE_OPERATOR_KEY"], masterKey: environment["PARCELGATE_MASTER_KEY"], metrics: metrics
+                operatorKey: environment["PARCELGATE_OPERATOR_KEY"], masterKey: environment["PARCELGATE_MASTER_KEY"], metrics: metrics,
+                onMetricsServerRunning: { channel in
+                    let host = (try? gatewayConfig.metrics.listenAddress())??.host ?? ""
+                    let line = "parcelgate metrics on http://\(host):\(channel.localAddress?.port ?? 0)\n"
+                    FileHandle.standardOutput.write(Data(line.utf8))
+                }
             )
             let gateway = try await GatewayApplication.build(settings: settings, store: store, logger: logger) { channel in
                 let bound = channel.localAddress?.port ?? listenPort

@@ -60,6 +60,10 @@ import Testing
         #"{"tracking_number":"T","status":""}"#, #"{"tracking_number":"T","status":true}"#, #"{"tracking_number":["T"],"status":"x"}"#,
         #"{"tracking_number":"T","status":"x","occurred_at":12}"#, #"{"tracking_number":"T","status":"x","location":{"city":{}}}"#,
         #"{"tracking_number":"T","status":"x","occurred_at":"2026-02-30T00:00:00Z"}"#, "{\"a\":\"\u{0}\"",
+        // A NUL in a free-text location goes through the same checked reader as every other text field.
+        #"{"tracking_number":"T","status":"x","location":"Reno\u0000NV"}"#,
+        // Dated past the allowed future skew (a day after the receipt).
+        #"{"tracking_number":"T","status":"x","occurred_at":"9999-12-31T00:00:00Z"}"#,
     ])
     func malformedBodiesAreInvalidPayload(json: String) {
         #expect {

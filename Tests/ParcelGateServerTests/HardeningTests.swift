@@ -196,3 +196,116 @@ import Testing
         }
     }
 }
+
+/// Operator-facing hardening: safe defaults, the metrics listener, the directory, and config bounds.
+@Suite(.timeLimit(.minutes(2))) struct OperatorHardeningTests {
+    /// `parcelgate serve` on a public address with the demo config (whose secrets are published) refuses to
+    /// start and says why; naming a config, or staying on loopback, starts.
+    @Test func theDemoConfigIsRefusedBeyondLoopback() async throws {
+        let (_, configPath, database) = try GatewayProcess.workspace("public", config: CrashRecoveryTests.config)
+        let refused = try await GatewayProcess.runCLI(["serve", "--host", "0.0.0.0", "--port", "0", "--database", database], unset: ["PARCELGATE_CONFIG"])
+        #expect(refused.status != 0)
+        #expect(refused.output.contains("demo config"), "\(refused.output)")
+        let named = try await GatewayProcess.start(config: configPath, database: database, arguments: ["--host", "0.0.0.0"])
+        #expect(try await named.request("GET", "/healthz").status == 200)
+        named.terminate()
+    }
+
+    /// With `metrics.listen`, `/metrics` is served there and not on the public listener.
+    @Test func metricsCanHaveTheirOwnListener() async throws {
+        let config = """
+            {"tenants": [{"slug": "shopstream", "api_keys": ["\(TestGateway.apiKey)"],
+                          "sources": [{"carrier": "generic", "secrets": ["\(TestGateway.secret)"]}]}],
+             "metrics": {"listen": "127.0.0.1:0"}}
+            """
+        let (_, configPath, database) = try GatewayProcess.workspace("metrics", config: config)
+        let server = try await GatewayProcess.start(config: configPath, database: database, expectMetricsListener: true)
+        defer { server.terminate() }
+        let metricsPort = try #require(server.metricsPort)
+        #expect(try await server.request("GET", "/metrics").status == 404)
+        let scraped = try await server.request("GET", "/metrics", port: metricsPort)
+        #expect(scraped.status == 200)
+        #expect(scraped.text.contains("parcelgate_retry_queue_depth"))
+        #expect(try await server.request("GET", "/readyz").status == 200)
+    }
+
+    /// A source change the directory could not load is refused whole, and the database keeps the old source;
+    /// a generated Standard Webhooks secret is `whsec_` and 32 base64 bytes.
+    @Test func operatorChangesCannotPoisonTheDirectory() async throws {
+        try await TestGateway.run { gateway in
+            // The generic source's stored secret is not base64: switching it to standard-webhooks alone is refused.
+            let refused = try await gateway.admin("PUT", "/tenants/shopstream/sources/generic", json: #"{"scheme":"standard-webhooks"}"#)
+                .expectError(400, "bad_request")
+            #expect(refused["detail"].string?.contains("existing secrets") == true, "\(refused)")
+            let view = try await gateway.admin("GET", "/tenants/shopstream").expect(200)
+            #expect(view["sources"][0]["scheme"].string == "hmac-sha256-hex")
+            try await gateway.shippedFulfillment(id: "f", trackingNumber: "DIR-1")
+            try await gateway.callback(#"{"tracking_number":"DIR-1","status":"in_transit"}"#).expect(200)
+
+            try await gateway.admin("POST", "/tenants", json: #"{"slug":"swco"}"#).expect(201)
+            let created = try await gateway.admin("PUT", "/tenants/swco/sources/generic", json: #"{"scheme":"standard-webhooks"}"#).expect(201)
+            let secret = try #require(created["secret"]["secret"].string)
+            #expect(secret.hasPrefix("whsec_"))
+            #expect(ByteEncoding.fromBase64(String(secret.dropFirst(6)))?.count == 32)
+            let rotated = try await gateway.admin("POST", "/tenants/swco/sources/generic/secrets").expect(201)
+            #expect(rotated["secret"].string?.hasPrefix("whsec_") == true)
+        }
+    }
+
+    /// A row the directory cannot use (edited by hand) disables its own source only: the other tenant keeps
+    /// working, the metric counts it, and the next start succeeds.
+    @Test func anUnloadableRowDisablesOnlyItsSource() async throws {
+        let database = TestGateway.temporaryDatabasePath()
+        try await TestGateway.run(databasePath: database) { gateway in
+            var broken = try #require(try await gateway.store.directory().sources.first { $0.tenant == "other" })
+            broken.scheme = "no-such-scheme"
+            try await gateway.store.putSource(broken)
+            try await gateway.directory.reload()
+            try await gateway.shippedFulfillment(id: "f", trackingNumber: "ROW-1")
+            try await gateway.callback(#"{"tracking_number":"ROW-1","status":"in_transit"}"#).expect(200)
+            try await gateway.callback(#"{"tracking_number":"X","status":"in_transit"}"#, tenant: "other", secret: "other-generic-secret")
+                .expectError(404, "unknown_source")
+            let metrics = try await gateway.request("GET", "/metrics").text
+            #expect(metrics.contains("parcelgate_directory_disabled_entries 1"), "\(metrics.split(separator: "\n").filter { $0.contains("directory") })")
+        }
+        // The next start succeeds on the same database.
+        try await TestGateway.run(databasePath: database) { gateway in
+            try await gateway.request("GET", "/readyz").expect(200)
+        }
+    }
+
+    /// Every bounded setting is checked at load with a message naming the key; a YAML error gives a position
+    /// and never the text of the line (which may hold a secret).
+    @Test(arguments: [
+        ("server: {max_body_bytes: 0}", "server.max_body_bytes"),
+        ("server: {request_timeout_s: 100000}", "server.request_timeout_s"),
+        ("server: {trusted_proxies: [\"10.0.0.0/99\"]}", "trusted_proxies"),
+        ("worker: {lease_s: 99999999999}", "worker.lease_s"),
+        ("worker: {poll_interval_ms: 0}", "worker.poll_interval_ms"),
+        ("worker: {retention_s: -1}", "worker.retention_s"),
+        ("retry: {base_delay_s: 1e300}", "base_delay_s"),
+        ("retry: {schedule_s: [5, 1e20]}", "schedule_s"),
+        ("ingress: {max_events_per_callback: 0}", "ingress.max_events_per_callback"),
+        ("ingress: {unverified_rate_limit: {per_second: 1e-300}}", "per_second"),
+        ("metrics: {listen: \"nowhere\"}", "metrics.listen"),
+        ("tenants: [{slug: a, rate_limit: {per_second: 1e308}}]", "per_second"),
+        ("tenants: [{slug: a, sources: [{carrier: generic, secrets: [s], tolerance_s: 99999999}]}]", "tolerance_s"),
+    ])
+    func configValuesAreBoundedAtLoad(yaml: String, key: String) {
+        #expect {
+            _ = try GatewayConfig.parse(yaml)
+        } throws: { error in
+            (error as? GatewayError)?.detail.contains(key) == true
+        }
+    }
+
+    @Test func yamlErrorsGiveAPositionNotTheLine() {
+        let secret = "s3cr3t-value-that-must-not-leak"
+        #expect {
+            _ = try GatewayConfig.parse("tenants:\n  - slug: a\n    sources: [{carrier: generic, secrets: [\(secret)]\n  bad: : :")
+        } throws: { error in
+            let detail = (error as? GatewayError)?.detail ?? ""
+            return detail.contains("line") && !detail.contains(secret)
+        }
+    }
+}

@@ -131,3 +131,26 @@ import Testing
         await store.close()
     }
 }
+
+/// A PostgreSQL URL in a message never shows its credentials, even when no URL parser accepts it.
+@Suite struct PostgresURLRedactionTests {
+    @Test(arguments: [
+        ("postgres://user:hunter2@db:5432/app", "postgres://***@db:5432/app"),
+        ("postgres://user:pa ss@word@db/app", "postgres://***@db/app"),
+        ("postgresql://:hunter2@db", "postgresql://***@db"),
+        ("postgres://db:5432/app", "postgres://db:5432/app"),
+        ("postgres://user:hunter2@db/app?x=a@b", "postgres://***@db/app?x=a@b"),
+    ])
+    func credentialsAreBlanked(url: String, expected: String) {
+        #expect(PostgresSettings.redacted(url) == expected)
+    }
+
+    @Test func anUnparseableURLIsRejectedWithoutItsPassword() {
+        #expect {
+            _ = try PostgresSettings(url: "postgres://user:hunter2@db:port/app")
+        } throws: { error in
+            let detail = (error as? GatewayError)?.detail ?? ""
+            return !detail.contains("hunter2") && detail.contains("***")
+        }
+    }
+}

@@ -24,7 +24,7 @@ struct RetryRoutes<Context: RequestContext> {
         }
         var limit = 100
         if let text = request.uri.queryParameters.get("limit") {
-            guard let parsed = Int(text), (1...1000).contains(parsed) else { throw .badRequest("limit must be between 1 and 1000") }
+            guard let parsed = StrictNumber.int(text, in: 1...1000) else { throw .badRequest("limit must be between 1 and 1000") }
             limit = parsed
         }
         let entries = try await store.retryEntries(tenant: tenant, status: status, limit: limit)

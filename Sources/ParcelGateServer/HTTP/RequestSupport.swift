@@ -33,7 +33,7 @@ extension Request {
     /// The raw body, read up to `limit` bytes. A declared Content-Length over the limit is refused before
     /// reading; a chunked body is read only until it passes the limit.
     func collectBody(limit: Int) async throws(GatewayError) -> Data {
-        if let declared = headers[.contentLength].flatMap(Int.init), declared > limit {
+        if let declared = headers[.contentLength].flatMap({ StrictNumber.nonNegative($0) }), declared > Int64(limit) {
             throw .payloadTooLarge(limit: limit)
         }
         var collected = ByteBuffer()

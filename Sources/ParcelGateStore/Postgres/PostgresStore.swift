@@ -32,10 +32,10 @@ public struct PostgresSettings: Sendable {
         let query = Dictionary((components.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { _, last in last })
         self.sslMode = query["sslmode"] ?? "disable"
         guard ["disable", "prefer", "require"].contains(sslMode) else { throw .badRequest("sslmode must be disable, prefer or require") }
-        let size = poolSize ?? query["pool"].flatMap(Int.init) ?? 10
+        let size = poolSize ?? query["pool"].flatMap { StrictNumber.int($0, in: 0...Int(Int32.max)) } ?? 10
         guard (1...500).contains(size) else { throw .badRequest("The PostgreSQL pool size must be between 1 and 500") }
         self.poolSize = size
-        let timeout = query["connect_timeout"].map { Int($0) } ?? 10
+        let timeout = query["connect_timeout"].map { StrictNumber.int($0, in: 0...Int(Int32.max)) } ?? 10
         guard let timeout, (1...600).contains(timeout) else { throw .badRequest("connect_timeout must be between 1 and 600 seconds") }
         self.connectTimeoutSeconds = timeout
     }
@@ -43,10 +43,14 @@ public struct PostgresSettings: Sendable {
     /// Where the database is, for messages: never the password.
     public var location: String { "\(username)@\(host):\(port)/\(database)" }
 
+    /// `url` with everything between `://` and the last `@` of the authority blanked: by text, not through a
+    /// URL parser, so a URL no parser accepts (a password with a space, say) is blanked all the same.
     static func redacted(_ url: String) -> String {
-        guard var components = URLComponents(string: url), components.password != nil else { return url }
-        components.password = "***"
-        return components.string ?? "postgres://***"
+        guard let schemeEnd = url.range(of: "://") else { return url }
+        let rest = url[schemeEnd.upperBound...]
+        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
+        guard let at = rest[..<authorityEnd].lastIndex(of: "@") else { return url }
+        return String(url[..<schemeEnd.upperBound]) + "***" + String(rest[at...])
     }
 
     var clientConfiguration: PostgresClient.Configuration {

@@ -6,6 +6,8 @@ import Testing
 final class GatewayProcess: @unchecked Sendable {
     let process: Process
     let port: Int
+    /// The separate metrics listener's port, when `start` was asked to wait for it.
+    var metricsPort: Int?
     private let output: Pipe
 
     /// A fresh folder with `config` written to `config.json`, and where its database goes.
@@ -33,10 +35,11 @@ final class GatewayProcess: @unchecked Sendable {
 
     /// Starts `parcelgate serve` on a free port and waits until it listens.
     /// `logFile` receives the process's log lines (standard error) at `info`; by default they are dropped.
-    static func start(config: String, database: String, extraEnvironment: [String: String] = [:], logFile: String? = nil) async throws -> GatewayProcess {
+    static func start(config: String, database: String, extraEnvironment: [String: String] = [:], logFile: String? = nil,
+                      expectMetricsListener: Bool = false, arguments: [String] = []) async throws -> GatewayProcess {
         let process = Process()
         process.executableURL = try executable()
-        process.arguments = ["serve", "--config", config, "--database", database, "--port", "0"]
+        process.arguments = ["serve", "--config", config, "--database", database, "--port", "0"] + arguments
         var environment = ProcessInfo.processInfo.environment
         environment["PARCELGATE_LOG_LEVEL"] = logFile == nil ? "warning" : "info"
         environment.merge(extraEnvironment) { _, new in new }
@@ -50,21 +53,26 @@ final class GatewayProcess: @unchecked Sendable {
             process.standardError = FileHandle.nullDevice
         }
         try process.run()
-        let port = try await Task.detached { () throws -> Int in
+        let ports = try await Task.detached { () throws -> (Int, Int?) in
             var buffer = ""
             let handle = output.fileHandleForReading
+            func port(after prefix: String) -> Int? {
+                buffer.split(separator: "\n").first { $0.hasPrefix(prefix) }
+                    .flatMap { $0.dropFirst(prefix.count).split(separator: " ").first?.split(separator: ":").last }.flatMap { Int($0) }
+            }
             while true {
                 let data = handle.availableData
                 if data.isEmpty { throw HTTPClientError.connectionClosed }
                 buffer += String(decoding: data, as: UTF8.self)
-                if let line = buffer.split(separator: "\n").first(where: { $0.hasPrefix("parcelgate listening on http://") }),
-                    let portText = line.split(separator: " ")[3].split(separator: ":").last,
-                    let port = Int(portText) {
-                    return port
+                if let main = port(after: "parcelgate listening on http://") {
+                    guard expectMetricsListener else { return (main, nil) }
+                    if let metrics = port(after: "parcelgate metrics on http://") { return (main, metrics) }
                 }
             }
         }.value
-        return GatewayProcess(process: process, port: port, output: output)
+        let started = GatewayProcess(process: process, port: ports.0, output: output)
+        started.metricsPort = ports.1
+        return started
     }
 
     private init(process: Process, port: Int, output: Pipe) {
@@ -74,11 +82,13 @@ final class GatewayProcess: @unchecked Sendable {
     }
 
     /// Runs a `parcelgate` subcommand to completion; returns its exit status and standard output.
-    static func runCLI(_ arguments: [String], environment extra: [String: String] = [:]) async throws -> (status: Int32, output: String) {
+    static func runCLI(_ arguments: [String], environment extra: [String: String] = [:], unset: [String] = []) async throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = try executable()
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(extra) { _, new in new }
+        var environment = ProcessInfo.processInfo.environment.merging(extra) { _, new in new }
+        for name in unset { environment[name] = nil }
+        process.environment = environment
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
@@ -99,8 +109,8 @@ final class GatewayProcess: @unchecked Sendable {
         process.waitUntilExit()
     }
 
-    func request(_ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil) async throws -> HTTPClientResponse {
-        let connection = try await HTTPConnection.connect(host: "127.0.0.1", port: port)
+    func request(_ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8]? = nil, port: Int? = nil) async throws -> HTTPClientResponse {
+        let connection = try await HTTPConnection.connect(host: "127.0.0.1", port: port ?? self.port)
         defer { Task { await connection.close() } }
         return try await connection.send(method: method, path: path, headers: headers, body: body)
     }
