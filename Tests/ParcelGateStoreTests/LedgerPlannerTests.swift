@@ -37,4 +37,23 @@ import Testing
         #expect(updated == expected)
         #expect(updated.updatedAt == receivedAt)
     }
+
+    /// Issue 13: reconsidering refused events cannot go quadratic on one large body. 2,000 stored refused
+    /// events wait, dated after everything in the callback, and 500 events in the callback move the
+    /// fulfillment: the planner weighs at most one head per transition class per move, so its work is linear
+    /// in the events, not their product.
+    @Test func reconsideringRefusedEventsStaysLinear() {
+        let shipped = Fulfillment(id: "f1", tenant: "acme", orderId: "o1", status: .shipped, carrier: "ups", trackingNumber: "1Z1",
+                                  serviceLevel: "ground", createdAt: t0, updatedAt: t0)
+        let waiting = (0..<2000).map { RefusedEventRef(rowId: Int64($0), status: .pending, occurredAt: t0.adding(milliseconds: 10_000_000 + Int64($0))) }
+        let events = (0..<500).map { index in
+            let status: TrackingStatus = index % 2 == 0 ? .inTransit : .deliveryFailed
+            return TrackingEvent(tenant: "acme", carrier: "ups", trackingNumber: "1Z1", status: status, carrierStatusCode: "\(index)",
+                                 description: "e", occurredAt: t0.adding(milliseconds: Int64(index) * 1000), providerEventId: "e\(index)")
+        }
+        let plan = LedgerPlanner.plan(events: events, matches: Array(repeating: "f1", count: events.count),
+                                      state: LedgerState(fulfillments: ["f1": shipped], knownScans: [], refused: ["f1": waiting]), receivedAt: t0)
+        #expect(plan.newEvents.count == 500)
+        #expect(plan.reconsiderations <= 4 * (events.count + waiting.count), "\(plan.reconsiderations) reconsiderations")
+    }
 }

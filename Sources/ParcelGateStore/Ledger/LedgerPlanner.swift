@@ -61,6 +61,8 @@ public struct LedgerPlan: Sendable {
     public var domainEvents: [DomainEvent] = []
     /// What the caller is answered, when every event matched.
     public var outcome: IngestOutcome = .duplicate
+    /// How many times a refused event was weighed again (bounded work: see ``LedgerPlanner``).
+    var reconsiderations = 0
 }
 
 /// Turns a callback's events and the state they meet into a ``LedgerPlan`` (DESIGN §4).
@@ -76,7 +78,17 @@ public enum LedgerPlanner {
         var known = state.knownScans
         // Refused events per fulfillment: stored ones by row id, this callback's by index into `newEvents`.
         enum Pending { case stored(RefusedEventRef), new(Int) }
-        var refused: [String: [Pending]] = state.refused.mapValues { $0.map(Pending.stored) }
+        // Refused events per fulfillment, split by transition class and kept in (time, arrival) order. Whether a
+        // refused event can apply depends only on the fulfillment's status (once it is not stale), and one class
+        // is legal or not as a whole: so a pass looks at the head of each class, never at every event.
+        var refused: [String: [TrackingTransitionClass: [(pending: Pending, sequence: Int)]]] = [:]
+        var sequence = 0
+        for (id, refs) in state.refused {
+            for ref in refs.sorted(by: { $0.occurredAt < $1.occurredAt }) {
+                refused[id, default: [:]][ref.status.transitionClass, default: []].append((.stored(ref), sequence))
+                sequence += 1
+            }
+        }
         var touched: [String] = []
         var recorded = 0
         var lastApplied: String?
@@ -107,27 +119,57 @@ public enum LedgerPlanner {
                 plan.domainEvents.append(LedgerPlan.DomainEvent(fulfillment: fulfillment, type: type, from: from, trackingStatus: eventStatus, occurredAt: occurredAt))
             }
         }
+        /// Adds a refused event in (time, arrival) order within its class.
+        func addRefused(_ id: String, _ pending: Pending) {
+            let eventClass = status(pending).transitionClass
+            var list = refused[id]?[eventClass] ?? []
+            let at = occurred(pending)
+            var low = 0, high = list.count
+            while low < high {
+                let middle = (low + high) / 2
+                if occurred(list[middle].pending) <= at { low = middle + 1 } else { high = middle }
+            }
+            list.insert((pending, sequence), at: low)
+            sequence += 1
+            refused[id, default: [:]][eventClass] = list
+        }
+        /// Applies, oldest first, every refused event that the fulfillment's moves have made legal. Each round
+        /// drops the events older than the newest applied one (stale for good: that time only grows), weighs
+        /// the oldest remaining event of each class, and applies the oldest legal one; it stops when none is
+        /// legal. Work is a few decisions per applied event, however many refused events wait.
         func reconsider(_ id: String) {
-            guard let since = fulfillments[id]?.latestEventAt else { return }
-            let candidates = (refused[id] ?? []).enumerated()
-                .filter { occurred($0.element) >= since }
-                .sorted { (occurred($0.element), $0.offset) < (occurred($1.element), $1.offset) }
-            var resolved: Set<Int> = []
-            for (offset, pending) in candidates {
-                guard let fulfillment = fulfillments[id] else { return }
-                let decision = FulfillmentLedger.decide(eventStatus: status(pending), occurredAt: occurred(pending),
-                                                        current: fulfillment.status, latestEventAt: fulfillment.latestEventAt)
-                guard decision.applied else { continue }
-                switch pending {
-                case .stored(let ref): plan.reapplied.append((ref.rowId, decision.resultingStatus))
+            guard var classes = refused[id], !classes.isEmpty else { return }
+            while let fulfillment = fulfillments[id], let since = fulfillment.latestEventAt {
+                var best: (eventClass: TrackingTransitionClass, decision: EventDecision, at: Timestamp, sequence: Int)?
+                for (eventClass, list) in classes {
+                    var list = list
+                    var stale = 0
+                    while stale < list.count, occurred(list[stale].pending) < since { stale += 1 }
+                    if stale > 0 {
+                        list.removeFirst(stale)
+                        classes[eventClass] = list
+                    }
+                    guard let head = list.first else { continue }
+                    plan.reconsiderations += 1
+                    let decision = FulfillmentLedger.decide(eventStatus: status(head.pending), occurredAt: occurred(head.pending),
+                                                            current: fulfillment.status, latestEventAt: fulfillment.latestEventAt)
+                    guard decision.applied else { continue }
+                    let at = occurred(head.pending)
+                    if best.map({ (at, head.sequence) < ($0.at, $0.sequence) }) ?? true {
+                        best = (eventClass, decision, at, head.sequence)
+                    }
+                }
+                guard let chosen = best, let head = classes[chosen.eventClass]?.first else { break }
+                classes[chosen.eventClass]?.removeFirst()
+                switch head.pending {
+                case .stored(let ref): plan.reapplied.append((ref.rowId, chosen.decision.resultingStatus))
                 case .new(let index):
                     plan.newEvents[index].outcome = "applied"
-                    plan.newEvents[index].fulfillmentStatus = decision.resultingStatus
+                    plan.newEvents[index].fulfillmentStatus = chosen.decision.resultingStatus
                 }
-                advance(id, decision: decision, eventStatus: status(pending), occurredAt: occurred(pending))
-                resolved.insert(offset)
+                advance(id, decision: chosen.decision, eventStatus: status(head.pending), occurredAt: chosen.at)
             }
-            refused[id] = (refused[id] ?? []).enumerated().filter { !resolved.contains($0.offset) }.map(\.element)
+            refused[id] = classes
         }
 
         let order = events.indices.sorted { (events[$0].occurredAt, $0) < (events[$1].occurredAt, $1) }
@@ -150,7 +192,7 @@ public enum LedgerPlanner {
             case .stale:
                 lastApplied = lastApplied ?? id
             case .invalidTransition(let error):
-                refused[id, default: []].append(.new(plan.newEvents.count - 1))
+                addRefused(id, .new(plan.newEvents.count - 1))
                 lastRefused = (id, error)
             }
         }
