@@ -96,8 +96,15 @@ extension HTTPConnection {
         let path = rest.dropFirst(hostPort.count)
         let parts = hostPort.split(separator: ":", maxSplits: 1)
         guard let host = parts.first, !host.isEmpty else { throw HTTPClientError.invalidURL(url) }
-        let port = parts.count == 2 ? Int(parts[1]) : 80
-        guard let port else { throw HTTPClientError.invalidURL(url) }
+        // A port is 1 to 5 ASCII digits up to 65535: NIO traps on a port out of range.
+        var port = 80
+        if parts.count == 2 {
+            let digits = parts[1]
+            guard (1...5).contains(digits.utf8.count), digits.utf8.allSatisfy({ (48...57).contains($0) }), let parsed = Int(digits), parsed <= 65535 else {
+                throw HTTPClientError.invalidURL(url)
+            }
+            port = parsed
+        }
         return (String(host), port, path.isEmpty ? "/" : String(path))
     }
 }

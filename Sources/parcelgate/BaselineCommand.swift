@@ -13,6 +13,10 @@ struct BaselineCommand: AsyncParsableCommand {
     @Option var port: Int = 8081
     @Option var secret: String = "demo-generic-secret"
 
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+    }
+
     func run() async throws {
         let verifier = try SignatureVerifier(settings: GenericAdapter().defaultSignature, secrets: [secret])
         let router = Router()

@@ -25,8 +25,10 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Skip creating fulfillments (for a baseline server with no API).") var noSetup = false
 
     func run() async throws {
-        guard connections >= 1, duration > 0, (0...1).contains(duplicates), fulfillments >= 1 else {
-            throw ValidationError("connections ≥ 1, duration > 0, fulfillments ≥ 1 and duplicates in 0...1")
+        guard (1...10_000).contains(connections), (0.001...86_400).contains(duration), (0...3600).contains(warmup),
+            (0...1).contains(duplicates), (1...1_000_000).contains(fulfillments)
+        else {
+            throw ValidationError("connections 1-10000, duration 0.001-86400 s, warmup 0-3600 s, fulfillments 1-1000000, duplicates 0-1")
         }
         let target = try HTTPConnection.parse(url: url)
         let run = String(UInt32.random(in: 0...UInt32.max), radix: 36)

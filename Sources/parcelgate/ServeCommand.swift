@@ -28,11 +28,6 @@ struct ServeCommand: AsyncParsableCommand {
     /// The demo config's secrets and keys are published in this repository: fine on loopback, never beyond.
     static let demoConfig = "config/demo.yaml"
 
-    /// Whether `host` only accepts connections from this machine.
-    static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
-    }
-
     func validate() throws {
         if let port, !(0...65535).contains(port) { throw ValidationError("--port must be between 0 and 65535") }
     }
@@ -48,7 +43,7 @@ struct ServeCommand: AsyncParsableCommand {
             envPort = parsed
         }
         let listenPort = port ?? envPort ?? 8080
-        guard namedConfig != nil || Self.isLoopback(host) else {
+        guard namedConfig != nil || TrustedProxies.isLoopback(host) else {
             throw ValidationError(
                 "Refusing to listen on \(host) with the demo config (\(Self.demoConfig)): its secrets and API keys are public. "
                     + "Name your own with --config (or PARCELGATE_CONFIG), or listen on 127.0.0.1."

@@ -16,7 +16,9 @@ struct StoreBenchCommand: AsyncParsableCommand {
     @Option(help: "SQLite durability: normal or full.") var durability: DurabilityMode = .normal
 
     func run() async throws {
-        guard concurrency >= 1, duration > 0, fulfillments >= 1 else { throw ValidationError("concurrency ≥ 1, duration > 0, fulfillments ≥ 1") }
+        guard (1...10_000).contains(concurrency), (0.001...86_400).contains(duration), (1...1_000_000).contains(fulfillments) else {
+            throw ValidationError("concurrency 1-10000, duration 0.001-86400 s, fulfillments 1-1000000")
+        }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("parcelgate-bench-store-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ParcelGateClient
+import ParcelGateCore
 
 /// `parcelgate tenants ...`: the operator API of a running gateway from the command line.
 /// New keys and secrets are printed once, as the API returns them.
@@ -57,7 +58,7 @@ struct TenantsCommand: AsyncParsableCommand {
         @Option(help: "Ingress burst.") var burst: Int?
         func run() async throws {
             var body: [String: Any] = ["slug": slug]
-            if let perSecond { body["rate_limit"] = ["per_second": perSecond, "burst": burst ?? Int(perSecond.rounded(.up))] }
+            if let perSecond { body["rate_limit"] = ["per_second": perSecond, "burst": burst ?? Int(saturating: perSecond.rounded(.up))] }
             try await op.call("POST", "/tenants", json: body)
         }
     }
@@ -69,7 +70,7 @@ struct TenantsCommand: AsyncParsableCommand {
         @Option var perSecond: Double
         @Option var burst: Int?
         func run() async throws {
-            try await op.call("PATCH", "/tenants/\(slug)", json: ["rate_limit": ["per_second": perSecond, "burst": burst ?? Int(perSecond.rounded(.up))]])
+            try await op.call("PATCH", "/tenants/\(slug)", json: ["rate_limit": ["per_second": perSecond, "burst": burst ?? Int(saturating: perSecond.rounded(.up))]])
         }
     }
 

@@ -176,6 +176,14 @@ import Testing
         }
     }
 
+    /// A NUL in a platform API body is refused the same way on every backend (PostgreSQL cannot store it).
+    @Test func platformBodiesWithNULAreRefused() async throws {
+        try await TestGateway.run { gateway in
+            try await gateway.api("POST", "/v1/fulfillments", json: #"{"order_id":"o\u0000","id":"nul-1"}"#).expectError(400, "bad_request")
+            try await gateway.api("GET", "/v1/fulfillments/nul-1").expectError(404, "not_found")
+        }
+    }
+
     /// `/readyz` reads the monitor's state: a thousand probes do not put a thousand jobs on the writer.
     @Test func readinessProbesDoNotQueueStoreWork() async throws {
         var config = TestGateway.defaultConfig()
@@ -236,11 +244,16 @@ import Testing
             // The generic source's stored secret is not base64: switching it to standard-webhooks alone is refused.
             let refused = try await gateway.admin("PUT", "/tenants/shopstream/sources/generic", json: #"{"scheme":"standard-webhooks"}"#)
                 .expectError(400, "bad_request")
-            #expect(refused["detail"].string?.contains("existing secrets") == true, "\(refused)")
+            #expect(refused["detail"].string?.contains("stored secrets") == true, "\(refused)")
             let view = try await gateway.admin("GET", "/tenants/shopstream").expect(200)
             #expect(view["sources"][0]["scheme"].string == "hmac-sha256-hex")
             try await gateway.shippedFulfillment(id: "f", trackingNumber: "DIR-1")
             try await gateway.callback(#"{"tracking_number":"DIR-1","status":"in_transit"}"#).expect(200)
+            // A new scheme with a secret that fits it replaces the stored secrets, and the source keeps working.
+            let switched = try await gateway.admin("PUT", "/tenants/shopstream/sources/generic",
+                                                   json: #"{"scheme":"standard-webhooks","secret":"\#(HardeningTests.webhookSecret)"}"#).expect(200)
+            #expect(switched["source"]["secrets"].array.count == 1)
+            #expect(switched["source"]["scheme"].string == "standard-webhooks")
 
             try await gateway.admin("POST", "/tenants", json: #"{"slug":"swco"}"#).expect(201)
             let created = try await gateway.admin("PUT", "/tenants/swco/sources/generic", json: #"{"scheme":"standard-webhooks"}"#).expect(201)

@@ -139,7 +139,9 @@ import Testing
         ("postgres://user:pa ss@word@db/app", "postgres://***@db/app"),
         ("postgresql://:hunter2@db", "postgresql://***@db"),
         ("postgres://db:5432/app", "postgres://db:5432/app"),
-        ("postgres://user:hunter2@db/app?x=a@b", "postgres://***@db/app?x=a@b"),
+        ("postgres://user:hunter2@db/app?x=a@b", "postgres://***@b"),
+        ("postgres://u:pa/ss@db/app", "postgres://***@db/app"),
+        ("postgres://u:p?w#d@db:5432/app", "postgres://***@db:5432/app"),
     ])
     func credentialsAreBlanked(url: String, expected: String) {
         #expect(PostgresSettings.redacted(url) == expected)

@@ -24,6 +24,17 @@ public enum JSONValue: Sendable, Hashable {
         return Array(bytes).withUnsafeBufferPointer(read)
     }
 
+    /// Whether any string in the value, member names included, holds a NUL: JSON allows `\u0000`, and
+    /// PostgreSQL cannot store it in text while SQLite can, so it is refused the same way on both backends.
+    public var containsNUL: Bool {
+        switch self {
+        case .null, .bool, .number: return false
+        case .string(let text): return text.utf8.contains(0)
+        case .array(let items): return items.contains { $0.containsNUL }
+        case .object(let members): return members.contains { $0.key.utf8.contains(0) || $0.value.containsNUL }
+        }
+    }
+
     /// Deeper documents are refused rather than recursed into, so no body can exhaust the stack.
     public static let maxDepth = 256
 

@@ -138,22 +138,37 @@ struct AdminRoutes<Context: RequestContext> {
         // scheme the stored secrets do not fit, a generated secret the scheme cannot use).
         let settings = try SourceValidation.settings(record.config(secrets: []), registry: registry)
         let newSecret = isNew || body.secret != nil ? body.secret ?? Identifiers.newSecretValue(for: settings.scheme) : nil
-        var secrets: [String] = []
+        var kept: [String] = []
+        var unusable = false
         for sealed in existing?.secrets ?? [] {
-            secrets.append(try directory.secretBox.open(SealedSecret(bytes: sealed.bytes, encrypted: sealed.encrypted), tenant: slug, carrier: carrier))
+            // A stored secret that does not open (a damaged row) cannot be kept: only a replacement mends it.
+            if let value = try? directory.secretBox.open(SealedSecret(bytes: sealed.bytes, encrypted: sealed.encrypted), tenant: slug, carrier: carrier) {
+                kept.append(value)
+            } else {
+                unusable = true
+            }
         }
-        if let newSecret { secrets.append(newSecret) }
-        do {
-            try SourceValidation.check(record.config(secrets: secrets), registry: registry)
+        // With a given secret, the stored ones are replaced when they do not fit the new settings (or do not
+        // open): the way to change a source's scheme, or to mend a source the directory disabled.
+        var replacesStored = false
+        do throws(GatewayError) {
+            guard !unusable else { throw .badRequest("a stored secret of this source cannot be opened") }
+            try SourceValidation.check(record.config(secrets: kept + [newSecret].compactMap { $0 }), registry: registry)
         } catch {
-            throw .badRequest(newSecret == nil && body.scheme != nil
-                ? "\(error.detail) (the source's existing secrets do not fit the new settings: add a suitable secret in the same request)"
-                : error.detail)
+            guard !isNew else { throw error }
+            guard let given = body.secret else {
+                throw .badRequest("\(error.detail): the source's stored secrets do not fit these settings; give a `secret` that does, and it replaces them")
+            }
+            try SourceValidation.check(record.config(secrets: [given]), registry: registry)
+            replacesStored = true
         }
         try await store.putSource(record)
         var created: NewSecretJSON?
         if let newSecret {
             created = try await storeSecret(newSecret, tenant: slug, carrier: carrier, at: now)
+        }
+        if replacesStored {
+            for stale in existing?.secrets ?? [] { try await store.removeSecret(tenant: slug, carrier: carrier, id: stale.id) }
         }
         try await directory.reload()
         return JSONResponse.make(isNew ? .created : .ok, SourceReply(source: try await sourceJSON(slug, carrier), secret: created))

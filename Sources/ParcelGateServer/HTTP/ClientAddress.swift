@@ -28,6 +28,15 @@ struct IPAddress: Hashable, Sendable, CustomStringConvertible {
 
     var isIPv4: Bool { bytes.prefix(12).elementsEqual([UInt8](repeating: 0, count: 10) + [0xFF, 0xFF]) }
 
+    /// The address's /64 network for IPv6 (one site's share: anyone holding a /64 controls all of it), the
+    /// address itself for IPv4. What a client is counted as, so an attacker cannot rotate through addresses.
+    var clientKey: String {
+        guard !isIPv4 else { return description }
+        return IPAddress(bytes: Array(bytes.prefix(8)) + [UInt8](repeating: 0, count: 8)).description + "/64"
+    }
+
+    private init(bytes: [UInt8]) { self.bytes = bytes }
+
     var description: String {
         if isIPv4 { return bytes.suffix(4).map { String($0) }.joined(separator: ".") }
         var address = in6_addr()
@@ -88,13 +97,22 @@ public struct TrustedProxies: Sendable {
 
     func trusts(_ address: IPAddress) -> Bool { blocks.contains { $0.contains(address) } }
 
+    /// Whether a peer address, as text, is a trusted proxy.
+    func trusts(peer text: String?) -> Bool {
+        guard !blocks.isEmpty, let text, let address = IPAddress(text) else { return false }
+        return trusts(address)
+    }
+
     /// Who sent the request: the peer, unless the peer is a trusted proxy; then the right-most
     /// `X-Forwarded-For` entry that is not itself a trusted proxy. An entry that is not an address ends the
     /// walk, and the request is charged to the last trusted hop rather than to text a sender chose.
     func client(peer peerText: String?, forwardedFor lines: [String]) -> String {
         guard let peerText else { return "unknown" }
-        // Without trusted proxies (the default) the peer's own text is the answer: nothing to parse.
-        guard !blocks.isEmpty, !lines.isEmpty, let peer = IPAddress(peerText), trusts(peer) else { return peerText }
+        // Without trusted proxies (the default) an IPv4 peer's own text is the answer: nothing to parse.
+        if blocks.isEmpty || lines.isEmpty {
+            return peerText.contains(":") ? IPAddress(peerText)?.clientKey ?? peerText : peerText
+        }
+        guard let peer = IPAddress(peerText), trusts(peer) else { return IPAddress(peerText)?.clientKey ?? peerText }
         var current = peer
         let entries = lines.flatMap { $0.split(separator: ",") }.suffix(Self.maxHops).reversed()
         for entry in entries {
@@ -102,6 +120,13 @@ public struct TrustedProxies: Sendable {
             current = address
             if !trusts(address) { break }
         }
-        return current.description
+        return current.clientKey
+    }
+
+    /// Whether `host` (a `--host` value) is a loopback address or `localhost`: parsed, not matched by prefix.
+    public static func isLoopback(_ host: String) -> Bool {
+        if host == "localhost" { return true }
+        guard let address = IPAddress(host) else { return false }
+        return address.isIPv4 ? address.bytes[12] == 127 : address.bytes == [UInt8](repeating: 0, count: 15) + [1]
     }
 }

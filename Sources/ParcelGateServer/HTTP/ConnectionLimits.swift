@@ -2,16 +2,18 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import NIOHTTPTypes
 import ParcelGateCore
 import Synchronization
 
 /// The HTTP/1.1 server with ParcelGate's connection limits (README "Hardening"): Hummingbird's idle timeout
-/// (a connection with nothing in progress is closed), and a deadline from the first byte of a request to the
-/// start of its response, so a head or body trickled in a byte a minute cannot hold a connection and a task.
+/// (a connection with nothing in progress is closed), and a deadline from the first byte of a request to its
+/// last, so a head or body trickled in a byte a minute cannot hold a connection and a task.
 enum GuardedHTTPServer {
     static func builder(idleTimeout: TimeAmount, requestDeadline: TimeAmount) -> HTTPServerBuilder {
         HTTPServerBuilder { responder in
-            GuardedHTTP1Channel(base: HTTP1Channel(responder: responder, configuration: .init(idleTimeout: idleTimeout)), deadline: requestDeadline)
+            let configuration = HTTP1Channel.Configuration(additionalChannelHandlers: [RequestEndObserver()], idleTimeout: idleTimeout)
+            return GuardedHTTP1Channel(base: HTTP1Channel(responder: responder, configuration: configuration), deadline: requestDeadline)
         }
     }
 }
@@ -35,10 +37,11 @@ struct GuardedHTTP1Channel: ServerChildChannel {
 }
 
 /// Closes the connection when a request takes longer than `deadline` to arrive: the clock starts at the
-/// first byte read while no request is pending and stops when the server starts writing its response.
+/// first byte read while no request is pending and stops when the request's last part has been decoded
+/// (``RequestEndObserver`` says so), or when the server starts answering early (a `413` before the body).
 ///
 /// It sits before the HTTP decoder and sees raw bytes, so a slow head counts as much as a slow body. Time the
-/// server itself spends (a store commit) does not count once the response starts; the timer starts again
+/// server itself spends on a request it has received (a store commit) never counts; the timer starts again
 /// with the next request's first byte. Runs on the channel's event loop only.
 final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
@@ -73,9 +76,26 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     func handlerRemoved(context: ChannelHandlerContext) { stopTimer() }
 
+    /// The request has fully arrived.
+    func requestReceived() { stopTimer() }
+
     private func stopTimer() {
         timer?.cancel()
         timer = nil
+    }
+}
+
+/// Sits after the HTTP decoder and tells the connection's ``RequestDeadlineHandler`` when a request's last part
+/// has arrived. Same channel, same event loop: a direct call.
+final class RequestEndObserver: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .end = unwrapInboundIn(data), let deadline = try? context.pipeline.syncOperations.handler(type: RequestDeadlineHandler.self) {
+            deadline.requestReceived()
+        }
+        context.fireChannelRead(data)
     }
 }
 

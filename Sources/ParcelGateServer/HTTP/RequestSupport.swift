@@ -66,6 +66,10 @@ extension Request {
     }
 
     static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws(GatewayError) -> T {
+        // One rule for text on both backends: no NUL anywhere (the carriers' payloads follow the same rule).
+        if data.contains(UInt8(ascii: "\\")), JSONValue.parse(data)?.containsNUL == true {
+            throw .badRequest("Invalid JSON body: text must not contain NUL characters")
+        }
         do {
             return try JSONDecoder().decode(T.self, from: data)
         } catch let error as DecodingError {

@@ -1,6 +1,7 @@
 import Hummingbird
 import NIOCore
 import ParcelGateCore
+import Synchronization
 
 /// `POST /v1/hooks/{tenant}/{carrier}`: authenticated by the callback's signature only.
 struct HookRoutes<Context: RemoteAddressRequestContext> {
@@ -9,6 +10,8 @@ struct HookRoutes<Context: RemoteAddressRequestContext> {
     let metrics: GatewayMetrics
     let admission: IngressAdmission
     let proxies: TrustedProxies
+    /// Set once `X-Forwarded-For` has come from a peer that is not a trusted proxy (warned about once).
+    let untrustedForwarding = OnceFlag()
 
     func register(on router: Router<Context>) {
         router.post("/v1/hooks/{tenant}/{carrier}") { request, context in
@@ -26,7 +29,15 @@ struct HookRoutes<Context: RemoteAddressRequestContext> {
             try admission.enter()
             defer { admission.leave() }
             let headers = RequestHeaders(fields: request.headers)
-            let client = proxies.client(peer: context.remoteAddress?.ipAddress, forwardedFor: headers.values(for: "X-Forwarded-For"))
+            let peer = context.remoteAddress?.ipAddress
+            let forwarded = headers.values(for: "X-Forwarded-For")
+            let client = proxies.client(peer: peer, forwardedFor: forwarded)
+            if !forwarded.isEmpty, !proxies.trusts(peer: peer), untrustedForwarding.claim() {
+                // Behind a proxy that is not configured, every carrier shares the proxy's failed-signature budget.
+                context.logger.warning("X-Forwarded-For came from a peer that is not in server.trusted_proxies; failed signature checks are charged to that peer", metadata: [
+                    "peer": "\(peer ?? "unknown")",
+                ])
+            }
             let source = try pipeline.admit(tenant: context.parameters.get("tenant") ?? "", carrier: context.parameters.get("carrier") ?? "", client: client)
             labels = (source.tenant, source.carrier)
             let body = try await request.collectBody(limit: maxBodyBytes)
@@ -61,4 +72,12 @@ enum HookReply {
     static func queued(retryId: String) -> Response {
         JSONResponse.make(.accepted, json: #"{"retry_id":\#(JSONText.quoted(retryId)),"status":"queued"}"#)
     }
+}
+
+/// A flag that is claimed once.
+final class OnceFlag: Sendable {
+    private let claimed = Atomic<Bool>(false)
+
+    /// True the first time only.
+    func claim() -> Bool { !claimed.exchange(true, ordering: .relaxed) }
 }

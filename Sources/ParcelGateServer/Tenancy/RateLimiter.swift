@@ -60,7 +60,7 @@ final class RateLimiter<Key: Hashable & Sendable>: Sendable {
     /// Drops buckets that have refilled (the same as absent), then the least recently used, down to `keep`.
     private static func evict(_ buckets: inout [Key: Bucket], now: Timestamp, keep: Int) {
         buckets = buckets.filter { _, bucket in
-            let elapsed = Double(max(0, now.milliseconds - bucket.updatedAt.milliseconds)) / 1000
+            let elapsed = Double(max(0, now.milliseconds.subtractingReportingOverflow(bucket.updatedAt.milliseconds).partialValue)) / 1000
             return bucket.tokens + elapsed * bucket.limit.perSecond < Double(bucket.limit.capacity)
         }
         guard buckets.count > keep else { return }

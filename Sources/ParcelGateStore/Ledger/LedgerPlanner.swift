@@ -78,14 +78,14 @@ public enum LedgerPlanner {
         var known = state.knownScans
         // Refused events per fulfillment: stored ones by row id, this callback's by index into `newEvents`.
         enum Pending { case stored(RefusedEventRef), new(Int) }
-        // Refused events per fulfillment, split by transition class and kept in (time, arrival) order. Whether a
-        // refused event can apply depends only on the fulfillment's status (once it is not stale), and one class
-        // is legal or not as a whole: so a pass looks at the head of each class, never at every event.
-        var refused: [String: [TrackingTransitionClass: [(pending: Pending, sequence: Int)]]] = [:]
+        // Refused events per fulfillment and transition class, in (time, arrival) order. Whether a refused
+        // event can apply depends only on the fulfillment's status (once it is not stale), and a class is legal
+        // or not as a whole: so a pass looks at the oldest event of each class, never at every waiting event.
+        var refused: [String: [TrackingTransitionClass: RefusedLane<Pending>]] = [:]
         var sequence = 0
         for (id, refs) in state.refused {
-            for ref in refs.sorted(by: { $0.occurredAt < $1.occurredAt }) {
-                refused[id, default: [:]][ref.status.transitionClass, default: []].append((.stored(ref), sequence))
+            for ref in refs.sorted(by: { ($0.occurredAt, $0.rowId) < ($1.occurredAt, $1.rowId) }) {
+                refused[id, default: [:]][ref.status.transitionClass, default: RefusedLane()].stored.append((.stored(ref), ref.occurredAt, sequence))
                 sequence += 1
             }
         }
@@ -119,57 +119,41 @@ public enum LedgerPlanner {
                 plan.domainEvents.append(LedgerPlan.DomainEvent(fulfillment: fulfillment, type: type, from: from, trackingStatus: eventStatus, occurredAt: occurredAt))
             }
         }
-        /// Adds a refused event in (time, arrival) order within its class.
+        /// Adds one of this callback's refused events. They arrive in event-time order, so appending keeps
+        /// their lane sorted.
         func addRefused(_ id: String, _ pending: Pending) {
-            let eventClass = status(pending).transitionClass
-            var list = refused[id]?[eventClass] ?? []
-            let at = occurred(pending)
-            var low = 0, high = list.count
-            while low < high {
-                let middle = (low + high) / 2
-                if occurred(list[middle].pending) <= at { low = middle + 1 } else { high = middle }
-            }
-            list.insert((pending, sequence), at: low)
+            refused[id, default: [:]][status(pending).transitionClass, default: RefusedLane()].fresh.append((pending, occurred(pending), sequence))
             sequence += 1
-            refused[id, default: [:]][eventClass] = list
         }
         /// Applies, oldest first, every refused event that the fulfillment's moves have made legal. Each round
         /// drops the events older than the newest applied one (stale for good: that time only grows), weighs
         /// the oldest remaining event of each class, and applies the oldest legal one; it stops when none is
-        /// legal. Work is a few decisions per applied event, however many refused events wait.
+        /// legal. Each round is a decision per class, and each event is dropped or applied once, so the work is
+        /// linear in the events, however many wait.
         func reconsider(_ id: String) {
-            guard var classes = refused[id], !classes.isEmpty else { return }
+            guard var lanes = refused[id], !lanes.isEmpty else { return }
+            defer { refused[id] = lanes }
             while let fulfillment = fulfillments[id], let since = fulfillment.latestEventAt {
                 var best: (eventClass: TrackingTransitionClass, decision: EventDecision, at: Timestamp, sequence: Int)?
-                for (eventClass, list) in classes {
-                    var list = list
-                    var stale = 0
-                    while stale < list.count, occurred(list[stale].pending) < since { stale += 1 }
-                    if stale > 0 {
-                        list.removeFirst(stale)
-                        classes[eventClass] = list
-                    }
-                    guard let head = list.first else { continue }
+                for eventClass in lanes.keys {
+                    guard let head = lanes[eventClass]?.head(notBefore: since) else { continue }
                     plan.reconsiderations += 1
-                    let decision = FulfillmentLedger.decide(eventStatus: status(head.pending), occurredAt: occurred(head.pending),
+                    let decision = FulfillmentLedger.decide(eventStatus: status(head.item), occurredAt: head.at,
                                                             current: fulfillment.status, latestEventAt: fulfillment.latestEventAt)
                     guard decision.applied else { continue }
-                    let at = occurred(head.pending)
-                    if best.map({ (at, head.sequence) < ($0.at, $0.sequence) }) ?? true {
-                        best = (eventClass, decision, at, head.sequence)
+                    if best.map({ (head.at, head.sequence) < ($0.at, $0.sequence) }) ?? true {
+                        best = (eventClass, decision, head.at, head.sequence)
                     }
                 }
-                guard let chosen = best, let head = classes[chosen.eventClass]?.first else { break }
-                classes[chosen.eventClass]?.removeFirst()
-                switch head.pending {
+                guard let chosen = best, let head = lanes[chosen.eventClass]?.popHead() else { return }
+                switch head {
                 case .stored(let ref): plan.reapplied.append((ref.rowId, chosen.decision.resultingStatus))
                 case .new(let index):
                     plan.newEvents[index].outcome = "applied"
                     plan.newEvents[index].fulfillmentStatus = chosen.decision.resultingStatus
                 }
-                advance(id, decision: chosen.decision, eventStatus: status(head.pending), occurredAt: chosen.at)
+                advance(id, decision: chosen.decision, eventStatus: status(head), occurredAt: chosen.at)
             }
-            refused[id] = classes
         }
 
         let order = events.indices.sorted { (events[$0].occurredAt, $0) < (events[$1].occurredAt, $1) }
@@ -204,5 +188,41 @@ public enum LedgerPlanner {
             plan.outcome = .invalidTransition(fulfillmentId: id, error)
         }
         return plan
+    }
+}
+
+/// The refused events of one fulfillment and transition class waiting to be reconsidered: the stored ones and
+/// this callback's, each sorted by (time, arrival), consumed from the front through indices (no copying).
+struct RefusedLane<Item> {
+    var stored: [(item: Item, at: Timestamp, sequence: Int)] = []
+    var fresh: [(item: Item, at: Timestamp, sequence: Int)] = []
+    private var storedHead = 0
+    private var freshHead = 0
+
+    /// The oldest event not older than `since`, after dropping for good the ones that are.
+    mutating func head(notBefore since: Timestamp) -> (item: Item, at: Timestamp, sequence: Int)? {
+        while storedHead < stored.count, stored[storedHead].at < since { storedHead += 1 }
+        while freshHead < fresh.count, fresh[freshHead].at < since { freshHead += 1 }
+        switch (storedHead < stored.count ? stored[storedHead] : nil, freshHead < fresh.count ? fresh[freshHead] : nil) {
+        case let (a?, b?): return (a.at, a.sequence) <= (b.at, b.sequence) ? a : b
+        case let (a?, nil): return a
+        case let (nil, b?): return b
+        case (nil, nil): return nil
+        }
+    }
+
+    /// Removes and returns the head that ``head(notBefore:)`` last gave.
+    mutating func popHead() -> Item? {
+        let a = storedHead < stored.count ? stored[storedHead] : nil
+        let b = freshHead < fresh.count ? fresh[freshHead] : nil
+        switch (a, b) {
+        case let (a?, b?):
+            if (a.at, a.sequence) <= (b.at, b.sequence) { storedHead += 1; return a.item }
+            freshHead += 1
+            return b.item
+        case let (a?, nil): storedHead += 1; return a.item
+        case let (nil, b?): freshHead += 1; return b.item
+        case (nil, nil): return nil
+        }
     }
 }

@@ -43,13 +43,13 @@ public struct PostgresSettings: Sendable {
     /// Where the database is, for messages: never the password.
     public var location: String { "\(username)@\(host):\(port)/\(database)" }
 
-    /// `url` with everything between `://` and the last `@` of the authority blanked: by text, not through a
-    /// URL parser, so a URL no parser accepts (a password with a space, say) is blanked all the same.
+    /// `url` with everything between `://` and its last `@` blanked: by text, not through a URL parser, so a
+    /// URL no parser accepts (a password with a space, a `/` or a `?`) is blanked all the same. An `@` later
+    /// in the URL (a query) blanks more than needed, never less.
     static func redacted(_ url: String) -> String {
         guard let schemeEnd = url.range(of: "://") else { return url }
         let rest = url[schemeEnd.upperBound...]
-        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
-        guard let at = rest[..<authorityEnd].lastIndex(of: "@") else { return url }
+        guard let at = rest.lastIndex(of: "@") else { return url }
         return String(url[..<schemeEnd.upperBound]) + "***" + String(rest[at...])
     }
 
