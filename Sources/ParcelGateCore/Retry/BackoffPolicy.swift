@@ -50,9 +50,18 @@ public struct BackoffPolicy: Sendable, Hashable {
     public func delayMilliseconds(attempt n: Int, using generator: inout some RandomNumberGenerator) -> Int64 {
         let ceiling = self.ceiling(attempt: n)
         if case .exponential(_, _, _, true) = curve {
-            return Int64(Double.random(in: 0...ceiling, using: &generator) * 1000)
+            return Self.milliseconds(Double.random(in: 0...ceiling, using: &generator))
         }
-        return Int64(ceiling * 1000)
+        return Self.milliseconds(ceiling)
+    }
+
+    /// Seconds as whole milliseconds, saturating at `Int64.max`: a configured delay may be any finite
+    /// number of seconds (`schedule_s: [1e300]` passes validation), and converting one past Int64's range
+    /// (about 292 million years) would trap the retry worker rather than make it wait forever.
+    static func milliseconds(_ seconds: Double) -> Int64 {
+        let milliseconds = seconds * 1000
+        // 2^63 is exactly representable; every double below it converts.
+        return milliseconds < 9_223_372_036_854_775_808.0 ? Int64(milliseconds) : .max
     }
 
     public func delayMilliseconds(attempt n: Int) -> Int64 {

@@ -12,7 +12,12 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.milliseconds < rhs.milliseconds }
 
-    public func adding(milliseconds delta: Int64) -> Timestamp { Timestamp(milliseconds: milliseconds + delta) }
+    /// Saturating at the ends of Int64: a delay can be `Int64.max` ms (a retry delay past Int64's range
+    /// saturates there), and "that far in the future" must not trap.
+    public func adding(milliseconds delta: Int64) -> Timestamp {
+        let (sum, overflow) = milliseconds.addingReportingOverflow(delta)
+        return Timestamp(milliseconds: overflow ? (delta > 0 ? .max : .min) : sum)
+    }
 
     /// RFC 3339 in UTC: `2026-11-23T08:57:55Z`, with `.123` when the instant has milliseconds.
     public var rfc3339: String {
