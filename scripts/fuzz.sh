@@ -20,22 +20,22 @@ cd "$(dirname "$0")/.."
 
 export SWIFT_BACKTRACE=enable=no   # let the sanitizer report the trap, not Swift's backtracer
 build=.build-fuzz
-targets=(signatures json adapters iso8601)
+targets=(signatures json adapters iso8601 config)
 
 max_len() {
     case "$1" in
         signatures) echo 8192 ;;   # headers plus a body the size of the samples
         json | adapters) echo 16384 ;;   # the largest fixture is under 5 KiB
         iso8601) echo 64 ;;         # a date-time is at most ~35 characters
+        config) echo 4096 ;;        # config/*.yaml are under 2 KiB
         *) echo 4096 ;;
     esac
 }
 
-swiftc_flags=(
-    -sanitize=fuzzer,address -parse-as-library -O -g
-    -package-name parcelgate -enable-upcoming-feature ExistentialAny
-    -I "$build/modules" -I Sources/COpenSSL
-)
+# -O: about twice the executions per second of -Onone; overflow and bounds checks stay on (only
+# -Ounchecked removes them). ASan adds memory checks for the C parts (libcrypto calls, CYaml).
+common_flags=(-sanitize=fuzzer,address -parse-as-library -O -g -package-name parcelgate -I "$build/modules" -I Sources/COpenSSL)
+swiftc_flags=("${common_flags[@]}" -enable-upcoming-feature ExistentialAny)
 
 # Compiles one module's sources to an instrumented object and a .swiftmodule.
 compile_module() {
@@ -47,11 +47,24 @@ compile_module() {
         $(find "$@" -name '*.swift' | sort) -o "$build/objects/$name.o"
 }
 
+# Yams's checkout, for the config target: SwiftPM's, resolving the package first if no build has.
+yams_checkout() {
+    local scratch=${SWIFTPM_SCRATCH_PATH:-.build}
+    if [ ! -d "$scratch/checkouts/Yams/Sources/CYaml" ]; then
+        echo "fuzz: resolving packages for Yams's sources" >&2
+        swift package resolve --scratch-path "$scratch" >&2
+    fi
+    echo "$scratch/checkouts/Yams"
+}
+
 # Builds every target, unless nothing it is made of (sources, entries, this script) changed since the last build.
 build_all() {
-    mkdir -p "$build/modules" "$build/objects" "$build/bin"
-    local started=$SECONDS stamp="$build/bin/.sources.sha256" sum
-    sum=$({ find Sources/ParcelGateCore Sources/ParcelGateCarriers Sources/COpenSSL Fuzz/Targets Fuzz/Entry -type f | sort | xargs sha256sum; sha256sum "$0"; } | sha256sum)
+    mkdir -p "$build/modules" "$build/objects" "$build/objects-config" "$build/bin" "$build/generated"
+    local started=$SECONDS stamp="$build/bin/.sources.sha256" sum yams
+    yams=$(yams_checkout)
+    sum=$({ find Sources/ParcelGateCore Sources/ParcelGateCarriers Sources/COpenSSL Sources/ParcelGateServer/Config \
+        Sources/ParcelGateStore/SQLite/SQLiteDatabase.swift Fuzz/Targets Fuzz/Config Fuzz/Entry "$yams/Sources" -type f \
+        | sort | xargs sha256sum; sha256sum "$0"; } | sha256sum)
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$sum" ]; then
         echo "fuzz: targets up to date"
         return
@@ -62,12 +75,45 @@ build_all() {
     compile_module ParcelGateFuzzing Fuzz/Targets
     local target
     for target in "${targets[@]}"; do
+        [ "$target" = config ] && continue
         echo "fuzz: linking $target"
         swiftc "${swiftc_flags[@]}" -use-ld=lld -module-name "fuzz_$target" Fuzz/Entry/"$target".swift \
             "$build"/objects/*.o -lcrypto -o "$build/bin/$target"
     done
+    build_config "$yams"
     echo "$sum" >"$stamp"
     echo "fuzz: build done in $((SECONDS - started)) s"
+}
+
+# The config target: Yams (its C part with clang), the two types GatewayConfig takes from
+# ParcelGateStore (cut from SQLiteDatabase.swift, above the SQLite code), and only
+# Sources/ParcelGateServer/Config/ as ParcelGateServer, so neither Hummingbird nor PostgresNIO is compiled.
+build_config() {
+    local yams=$1 c
+    echo "fuzz: compiling CYaml"
+    for c in "$yams"/Sources/CYaml/src/*.c; do
+        "$(dirname "$(command -v swiftc)")/clang" -c -O1 -g -fsanitize=fuzzer-no-link,address -DYAML_DECLARE_STATIC -I "$yams/Sources/CYaml/include" \
+            "$c" -o "$build/objects-config/cyaml_$(basename "$c" .c).o"
+    done
+    local config_flags=("${swiftc_flags[@]}" -I "$yams/Sources/CYaml/include" -Xcc -DYAML_DECLARE_STATIC)
+    echo "fuzz: compiling Yams"
+    swiftc "${common_flags[@]}" -I "$yams/Sources/CYaml/include" -Xcc -DYAML_DECLARE_STATIC -D SWIFT_PACKAGE -swift-version 5 -suppress-warnings -wmo -c -module-name Yams -emit-module -emit-module-path "$build/modules/Yams.swiftmodule" \
+        "$yams"/Sources/Yams/*.swift -o "$build/objects-config/Yams.o"
+    local store_types="$build/generated/ParcelGateStore/StoreConfigTypes.swift"
+    mkdir -p "$(dirname "$store_types")"
+    sed '/^\/\/\/ A SQLite file with one writer thread/,$d' Sources/ParcelGateStore/SQLite/SQLiteDatabase.swift >"$store_types"
+    grep -q 'enum DurabilityMode' "$store_types" && grep -q 'struct WriteBatching' "$store_types" \
+        || { echo "fuzz: SQLiteDatabase.swift no longer starts with DurabilityMode and WriteBatching; update build_config" >&2; return 1; }
+    echo "fuzz: compiling ParcelGateStore (config types only), ParcelGateServer (Config/ only), ParcelGateFuzzingConfig"
+    swiftc "${config_flags[@]}" -wmo -c -module-name ParcelGateStore -emit-module -emit-module-path "$build/modules/ParcelGateStore.swiftmodule" \
+        "$store_types" -o "$build/objects-config/ParcelGateStore.o"
+    swiftc "${config_flags[@]}" -wmo -c -module-name ParcelGateServer -emit-module -emit-module-path "$build/modules/ParcelGateServer.swiftmodule" \
+        Sources/ParcelGateServer/Config/*.swift -o "$build/objects-config/ParcelGateServer.o"
+    swiftc "${config_flags[@]}" -wmo -c -module-name ParcelGateFuzzingConfig -emit-module -emit-module-path "$build/modules/ParcelGateFuzzingConfig.swiftmodule" \
+        Fuzz/Config/*.swift -o "$build/objects-config/ParcelGateFuzzingConfig.o"
+    echo "fuzz: linking config"
+    swiftc "${config_flags[@]}" -use-ld=lld -module-name fuzz_config Fuzz/Entry/config.swift \
+        "$build"/objects/ParcelGateCore.o "$build"/objects/ParcelGateCarriers.o "$build"/objects-config/*.o -lcrypto -o "$build/bin/config"
 }
 
 # Runs one target for $2 seconds; prints one summary line; returns non-zero on a crash.
