@@ -138,7 +138,11 @@ run_target() {
     if [ "$status" -ne 0 ]; then
         local crash
         crash=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
-        grep -m 3 -E 'ERROR: AddressSanitizer|Fatal error|deadly signal|ERROR: libFuzzer' "$log" >&2 || true
+        # What failed (a Swift trap, an ASan report, a timeout or OOM) and the first frame in our sources.
+        { grep -m 1 -E 'Swift runtime failure|Fatal error' "$log" || grep -m 1 -E 'ERROR: (AddressSanitizer|libFuzzer)' "$log"; } \
+            | sed -E 's/^ *#[0-9]+ 0x[0-9a-f]+ in //; s| /<compiler-generated>||; s/^/fuzz:   /' >&2 || true
+        grep -m 1 -E "$PWD/(Sources|Fuzz/Targets|Fuzz/Config)/" "$log" | grep -oE "$PWD/[^ ]+" \
+            | sed "s|^$PWD/|fuzz:   at |" >&2 || true
         echo "fuzz: $target FAILED after ${execs:-?} runs: reproducer ${crash:-(none written, see $log)}" >&2
         echo "fuzz:   replay: $build/bin/$target ${crash:-FILE}; keep: cp ${crash:-FILE} Fuzz/regressions/$target/" >&2
         return 1
