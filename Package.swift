@@ -125,5 +125,25 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Fuzz targets' bodies (issue 13): scripts/fuzz.sh compiles these with swiftc into libFuzzer
+        // binaries; the test target replays Fuzz/regressions/ through the same functions.
+        .target(
+            name: "ParcelGateFuzzing",
+            dependencies: ["ParcelGateCore", "ParcelGateCarriers"],
+            path: "Fuzz/Targets",
+            swiftSettings: swiftSettings
+        ),
+        // The config target's body: apart, so ParcelGateFuzzing stays free of the server's dependencies.
+        .target(
+            name: "ParcelGateFuzzingConfig",
+            dependencies: ["ParcelGateCore", "ParcelGateCarriers", "ParcelGateServer"],
+            path: "Fuzz/Config",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ParcelGateFuzzingTests",
+            dependencies: ["ParcelGateFuzzing", "ParcelGateFuzzingConfig"],
+            swiftSettings: swiftSettings
+        ),
     ]
 )
