@@ -62,7 +62,7 @@ build_all() {
     mkdir -p "$build/modules" "$build/objects" "$build/objects-config" "$build/bin" "$build/generated"
     local started=$SECONDS stamp="$build/bin/.sources.sha256" sum yams
     yams=$(yams_checkout)
-    sum=$({ find Sources/ParcelGateCore Sources/ParcelGateCarriers Sources/COpenSSL Sources/ParcelGateServer/Config \
+    sum=$({ find Sources/ParcelGateCore Sources/ParcelGateCarriers Sources/COpenSSL Sources/ParcelGateServer/Config Sources/ParcelGateServer/HTTP/ClientAddress.swift \
         Sources/ParcelGateStore/SQLite/SQLiteDatabase.swift Fuzz/Targets Fuzz/Config Fuzz/Entry "$yams/Sources" -type f \
         | sort | xargs sha256sum; sha256sum "$0"; } | sha256sum)
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$sum" ]; then
@@ -87,7 +87,8 @@ build_all() {
 
 # The config target: Yams (its C part with clang), the two types GatewayConfig takes from
 # ParcelGateStore (cut from SQLiteDatabase.swift, above the SQLite code), and only
-# Sources/ParcelGateServer/Config/ as ParcelGateServer, so neither Hummingbird nor PostgresNIO is compiled.
+# Sources/ParcelGateServer/Config/ (with HTTP/ClientAddress.swift, which validates `trusted_proxies`) as
+# ParcelGateServer, so neither Hummingbird nor PostgresNIO is compiled.
 build_config() {
     local yams=$1 c
     echo "fuzz: compiling CYaml"
@@ -108,7 +109,7 @@ build_config() {
     swiftc "${config_flags[@]}" -wmo -c -module-name ParcelGateStore -emit-module -emit-module-path "$build/modules/ParcelGateStore.swiftmodule" \
         "$store_types" -o "$build/objects-config/ParcelGateStore.o"
     swiftc "${config_flags[@]}" -wmo -c -module-name ParcelGateServer -emit-module -emit-module-path "$build/modules/ParcelGateServer.swiftmodule" \
-        Sources/ParcelGateServer/Config/*.swift -o "$build/objects-config/ParcelGateServer.o"
+        Sources/ParcelGateServer/Config/*.swift Sources/ParcelGateServer/HTTP/ClientAddress.swift -o "$build/objects-config/ParcelGateServer.o"
     swiftc "${config_flags[@]}" -wmo -c -module-name ParcelGateFuzzingConfig -emit-module -emit-module-path "$build/modules/ParcelGateFuzzingConfig.swiftmodule" \
         Fuzz/Config/*.swift -o "$build/objects-config/ParcelGateFuzzingConfig.o"
     echo "fuzz: linking config"

@@ -6,7 +6,7 @@ import ParcelGateCore
 import ParcelGateServer
 import ParcelGateStore
 
-/// `parcelgate serve`: flags win over environment variables, which win over the defaults of DESIGN §8.
+/// `parcelgate serve`: flags win over environment variables, which win over the defaults of README, "HTTP contract".
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the gateway.")
 

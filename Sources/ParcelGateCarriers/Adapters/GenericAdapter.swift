@@ -1,7 +1,7 @@
 import Foundation
 import ParcelGateCore
 
-/// The platform-neutral format of DESIGN §8, for carriers and test rigs that post our own shape:
+/// The platform-neutral format of README, "HTTP contract", for carriers and test rigs that post our own shape:
 /// `{"fulfillment_id"?, "tracking_number"?, "status", "location"?, "description"?, "occurred_at"?, "event_id"?}`.
 public struct GenericAdapter: CarrierAdapter {
     public init() {}

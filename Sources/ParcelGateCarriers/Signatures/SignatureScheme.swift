@@ -1,4 +1,4 @@
-/// How a source authenticates its callbacks. Named in config by the raw value (DESIGN §8).
+/// How a source authenticates its callbacks. Named in config by the raw value (README, "HTTP contract").
 public enum SignatureScheme: String, Sendable, Hashable, Codable, CaseIterable {
     /// `HMAC-SHA256(secret, body)` as hex in a header, after an optional prefix (`sha256=`).
     case hmacSHA256Hex = "hmac-sha256-hex"

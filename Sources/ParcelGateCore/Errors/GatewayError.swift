@@ -21,7 +21,7 @@ public enum GatewayError: Error, Sendable, Hashable {
     case storeUnavailable(String)
     case internalError(String)
 
-    /// Stable machine-readable code (DESIGN §1, §8).
+    /// Stable machine-readable code (docs/architecture.md, "The path of one callback", §8).
     public var code: String {
         switch self {
         case .unknownSource: return "unknown_source"
@@ -81,7 +81,7 @@ public enum GatewayError: Error, Sendable, Hashable {
         }
     }
 
-    /// Whether the failure may pass if the same work is tried again later (DESIGN §5).
+    /// Whether the failure may pass if the same work is tried again later (docs/architecture.md, "The retry queue").
     /// The one place that decides between retrying and rejecting: a store that is busy or unavailable and a
     /// shipment not registered yet are transient; an invalid callback or transition is permanent.
     public var isTransient: Bool {

@@ -67,7 +67,7 @@ public struct TrackingHistoryEntry: Sendable, Hashable {
     }
 }
 
-/// Recorded with each change so projections can be built from them (DESIGN §4).
+/// Recorded with each change so projections can be built from them (docs/architecture.md, "The state machine").
 public enum DomainEventType: String, Sendable, Hashable, Codable {
     case trackingEventReceived = "TrackingEventReceived"
     case deliveryException = "DeliveryException"

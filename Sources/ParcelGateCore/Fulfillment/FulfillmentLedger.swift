@@ -27,7 +27,7 @@ public struct EventDecision: Sendable, Hashable {
     }
 }
 
-/// The rules that turn carrier events and platform commands into fulfillment changes (DESIGN §4).
+/// The rules that turn carrier events and platform commands into fulfillment changes (docs/architecture.md, "The state machine").
 ///
 /// Pure functions over a ``Fulfillment`` snapshot, so that every store backend applies the same rules
 /// inside its own transaction and only the I/O differs.
@@ -65,7 +65,7 @@ public enum FulfillmentLedger {
     }
 }
 
-/// A platform API command with its arguments (DESIGN §8).
+/// A platform API command with its arguments (README, "HTTP contract").
 public enum FulfillmentCommand: Sendable, Hashable {
     case pick
     case pack

@@ -20,7 +20,7 @@ public enum FulfillmentTransition: String, Sendable, Hashable, CaseIterable {
         }
     }
 
-    /// The transition a carrier event of this class asks for (DESIGN §4).
+    /// The transition a carrier event of this class asks for (docs/architecture.md, "The state machine").
     public init(_ eventClass: TrackingTransitionClass) {
         switch eventClass {
         case .tracking: self = .track
@@ -30,7 +30,7 @@ public enum FulfillmentTransition: String, Sendable, Hashable, CaseIterable {
     }
 }
 
-/// The fulfillment state machine of DESIGN §4, as one table. Pure: no I/O, no clock.
+/// The fulfillment state machine of docs/architecture.md, "The state machine", as one table. Pure: no I/O, no clock.
 public enum FulfillmentStateMachine {
     /// Every legal move. Anything not listed is an invalid transition.
     static let table: [FulfillmentTransition: Set<FulfillmentStatus>] = [

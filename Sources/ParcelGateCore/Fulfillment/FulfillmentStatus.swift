@@ -1,4 +1,4 @@
-/// The fulfillment lifecycle of DESIGN §4.
+/// The fulfillment lifecycle of docs/architecture.md, "The state machine".
 public enum FulfillmentStatus: String, Sendable, Codable, CaseIterable, Hashable {
     case pending = "PENDING"
     case picking = "PICKING"

@@ -1,4 +1,4 @@
-/// When a failed callback is tried again (DESIGN §5).
+/// When a failed callback is tried again (docs/architecture.md, "The retry queue").
 ///
 /// `delay(n) = min(maxDelay, baseDelay * multiplier^(n-1))`, optionally with full jitter (a uniform
 /// draw from zero to that value), or an explicit schedule whose last step repeats.

@@ -1,4 +1,4 @@
-/// Where a queued callback stands (DESIGN §5).
+/// Where a queued callback stands (docs/architecture.md, "The retry queue").
 public enum RetryStatus: String, Sendable, Codable, CaseIterable, Hashable {
     case pending
     case succeeded
@@ -64,7 +64,7 @@ public struct RetryEntry: Sendable, Hashable {
 }
 
 extension RetryEntry {
-    /// Counts a failed attempt (DESIGN §5 `markFailed`): attempts + 1, the next time from `policy`, or
+    /// Counts a failed attempt (docs/architecture.md, "The retry queue" `markFailed`): attempts + 1, the next time from `policy`, or
     /// `exhausted` when the attempts reach its maximum. Every backend applies this, then writes the entry.
     /// The attempt is over, so its claim is released: the same token cannot record a second failure.
     public mutating func recordFailure(_ error: String, policy: BackoffPolicy, now: Timestamp) {

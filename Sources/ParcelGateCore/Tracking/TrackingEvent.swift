@@ -33,7 +33,7 @@ public struct TrackingLocation: Sendable, Hashable, Codable {
     }
 }
 
-/// One carrier scan in canonical form (DESIGN §3). Adapters produce these; the ledger applies them.
+/// One carrier scan in canonical form (README, "HTTP contract"). Adapters produce these; the ledger applies them.
 public struct TrackingEvent: Sendable, Hashable {
     public var tenant: String
     public var carrier: String

@@ -16,7 +16,7 @@ public enum TrackingStatus: String, Sendable, Codable, CaseIterable, Hashable {
     case cancelled
     case unknown
 
-    /// How an event with this status moves a fulfillment (DESIGN §4).
+    /// How an event with this status moves a fulfillment (docs/architecture.md, "The state machine").
     public var transitionClass: TrackingTransitionClass {
         switch self {
         case .delivered: return .delivery

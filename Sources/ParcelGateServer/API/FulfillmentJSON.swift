@@ -1,6 +1,6 @@
 import ParcelGateCore
 
-/// Fulfillment as the platform API writes it (DESIGN §8).
+/// Fulfillment as the platform API writes it (README, "HTTP contract").
 struct FulfillmentJSON: Encodable {
     let id: String
     let orderId: String

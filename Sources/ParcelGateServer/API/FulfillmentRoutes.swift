@@ -4,7 +4,7 @@ import ParcelGateCarriers
 import ParcelGateCore
 import ParcelGateStore
 
-/// The platform API (DESIGN §8): fulfillments and their commands, scoped to the caller's tenant.
+/// The platform API (README, "HTTP contract"): fulfillments and their commands, scoped to the caller's tenant.
 /// Another tenant's fulfillment is `404 not_found`, exactly like one that does not exist.
 struct FulfillmentRoutes<Context: RequestContext> {
     let store: any GatewayStore

@@ -2,7 +2,7 @@ import Hummingbird
 import ParcelGateCore
 import ParcelGateStore
 
-/// The tenant's view of its retry queue and dead letters (DESIGN §8). Never the raw body or its headers.
+/// The tenant's view of its retry queue and dead letters (README, "HTTP contract"). Never the raw body or its headers.
 struct RetryRoutes<Context: RequestContext> {
     let store: any GatewayStore
     let authenticator: TenantAuthenticator

@@ -4,7 +4,7 @@ import ParcelGateCore
 import ParcelGateStore
 import Yams
 
-/// The configuration file (DESIGN §8): YAML, of which JSON is a subset.
+/// The configuration file (README, "HTTP contract"): YAML, of which JSON is a subset.
 public struct GatewayConfig: Sendable, Decodable {
     public var tenants: [TenantConfig]
     public var server: ServerConfig

@@ -11,7 +11,7 @@ public enum IngressResult: Sendable, Hashable {
     case queued(retryId: String)
 }
 
-/// The path of one callback (DESIGN §1): resolve source, verify, normalise, dedupe and apply, or queue.
+/// The path of one callback (docs/architecture.md, "The path of one callback"): resolve source, verify, normalise, dedupe and apply, or queue.
 ///
 /// Steps 1-5 failing make the callback invalid: it is rejected with a 4xx and nothing is stored or queued.
 /// A transient failure at step 6 (no fulfillment yet, store busy) queues the exact raw body instead.
@@ -123,7 +123,7 @@ public struct IngressPipeline: Sendable {
         return normalised
     }
 
-    /// The dedupe receipt key (DESIGN §1 step 4): provider event id, else the scheme's message id, else the body's digest.
+    /// The dedupe receipt key (docs/architecture.md, "The path of one callback" step 4): provider event id, else the scheme's message id, else the body's digest.
     static func receiptKey(providerEventId: String?, messageId: String?, body: Data) throws(GatewayError) -> String {
         if let providerEventId { return "event:" + providerEventId }
         if let messageId { return "message:" + messageId }

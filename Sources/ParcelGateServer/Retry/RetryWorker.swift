@@ -5,7 +5,7 @@ import ParcelGateCore
 import ParcelGateStore
 import ServiceLifecycle
 
-/// Re-runs queued callbacks until they apply or are exhausted (DESIGN §5). Runs as a service beside the
+/// Re-runs queued callbacks until they apply or are exhausted (docs/architecture.md, "The retry queue"). Runs as a service beside the
 /// HTTP server and stops with it.
 ///
 /// Each round claims due entries (round-robin across tenants, under a lease), re-runs normalise and apply
@@ -133,7 +133,7 @@ public final class RetryWorker: Service, Sendable {
         }
     }
 
-    /// Normalise and apply the stored body; classify what happened (DESIGN §5: transient retries, permanent exhausts).
+    /// Normalise and apply the stored body; classify what happened (docs/architecture.md, "The retry queue": transient retries, permanent exhausts).
     func attemptOnce(_ entry: RetryEntry) async -> Attempt {
         guard let source = directory.current.source(tenant: entry.tenant, carrier: entry.carrier) else {
             return .exhausted("Carrier source '\(entry.carrier)' is no longer configured for tenant '\(entry.tenant)'")

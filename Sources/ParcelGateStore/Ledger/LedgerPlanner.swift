@@ -65,7 +65,7 @@ public struct LedgerPlan: Sendable {
     var reconsiderations = 0
 }
 
-/// Turns a callback's events and the state they meet into a ``LedgerPlan`` (DESIGN §4).
+/// Turns a callback's events and the state they meet into a ``LedgerPlan`` (docs/architecture.md, "The state machine").
 ///
 /// Events apply in event-time order. An event older than the fulfillment's newest applied one is `stale`;
 /// one the state machine refuses is `refused` and is reconsidered, oldest first, each time a later-arriving

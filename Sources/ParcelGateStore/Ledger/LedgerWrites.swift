@@ -41,7 +41,7 @@ public struct HistoryInsert: Sendable {
 /// A platform command applied to a fulfillment in memory: what to write besides the fulfillment itself.
 enum PlatformCommand {
     struct Change {
-        /// Exceptions and deliveries through the API add a history entry (DESIGN §4).
+        /// Exceptions and deliveries through the API add a history entry (docs/architecture.md, "The state machine").
         var historyEntry: HistoryInsert?
         var domainEvent: LedgerPlan.DomainEvent
     }

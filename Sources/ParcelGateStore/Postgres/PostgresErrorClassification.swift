@@ -2,7 +2,7 @@ import _ConnectionPoolModule
 import ParcelGateCore
 import PostgresNIO
 
-/// PostgreSQL's half of DESIGN §5's one classification: which failures may pass if the same work is tried
+/// PostgreSQL's half of docs/architecture.md, "The retry queue"'s one classification: which failures may pass if the same work is tried
 /// again (`store_unavailable`, 503, queued or retried) and which cannot (everything else).
 ///
 /// Only a connection that failed, a server that is not available, or a transaction that lost a race are

@@ -95,7 +95,7 @@ enum PostgresFulfillmentRows {
         return keys
     }
 
-    /// DESIGN §8 matching, as ``FulfillmentRows/match`` does on SQLite; the row is locked for the transaction.
+    /// README, "HTTP contract" matching, as ``FulfillmentRows/match`` does on SQLite; the row is locked for the transaction.
     static func match(_ connection: PostgresConnection, event: TrackingEvent, carrier: String, logger: Logger) async throws -> String? {
         let rows: PostgresRowSequence
         if let id = event.fulfillmentId {

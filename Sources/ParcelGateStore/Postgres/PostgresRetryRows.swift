@@ -48,7 +48,7 @@ enum PostgresRetryRows {
     }
 }
 
-/// The retry queue of DESIGN §5 on PostgreSQL.
+/// The retry queue of docs/architecture.md, "The retry queue" on PostgreSQL.
 extension PostgresStore {
     public func storeRetry(_ entry: RetryEntry) async throws(GatewayError) -> String {
         try await transaction { connection in

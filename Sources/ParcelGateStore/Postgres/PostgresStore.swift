@@ -132,7 +132,7 @@ public final class PostgresStore: GatewayStore {
 
     // MARK: Running queries
 
-    /// Runs `work`, classifying any failure (DESIGN §5, ``PostgresErrorClassification``): connection trouble,
+    /// Runs `work`, classifying any failure (docs/architecture.md, "The retry queue", ``PostgresErrorClassification``): connection trouble,
     /// an unavailable server and serialization failures are transient, constraint violations conflicts, our
     /// own errors pass through, and anything else (a decoding error, say) is an internal error.
     func run<T: Sendable>(_ work: () async throws -> T) async throws(GatewayError) -> T {

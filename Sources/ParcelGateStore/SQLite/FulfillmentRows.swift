@@ -131,7 +131,7 @@ enum FulfillmentRows {
             .run()
     }
 
-    /// The fulfillment a callback's event belongs to (DESIGN §8), without its history: by id when the payload
+    /// The fulfillment a callback's event belongs to (README, "HTTP contract"), without its history: by id when the payload
     /// names one, else by tracking number, preferring the fulfillment shipped with the source's carrier, then
     /// the newest. One query, returning the row itself: it runs for every callback.
     static func match(_ connection: SQLiteConnection, event: TrackingEvent, carrier: String) throws(GatewayError) -> Fulfillment? {

@@ -224,7 +224,7 @@ enum SQLiteValue {
     static func timestamp(_ value: Timestamp?) -> SQLiteValue { value.map { .integer($0.milliseconds) } ?? .null }
 }
 
-/// Classifies SQLite result codes into the gateway's errors: the store's half of DESIGN §5's one classification.
+/// Classifies SQLite result codes into the gateway's errors: the store's half of docs/architecture.md, "The retry queue"'s one classification.
 ///
 /// A full disk (`SQLITE_FULL`) and an I/O error are `store_unavailable` (503): nothing was committed, and the
 /// same write passes once space returns or the disk recovers, so the ingress queues the callback or answers 503.

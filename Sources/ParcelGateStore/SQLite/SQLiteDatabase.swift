@@ -1,7 +1,7 @@
 import Foundation
 import ParcelGateCore
 
-/// How much SQLite waits for the disk before a commit returns (DESIGN: "Durability modes").
+/// How much SQLite waits for the disk before a commit returns (README, `--durability`).
 public enum DurabilityMode: String, Sendable, Codable, CaseIterable {
     /// `synchronous=NORMAL` in WAL mode: survives a crash of the process, may lose the last commits on power loss.
     case normal

@@ -1,6 +1,6 @@
 import ParcelGateCore
 
-/// The retry queue of DESIGN §5 on SQLite. Every write goes through the group-commit writer, which also
+/// The retry queue of docs/architecture.md, "The retry queue" on SQLite. Every write goes through the group-commit writer, which also
 /// serialises claims: two claimers can never receive the same entry.
 extension SQLiteStore {
     public func storeRetry(_ entry: RetryEntry) async throws(GatewayError) -> String {
