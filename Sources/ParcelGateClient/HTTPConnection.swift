@@ -19,11 +19,14 @@ public struct HTTPClientResponse: Sendable {
 public enum HTTPClientError: Error, Sendable, CustomStringConvertible {
     case connectionClosed
     case invalidURL(String)
+    /// No whole response within the request's timeout; the connection was closed.
+    case timedOut(seconds: Int64)
 
     public var description: String {
         switch self {
         case .connectionClosed: return "connection closed before the response was complete"
         case .invalidURL(let url): return "not an http:// URL with a host: \(url)"
+        case .timedOut(let seconds): return "no response within \(seconds) s"
         }
     }
 }
@@ -48,6 +51,7 @@ public final class HTTPConnection: Sendable {
 
     public static func connect(host: String, port: Int, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> HTTPConnection {
         let channel = try await ClientBootstrap(group: group)
+            .connectTimeout(.seconds(10))
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
@@ -61,10 +65,12 @@ public final class HTTPConnection: Sendable {
         return HTTPConnection(channel: channel, host: host, port: port)
     }
 
-    /// Sends one request and waits for its whole response. `chunked` sends the body in pieces with
+    /// Sends one request and waits for its whole response, at most `timeout` (then the connection is closed
+    /// and `timedOut` thrown: a hung server never hangs a caller). `chunked` sends the body in pieces with
     /// no Content-Length (as a streaming carrier would).
     public func send(
-        method: String, path: String, headers: [(String, String)] = [], body: [UInt8]? = nil, chunked: Bool = false
+        method: String, path: String, headers: [(String, String)] = [], body: [UInt8]? = nil, chunked: Bool = false,
+        timeout: TimeAmount = .seconds(60)
     ) async throws -> HTTPClientResponse {
         var head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: path)
         head.headers.add(name: "Host", value: "\(host):\(port)")
@@ -78,6 +84,12 @@ public final class HTTPConnection: Sendable {
         }
         let promise = channel.eventLoop.makePromise(of: HTTPClientResponse.self)
         let request = PendingRequest(head: head, body: body, chunked: chunked, promise: promise)
+        let channel = self.channel
+        let timer = channel.eventLoop.scheduleTask(in: timeout) {
+            promise.fail(HTTPClientError.timedOut(seconds: timeout.nanoseconds / 1_000_000_000))
+            channel.close(promise: nil)
+        }
+        promise.futureResult.whenComplete { _ in timer.cancel() }
         channel.writeAndFlush(request).whenFailure { promise.fail($0) }
         return try await promise.futureResult.get()
     }

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// The benchmark commands run end to end: short and small, for behaviour, not speed (no time is asserted).
-@Suite struct BenchCommandTests {
+@Suite(.timeLimit(.minutes(3))) struct BenchCommandTests {
     /// `parcelgate bench` against a real gateway: every callback is accepted, applied or a duplicate.
     @Test func benchSendsAcceptedSignedCallbacks() async throws {
         let root = CarrierEndToEndTests.repositoryRoot

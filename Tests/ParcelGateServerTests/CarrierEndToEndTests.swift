@@ -5,7 +5,7 @@ import ParcelGateServer
 import Testing
 
 /// Real carriers' fixtures through the real server.
-@Suite struct CarrierEndToEndTests {
+@Suite(.timeLimit(.minutes(3))) struct CarrierEndToEndTests {
     static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     static func fixtures(_ carrier: String) throws -> [URL] {

@@ -6,7 +6,7 @@ import ParcelGateCore
 import Testing
 
 /// A 202 survives SIGKILL: the queued callback is applied by the next process on the same database.
-@Suite struct CrashRecoveryTests {
+@Suite(.timeLimit(.minutes(3))) struct CrashRecoveryTests {
     static let config = """
         {"tenants": [{"slug": "shopstream", "api_keys": ["\(TestGateway.apiKey)"],
                       "sources": [{"carrier": "generic", "secrets": ["\(TestGateway.secret)"]}]}],
@@ -62,7 +62,7 @@ import Testing
 }
 
 /// `parcelgate replay` against a real `parcelgate serve` with the committed demo config.
-@Suite struct ReplayCommandTests {
+@Suite(.timeLimit(.minutes(3))) struct ReplayCommandTests {
     @Test func replaysEveryFixtureOutOfTheBox() async throws {
         let root = CarrierEndToEndTests.repositoryRoot
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("parcelgate-replay-\(UUID().uuidString)")
@@ -94,7 +94,7 @@ import Testing
 }
 
 /// `parcelgate tenants` against a real `parcelgate serve`.
-@Suite struct TenantsCommandTests {
+@Suite(.timeLimit(.minutes(3))) struct TenantsCommandTests {
     @Test func operatorManagesATenantFromTheCommandLine() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("parcelgate-tenants-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -124,7 +124,7 @@ import Testing
 
 /// A crash between a group commit and its responses: whatever was acknowledged is there after a restart,
 /// and resending everything applies nothing twice.
-@Suite struct GroupCommitCrashTests {
+@Suite(.timeLimit(.minutes(3))) struct GroupCommitCrashTests {
     @Test func nothingAcknowledgedIsLostWhenTheProcessDiesAfterACommit() async throws {
         let (_, configPath, database) = try GatewayProcess.workspace("commitcrash", config: CrashRecoveryTests.config)
         let auth = [("Authorization", "Bearer \(TestGateway.apiKey)"), ("Content-Type", "application/json")]

@@ -7,7 +7,7 @@ import Testing
 
 /// SIGKILL at random moments under load, ten times over, on one database: every acknowledged callback ends
 /// applied exactly once, or still in the retry queue; none is applied twice.
-@Suite struct CrashSoakTests {
+@Suite(.timeLimit(.minutes(5))) struct CrashSoakTests {
     @Test func killedTenTimesUnderLoadLosesNothingAcknowledged() async throws {
         let (_, configPath, database) = try GatewayProcess.workspace("soak", config: CrashRecoveryTests.config)
         let auth = [("Authorization", "Bearer \(TestGateway.apiKey)"), ("Content-Type", "application/json")]

@@ -9,7 +9,7 @@ import Testing
 /// Hostile input against a live server: the fixtures mutated every way a broken or malicious sender could,
 /// most of them correctly signed so they reach the parsers. The server must never crash, must answer only
 /// documented status codes, and every error body must be the documented JSON.
-@Suite struct FuzzTests {
+@Suite(.timeLimit(.minutes(5))) struct FuzzTests {
     static let carriers = ["generic", "ups", "fedex", "dhl", "usps", "easypost", "shippo", "aftership"]
     static let documented: Set<Int> = [200, 202, 400, 401, 404, 409, 413, 429]
 

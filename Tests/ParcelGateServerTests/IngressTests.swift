@@ -5,7 +5,7 @@ import ParcelGateServer
 import Testing
 
 /// Every response of DESIGN §1 over a real server.
-@Suite struct IngressTests {
+@Suite(.timeLimit(.minutes(2))) struct IngressTests {
     @Test func unknownTenantOrCarrierIs404UnknownSource() async throws {
         try await TestGateway.run { gateway in
             let body = Array(#"{"tracking_number":"T","status":"in_transit"}"#.utf8)

@@ -11,7 +11,7 @@ var testPostgresURL: String? { ProcessInfo.processInfo.environment["PARCELGATE_T
 
 /// Two real `parcelgate serve` processes on one PostgreSQL database (DESIGN: several replicas share dedupe,
 /// fulfillments and the retry queue). Runs whenever `PARCELGATE_TEST_POSTGRES_URL` is set, as in CI.
-@Suite(.enabled(if: testPostgresURL != nil, "needs PARCELGATE_TEST_POSTGRES_URL"))
+@Suite(.enabled(if: testPostgresURL != nil, "needs PARCELGATE_TEST_POSTGRES_URL"), .timeLimit(.minutes(5)))
 struct MultiReplicaTests {
     static let apiKey = "replica-api-key-0123456789"
     static let secret = "replica-generic-secret"

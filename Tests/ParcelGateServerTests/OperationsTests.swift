@@ -7,7 +7,7 @@ import Testing
 import Yams
 
 /// What operators rely on: exact metrics, structured logs, the OpenAPI document.
-@Suite struct OperationsTests {
+@Suite(.timeLimit(.minutes(2))) struct OperationsTests {
     /// `name{labels} value` lines of a Prometheus scrape, keyed by `name{labels}` with labels sorted.
     static func samples(_ text: String) -> [String: Double] {
         var samples: [String: Double] = [:]

@@ -1,7 +1,7 @@
 import Testing
 
 /// The platform API of DESIGN §8 over a real server: authentication, scoping, validation.
-@Suite struct PlatformAPITests {
+@Suite(.timeLimit(.minutes(2))) struct PlatformAPITests {
     @Test func requestsWithoutAValidKeyAre401() async throws {
         try await TestGateway.run { gateway in
             try await gateway.request("GET", "/v1/fulfillments/x").expectError(401, "unauthorized")

@@ -1,7 +1,7 @@
 import Testing
 
 /// The product story of DESIGN §4 over a real server and a real SQLite file: every row of it.
-@Suite struct ProductStoryTests {
+@Suite(.timeLimit(.minutes(2))) struct ProductStoryTests {
     @Test func happyPathThroughDelivery() async throws {
         try await TestGateway.run { gateway in
             let created = try await gateway.api("POST", "/v1/fulfillments", json: #"{"order_id":"order-1","id":"ful-1"}"#).expect(201)

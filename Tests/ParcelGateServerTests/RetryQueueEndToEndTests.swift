@@ -3,7 +3,7 @@ import ParcelGateCore
 import Testing
 
 /// The retry queue over a real server, a real SQLite file and the retry worker running inside the gateway.
-@Suite struct RetryQueueEndToEndTests {
+@Suite(.timeLimit(.minutes(3))) struct RetryQueueEndToEndTests {
     @Test func unmatchedCallbackIsQueuedThenAppliedOnceTheShipmentExists() async throws {
         try await TestGateway.run { gateway in
             let json = #"{"tracking_number":"EARLY-1","status":"in_transit","location":"Memphis, TN","occurred_at":"2026-11-20T10:00:00Z"}"#

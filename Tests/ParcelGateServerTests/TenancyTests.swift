@@ -5,7 +5,7 @@ import ParcelGateServer
 import Testing
 
 /// Tenants sharing one ingress: isolation, rotation, revocation, rate limits, secrets at rest.
-@Suite struct TenancyTests {
+@Suite(.timeLimit(.minutes(3))) struct TenancyTests {
     /// Two tenants on the same carrier and the same tracking number.
     @Test func isolationMatrix() async throws {
         try await TestGateway.run { gateway in

@@ -4,7 +4,7 @@ import ParcelGateStore
 import Testing
 
 /// Tenants, sources, secrets and keys: the same contract on every backend.
-@Suite struct DirectoryStoreTests {
+@Suite(.timeLimit(.minutes(2))) struct DirectoryStoreTests {
     let t0 = Timestamp(seconds: 1_800_000_000)
 
     @Test(arguments: StoreBackend.available)

@@ -4,7 +4,7 @@ import ParcelGateCore
 import Testing
 
 /// The retry queue lifecycle of DESIGN §5 on a real SQLite file.
-@Suite struct RetryQueueTests {
+@Suite(.timeLimit(.minutes(3))) struct RetryQueueTests {
     let t0 = Timestamp(seconds: 1_800_000_000)
     let lease: Int64 = 60_000
     let policy = try! BackoffPolicy(curve: .exponential(baseSeconds: 10, multiplier: 2, maxSeconds: 1_000, jitter: false), maxAttempts: 3)

@@ -4,7 +4,7 @@ import ParcelGateStore
 import Testing
 
 /// Behaviour of the SQLite backend that the shared store contract does not cover.
-@Suite struct SQLiteOnlyTests {
+@Suite(.timeLimit(.minutes(2))) struct SQLiteOnlyTests {
     let t0 = Timestamp(seconds: 1_763_500_000)
 
     /// SQLite's own automatic checkpoint is replaced by the store's checkpoint thread: the WAL must still be

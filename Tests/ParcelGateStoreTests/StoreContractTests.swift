@@ -11,7 +11,7 @@ func temporaryDatabase() -> String {
 }
 
 /// The ``GatewayStore`` contract, against a real SQLite file and, when configured, a real PostgreSQL server.
-@Suite struct StoreContractTests {
+@Suite(.timeLimit(.minutes(3))) struct StoreContractTests {
     let t0 = Timestamp(seconds: 1_763_500_000)
 
     func event(_ status: TrackingStatus, tracking: String = "T1", at offset: Int64 = 0, id: String? = nil) -> TrackingEvent {
