@@ -74,7 +74,7 @@ public enum GatewayApplication {
         let worker = RetryWorker(store: store, directory: directory, clock: settings.clock, settings: workerSettings, logger: logger, metrics: settings.metrics,
                                  limits: config.ingress)
         let wakeWorker: @Sendable () -> Void = { worker.wake() }
-        let authenticator = TenantAuthenticator(directory: directory)
+        let tenantAuthentication = TenantAuthMiddleware<GatewayRequestContext>(directory: directory)
         let readiness = ReadinessMonitor(store: store, interval: settings.readinessInterval)
 
         let router = Router(context: GatewayRequestContext.self)
@@ -84,12 +84,12 @@ public enum GatewayApplication {
             maxBodyBytes: maxBody, metrics: settings.metrics, admission: IngressAdmission(limit: config.server.maxConcurrentIngress),
             proxies: try TrustedProxies(config.server.trustedProxies)
         ).register(on: router)
-        FulfillmentRoutes(store: store, authenticator: authenticator, clock: settings.clock, maxBodyBytes: maxBody, shipmentRegistered: wakeWorker)
+        FulfillmentRoutes(store: store, authentication: tenantAuthentication, clock: settings.clock, maxBodyBytes: maxBody, shipmentRegistered: wakeWorker)
             .register(on: router)
-        RetryRoutes(store: store, authenticator: authenticator, clock: settings.clock, replayed: wakeWorker)
+        RetryRoutes(store: store, authentication: tenantAuthentication, clock: settings.clock, replayed: wakeWorker)
             .register(on: router)
         AdminRoutes(
-            store: store, directory: directory, operator: try OperatorAuthenticator(key: settings.operatorKey),
+            store: store, directory: directory, authentication: try OperatorAuthMiddleware(key: settings.operatorKey),
             clock: settings.clock, maxBodyBytes: maxBody
         ).register(on: router)
         let metricsAddress = try config.metrics.listenAddress()

@@ -60,4 +60,23 @@ import Testing
             try await gateway.request("DELETE", "/v1/fulfillments/x").expectError(404, "not_found")
         }
     }
+
+    /// One Bearer reader for the platform and the operator API: the same forms pass and fail on both.
+    @Test func bothAPIsReadTheBearerTokenTheSameWay() async throws {
+        try await TestGateway.run { gateway in
+            for (scheme, padding) in [("Bearer", " "), ("bearer", "   "), ("BEARER", " ")] {
+                let tenant = try await gateway.request("GET", "/v1/retries", headers: [("Authorization", "\(scheme)\(padding)\(TestGateway.apiKey) ")])
+                #expect(tenant.status == 200, "\(scheme): \(tenant.text)")
+                let admin = try await gateway.request("GET", "/v1/admin/tenants", headers: [("Authorization", "\(scheme)\(padding)\(TestGateway.operatorKey) ")])
+                #expect(admin.status == 200, "\(scheme): \(admin.text)")
+            }
+            for header in ["Basic \(TestGateway.apiKey)", "Bearer", "Bearer    ", TestGateway.apiKey] {
+                try await gateway.request("GET", "/v1/retries", headers: [("Authorization", header)]).expectError(401, "unauthorized")
+                try await gateway.request("GET", "/v1/admin/tenants", headers: [("Authorization", header)]).expectError(401, "unauthorized")
+            }
+            // Each key opens only its own API.
+            try await gateway.request("GET", "/v1/admin/tenants", headers: [("Authorization", "Bearer \(TestGateway.apiKey)")]).expectError(401, "unauthorized")
+            try await gateway.request("GET", "/v1/retries", headers: [("Authorization", "Bearer \(TestGateway.operatorKey)")]).expectError(401, "unauthorized")
+        }
+    }
 }

@@ -4,36 +4,20 @@ import ParcelGateCarriers
 import ParcelGateCore
 import ParcelGateStore
 
-/// `Authorization: Bearer <PARCELGATE_OPERATOR_KEY>` for the operator API, compared in constant time.
-struct OperatorAuthenticator: Sendable {
-    private let digest: [UInt8]?
-
-    init(key: String?) throws(GatewayError) {
-        digest = try key.flatMap { key throws(GatewayError) in key.isEmpty ? nil : try Crypto.sha256(Array(key.utf8)) }
-    }
-
-    func authorize(_ request: Request) throws(GatewayError) {
-        guard let digest else { throw .unauthorized("The operator API is disabled: set PARCELGATE_OPERATOR_KEY") }
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer "),
-            Crypto.constantTimeEquals(try Crypto.sha256(Array(header.dropFirst(7).trimmingWhitespace().utf8)), digest)
-        else { throw .unauthorized("A valid operator key is required") }
-    }
-}
-
 /// The operator API under `/v1/admin`: tenants, their carrier sources and secrets, and API keys.
 ///
 /// New secrets and keys are shown once, in the response that creates them; nothing else ever returns
 /// them. Every change reloads the directory before answering, so the next request sees it.
-struct AdminRoutes<Context: RequestContext> {
+struct AdminRoutes<Context: AuthenticatedRequestContext> {
     let store: any GatewayStore
     let directory: DirectoryProvider
-    let `operator`: OperatorAuthenticator
+    let authentication: OperatorAuthMiddleware<Context>
     let clock: any GatewayClock
     let maxBodyBytes: Int
     let registry = CarrierRegistry.standard
 
     func register(on router: Router<Context>) {
-        let admin = router.group("/v1/admin")
+        let admin = router.group("/v1/admin").add(middleware: authentication)
         admin.post("/tenants") { request, _ in try await self.createTenant(request) }
         admin.get("/tenants") { request, _ in try await self.listTenants(request) }
         admin.get("/tenants/{slug}") { request, context in try await self.showTenant(request, slug: context.slug) }
@@ -61,7 +45,6 @@ struct AdminRoutes<Context: RequestContext> {
     }
 
     func createTenant(_ request: Request) async throws(GatewayError) -> Response {
-        try self.operator.authorize(request)
         let body = try await request.decodeJSON(TenantBody.self, limit: maxBodyBytes)
         guard let slug = body.slug, TenantDirectory.isSlug(slug) else { throw .badRequest("slug must be 1-64 lowercase letters, digits, '-' or '_'") }
         try validate(body)
@@ -72,18 +55,15 @@ struct AdminRoutes<Context: RequestContext> {
     }
 
     func listTenants(_ request: Request) async throws(GatewayError) -> Response {
-        try self.operator.authorize(request)
         let snapshot = try await store.directory()
         return JSONResponse.make(.ok, ["tenants": snapshot.tenants.map { TenantJSON($0, snapshot: snapshot) }])
     }
 
     func showTenant(_ request: Request, slug: String) async throws(GatewayError) -> Response {
-        try self.operator.authorize(request)
         return JSONResponse.make(.ok, try await tenantJSON(slug))
     }
 
     func updateTenant(_ request: Request, slug: String) async throws(GatewayError) -> Response {
-        try self.operator.authorize(request)
         let body = try await request.decodeJSON(TenantBody.self, limit: maxBodyBytes)
         try validate(body)
         guard var tenant = try await store.directory().tenants.first(where: { $0.slug == slug }) else { throw .notFound("Tenant '\(slug)' not found") }
@@ -119,7 +99,6 @@ struct AdminRoutes<Context: RequestContext> {
 
     /// Creates or updates a source. A new source gets the given `secret`, or a generated one, shown once.
     func putSource(_ request: Request, slug: String, carrier rawCarrier: String) async throws(GatewayError) -> Response {
-        try self.operator.authorize(request)
         let carrier = rawCarrier.lowercased()
         let body = try await request.decodeJSON(SourceBody.self, limit: maxBodyBytes)
         let snapshot = try await store.directory()
@@ -175,7 +154,6 @@ struct AdminRoutes<Context: RequestContext> {
     }
 
     func deleteSource(_ request: Request, slug: String, carrier: String) async throws(GatewayError) -> Response {
-        try self.operator.authorize(request)
         try await store.deleteSource(tenant: slug, carrier: carrier.lowercased())
         try await directory.reload()
         return JSONResponse.make(.ok, ["status": "deleted"])
@@ -187,7 +165,6 @@ struct AdminRoutes<Context: RequestContext> {
 
     /// Adds a secret beside the existing ones: during a rotation both verify until the old one is removed.
     func addSecret(_ request: Request, slug: String, carrier rawCarrier: String) async throws(GatewayError) -> Response {
-        try self.operator.authorize(request)
         let carrier = rawCarrier.lowercased()
         let body = try await request.decodeOptionalJSON(SecretBody.self, limit: maxBodyBytes)
         guard let source = try await store.directory().sources.first(where: { $0.tenant == slug && $0.carrier == carrier }) else {
@@ -203,7 +180,6 @@ struct AdminRoutes<Context: RequestContext> {
     }
 
     func removeSecret(_ request: Request, slug: String, carrier: String, id: String) async throws(GatewayError) -> Response {
-        try self.operator.authorize(request)
         try await store.removeSecret(tenant: slug, carrier: carrier.lowercased(), id: id)
         try await directory.reload()
         return JSONResponse.make(.ok, ["status": "deleted"])
@@ -223,7 +199,6 @@ struct AdminRoutes<Context: RequestContext> {
     }
 
     func issueKey(_ request: Request, slug: String) async throws(GatewayError) -> Response {
-        try self.operator.authorize(request)
         let body = try await request.decodeOptionalJSON(KeyBody.self, limit: maxBodyBytes)
         let value = Identifiers.newAPIKeyValue()
         let now = clock.now()
@@ -234,7 +209,6 @@ struct AdminRoutes<Context: RequestContext> {
     }
 
     func revokeKey(_ request: Request, slug: String, id: String) async throws(GatewayError) -> Response {
-        try self.operator.authorize(request)
         try await store.revokeAPIKey(tenant: slug, id: id, at: clock.now())
         try await directory.reload()
         return JSONResponse.make(.ok, ["status": "revoked"])

@@ -6,23 +6,24 @@ import ParcelGateStore
 
 /// The platform API (README, "HTTP contract"): fulfillments and their commands, scoped to the caller's tenant.
 /// Another tenant's fulfillment is `404 not_found`, exactly like one that does not exist.
-struct FulfillmentRoutes<Context: RequestContext> {
+struct FulfillmentRoutes<Context: AuthenticatedRequestContext> {
     let store: any GatewayStore
-    let authenticator: TenantAuthenticator
+    let authentication: TenantAuthMiddleware<Context>
     let clock: any GatewayClock
     let maxBodyBytes: Int
     /// Called after a fulfillment is created or shipped: queued callbacks waiting for it are now due.
     let shipmentRegistered: @Sendable () -> Void
 
     func register(on router: Router<Context>) {
-        router.post("/v1/fulfillments") { request, context in try await self.create(request, context) }
-        router.get("/v1/fulfillments") { request, context in try await self.list(request, context) }
-        router.get("/v1/fulfillments/{id}") { request, context in try await self.show(request, context) }
-        router.put("/v1/fulfillments/{id}/{command}") { request, context in try await self.command(request, context) }
+        let fulfillments = router.group("/v1/fulfillments").add(middleware: authentication)
+        fulfillments.post { request, context in try await self.create(request, context) }
+        fulfillments.get { request, context in try await self.list(request, context) }
+        fulfillments.get("{id}") { request, context in try await self.show(request, context) }
+        fulfillments.put("{id}/{command}") { request, context in try await self.command(request, context) }
     }
 
     func create(_ request: Request, _ context: Context) async throws(GatewayError) -> Response {
-        let tenant = try authenticator.tenant(for: request)
+        let tenant = try context.tenant()
         let body = try await request.decodeJSON(CreateFulfillmentBody.self, limit: maxBodyBytes)
         let orderId = body.orderId.trimmingWhitespace()
         guard !orderId.isEmpty else { throw .badRequest("order_id must not be empty") }
@@ -34,7 +35,7 @@ struct FulfillmentRoutes<Context: RequestContext> {
     }
 
     func list(_ request: Request, _ context: Context) async throws(GatewayError) -> Response {
-        let tenant = try authenticator.tenant(for: request)
+        let tenant = try context.tenant()
         guard let trackingNumber = request.uri.queryParameters.get("tracking_number"), !trackingNumber.isEmpty else {
             throw .badRequest("Query parameter tracking_number is required")
         }
@@ -43,7 +44,7 @@ struct FulfillmentRoutes<Context: RequestContext> {
     }
 
     func show(_ request: Request, _ context: Context) async throws(GatewayError) -> Response {
-        let tenant = try authenticator.tenant(for: request)
+        let tenant = try context.tenant()
         let id = context.parameters.get("id") ?? ""
         guard let fulfillment = try await store.fulfillment(tenant: tenant, id: id) else {
             throw .notFound("Fulfillment '\(id)' not found")
@@ -52,7 +53,7 @@ struct FulfillmentRoutes<Context: RequestContext> {
     }
 
     func command(_ request: Request, _ context: Context) async throws(GatewayError) -> Response {
-        let tenant = try authenticator.tenant(for: request)
+        let tenant = try context.tenant()
         let id = context.parameters.get("id") ?? ""
         let name = context.parameters.get("command") ?? ""
         let command: FulfillmentCommand

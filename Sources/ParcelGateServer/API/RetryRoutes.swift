@@ -3,20 +3,20 @@ import ParcelGateCore
 import ParcelGateStore
 
 /// The tenant's view of its retry queue and dead letters (README, "HTTP contract"). Never the raw body or its headers.
-struct RetryRoutes<Context: RequestContext> {
+struct RetryRoutes<Context: AuthenticatedRequestContext> {
     let store: any GatewayStore
-    let authenticator: TenantAuthenticator
+    let authentication: TenantAuthMiddleware<Context>
     let clock: any GatewayClock
     let replayed: @Sendable () -> Void
 
     func register(on router: Router<Context>) {
-        router.get("/v1/retries") { request, _ in try await self.list(request) }
-        router.get("/v1/retries/{id}") { request, context in try await self.show(request, id: context.parameters.get("id") ?? "") }
-        router.post("/v1/retries/{id}/replay") { request, context in try await self.replay(request, id: context.parameters.get("id") ?? "") }
+        let retries = router.group("/v1/retries").add(middleware: authentication)
+        retries.get { request, context in try await self.list(request, tenant: context.tenant()) }
+        retries.get("{id}") { _, context in try await self.show(tenant: context.tenant(), id: context.parameters.get("id") ?? "") }
+        retries.post("{id}/replay") { _, context in try await self.replay(tenant: context.tenant(), id: context.parameters.get("id") ?? "") }
     }
 
-    func list(_ request: Request) async throws(GatewayError) -> Response {
-        let tenant = try authenticator.tenant(for: request)
+    func list(_ request: Request, tenant: String) async throws(GatewayError) -> Response {
         var status: RetryStatus?
         if let name = request.uri.queryParameters.get("status") {
             guard let parsed = RetryStatus(rawValue: name) else { throw .badRequest("status must be pending, succeeded or exhausted") }
@@ -31,14 +31,12 @@ struct RetryRoutes<Context: RequestContext> {
         return JSONResponse.make(.ok, RetryListJSON(retries: entries.map(RetryEntryJSON.init)))
     }
 
-    func show(_ request: Request, id: String) async throws(GatewayError) -> Response {
-        let tenant = try authenticator.tenant(for: request)
+    func show(tenant: String, id: String) async throws(GatewayError) -> Response {
         guard let entry = try await store.retryEntry(tenant: tenant, id: id) else { throw .notFound("Retry entry '\(id)' not found") }
         return JSONResponse.make(.ok, RetryEntryJSON(entry))
     }
 
-    func replay(_ request: Request, id: String) async throws(GatewayError) -> Response {
-        let tenant = try authenticator.tenant(for: request)
+    func replay(tenant: String, id: String) async throws(GatewayError) -> Response {
         let entry = try await store.replayRetry(tenant: tenant, id: id, now: clock.now())
         replayed()
         return JSONResponse.make(.ok, RetryEntryJSON(entry))

@@ -24,7 +24,8 @@ public struct ResolvedSource: Sendable {
 /// digests and compared in constant time; carrier secrets are decrypted here, once, into verifier keys.
 public struct TenantDirectory: Sendable {
     private let sources: [SourceKey: ResolvedSource]
-    private let apiKeyDigests: [(digest: [UInt8], tenant: String)]
+    /// Tenants by the SHA-256 digest of their API keys.
+    private let apiKeyDigests: [[UInt8]: String]
     private let policies: [String: BackoffPolicy]
     private let rateLimits: [String: RateLimitConfig]
     public let defaultPolicy: BackoffPolicy
@@ -98,7 +99,7 @@ public struct TenantDirectory: Sendable {
             }
         }
         self.sources = sources
-        self.apiKeyDigests = snapshot.apiKeys.map { ($0.digest, $0.tenant) }
+        self.apiKeyDigests = Dictionary(snapshot.apiKeys.map { ($0.digest, $0.tenant) }, uniquingKeysWith: { first, _ in first })
         self.policies = policies
         self.rateLimits = rateLimits
         self.defaultPolicy = defaultPolicy
@@ -117,12 +118,12 @@ public struct TenantDirectory: Sendable {
     /// The tenant's ingress rate limit, if it has one.
     public func rateLimit(for tenant: String) -> RateLimitConfig? { rateLimits[tenant] }
 
-    /// The tenant an API key belongs to. Every stored digest is compared, so timing says nothing about which.
+    /// The tenant an API key belongs to: one dictionary lookup by the key's digest, then the digest found
+    /// compared in constant time. Only digests are hashed and compared, so timing says nothing about a key.
     public func tenant(forAPIKey key: String) -> String? {
-        guard let digest = try? Self.digest(ofAPIKey: key) else { return nil }
-        var found: String?
-        for entry in apiKeyDigests where Crypto.constantTimeEquals(entry.digest, digest) { found = entry.tenant }
-        return found
+        guard let digest = try? Self.digest(ofAPIKey: key), let entry = apiKeyDigests.index(forKey: digest) else { return nil }
+        let (stored, tenant) = apiKeyDigests[entry]
+        return Crypto.constantTimeEquals(stored, digest) ? tenant : nil
     }
 
     /// How an API key is stored.
