@@ -69,13 +69,13 @@ import Testing
         #expect(decision.outcome == .stale)
         #expect(decision.resultingStatus == .inTransit)
         #expect(!decision.applied)
-        #expect(decision.outcomeName == "stale")
+        #expect(decision.storedOutcome == .stale)
     }
 
     @Test func illegalEventsAreRefused() {
         let decision = FulfillmentLedger.decide(eventStatus: .delivered, occurredAt: t0, current: .shipped, latestEventAt: nil)
         #expect(decision.outcome == .invalidTransition(.invalidTransition(from: .shipped, to: .delivered)))
         #expect(decision.resultingStatus == .shipped)
-        #expect(decision.outcomeName == "refused")
+        #expect(decision.storedOutcome == .refused)
     }
 }

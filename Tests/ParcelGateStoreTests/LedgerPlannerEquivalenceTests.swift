@@ -55,7 +55,8 @@ struct SplitMix: RandomNumberGenerator {
     }
 }
 
-// The planner as it was before the rewrite (commit 495b806), the reference for the test above.
+// The planner as it was before the rewrite (commit 495b806), the reference for the test above; only the
+// outcome type follows the later rename (a String then, `EventOutcome` now).
 enum ReferenceLedgerPlanner {
     /// `matches[i]` is the fulfillment event `i` belongs to (every event matched).
     static func plan(events: [TrackingEvent], matches: [String], state: LedgerState, receivedAt: Timestamp) -> LedgerPlan {
@@ -109,7 +110,7 @@ enum ReferenceLedgerPlanner {
                 switch pending {
                 case .stored(let ref): plan.reapplied.append((ref.rowId, decision.resultingStatus))
                 case .new(let index):
-                    plan.newEvents[index].outcome = "applied"
+                    plan.newEvents[index].outcome = .applied
                     plan.newEvents[index].fulfillmentStatus = decision.resultingStatus
                 }
                 advance(id, decision: decision, eventStatus: status(pending), occurredAt: occurred(pending))
@@ -128,7 +129,7 @@ enum ReferenceLedgerPlanner {
             let decision = FulfillmentLedger.decide(eventStatus: event.status, occurredAt: event.occurredAt,
                                                     current: fulfillment.status, latestEventAt: fulfillment.latestEventAt)
             plan.newEvents.append(LedgerPlan.NewEvent(event: event, fulfillmentId: id, scanKey: scanKey,
-                                                      outcome: decision.outcomeName, fulfillmentStatus: decision.resultingStatus))
+                                                      outcome: decision.storedOutcome, fulfillmentStatus: decision.resultingStatus))
             recorded += 1
             switch decision.outcome {
             case .applied:

@@ -1,3 +1,13 @@
+/// What became of one carrier event, as stored with it in the tracking history and counted in replies.
+public enum EventOutcome: String, Sendable, Hashable, Codable {
+    /// It moved (or kept) the fulfillment through a legal transition.
+    case applied
+    /// Older than the newest applied event: history only.
+    case stale
+    /// The state machine refused it (kept with `applied: false`, reconsidered when a later event moves the fulfillment).
+    case refused
+}
+
 /// What applying one carrier event to a fulfillment decided.
 public struct EventDecision: Sendable, Hashable {
     public enum Outcome: Sendable, Hashable {
@@ -17,12 +27,12 @@ public struct EventDecision: Sendable, Hashable {
 
     public var applied: Bool { outcome == .applied }
 
-    /// How the outcome is stored: `applied`, `stale` or `refused`.
-    public var outcomeName: String {
+    /// The outcome as stored with the event.
+    public var storedOutcome: EventOutcome {
         switch outcome {
-        case .applied: return "applied"
-        case .stale: return "stale"
-        case .invalidTransition: return "refused"
+        case .applied: return .applied
+        case .stale: return .stale
+        case .invalidTransition: return .refused
         }
     }
 }

@@ -97,38 +97,3 @@ public enum DirectorySeeder {
         }
     }
 }
-
-/// The checks a source passes before it is stored, from config or the operator API alike.
-enum SourceValidation {
-    /// The source's resolved signature settings (the adapter's defaults with its overrides).
-    static func settings(_ source: SourceConfig, registry: CarrierRegistry) throws(GatewayError) -> SignatureSettings {
-        guard let adapter = registry.adapter(for: source.carrier) else {
-            throw .badRequest("unknown carrier '\(source.carrier)'; known: \(registry.slugs.joined(separator: ", "))")
-        }
-        return try source.signatureSettings(defaults: adapter.defaultSignature)
-    }
-
-    /// Throws unless the source loads as the directory would load it, with every one of `source.secrets`.
-    static func check(_ source: SourceConfig, registry: CarrierRegistry) throws(GatewayError) {
-        let settings = try settings(source, registry: registry)
-        if let zone = source.timezone, TimeZoneResolver.zoneExists(zone) == false {
-            throw .badRequest("unknown time zone '\(zone)'")
-        }
-        if !source.secrets.isEmpty { _ = try SignatureVerifier(settings: settings, secrets: source.secrets) }
-    }
-}
-
-/// Random identifiers for records. Values shown once (keys, secrets) carry 32 random bytes.
-enum Identifiers {
-    static func retry() -> String { "rt_" + ByteEncoding.hex(Crypto.randomBytes(count: 10)) }
-    static func fulfillment() -> String { "ful_" + ByteEncoding.hex(Crypto.randomBytes(count: 10)) }
-    static func secret() -> String { "sec_" + ByteEncoding.hex(Crypto.randomBytes(count: 8)) }
-    static func apiKey() -> String { "key_" + ByteEncoding.hex(Crypto.randomBytes(count: 8)) }
-    static func newAPIKeyValue() -> String { "pgk_" + ByteEncoding.hex(Crypto.randomBytes(count: 32)) }
-    /// A new carrier secret that `scheme` can use: Standard Webhooks keys are `whsec_` and base64 of 32
-    /// random bytes (as its spec and senders expect); the other schemes take any text.
-    static func newSecretValue(for scheme: SignatureScheme) -> String {
-        let bytes = Crypto.randomBytes(count: 32)
-        return scheme == .standardWebhooks ? "whsec_" + ByteEncoding.base64(bytes) : "pgs_" + ByteEncoding.hex(bytes)
-    }
-}

@@ -39,8 +39,8 @@ public struct LedgerPlan: Sendable {
         public var event: TrackingEvent
         public var fulfillmentId: String
         public var scanKey: String
-        /// `applied`, `stale` or `refused`, after any reconsideration within this callback.
-        public var outcome: String
+        /// After any reconsideration within this callback.
+        public var outcome: EventOutcome
         public var fulfillmentStatus: FulfillmentStatus
     }
 
@@ -149,7 +149,7 @@ public enum LedgerPlanner {
                 switch head {
                 case .stored(let ref): plan.reapplied.append((ref.rowId, chosen.decision.resultingStatus))
                 case .new(let index):
-                    plan.newEvents[index].outcome = "applied"
+                    plan.newEvents[index].outcome = .applied
                     plan.newEvents[index].fulfillmentStatus = chosen.decision.resultingStatus
                 }
                 advance(id, decision: chosen.decision, eventStatus: status(head), occurredAt: chosen.at)
@@ -166,7 +166,7 @@ public enum LedgerPlanner {
             let decision = FulfillmentLedger.decide(eventStatus: event.status, occurredAt: event.occurredAt,
                                                     current: fulfillment.status, latestEventAt: fulfillment.latestEventAt)
             plan.newEvents.append(LedgerPlan.NewEvent(event: event, fulfillmentId: id, scanKey: scanKey,
-                                                      outcome: decision.outcomeName, fulfillmentStatus: decision.resultingStatus))
+                                                      outcome: decision.storedOutcome, fulfillmentStatus: decision.resultingStatus))
             recorded += 1
             switch decision.outcome {
             case .applied:

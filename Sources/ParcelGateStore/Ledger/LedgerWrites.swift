@@ -11,13 +11,12 @@ public struct HistoryInsert: Sendable {
     public var location: TrackingLocation?
     public var occurredAt: Timestamp
     public var receivedAt: Timestamp
-    /// `applied`, `stale` or `refused`.
-    public var outcome: String
+    public var outcome: EventOutcome
 
-    public var applied: Bool { outcome == "applied" }
+    public var applied: Bool { outcome == .applied }
 
     init(scanKey: String, carrier: String?, status: TrackingStatus, fulfillmentStatus: FulfillmentStatus, carrierStatusCode: String?,
-         description: String, location: TrackingLocation?, occurredAt: Timestamp, receivedAt: Timestamp, outcome: String) {
+         description: String, location: TrackingLocation?, occurredAt: Timestamp, receivedAt: Timestamp, outcome: EventOutcome) {
         self.scanKey = scanKey
         self.carrier = carrier
         self.status = status
@@ -71,7 +70,7 @@ enum PlatformCommand {
             entry = HistoryInsert(
                 scanKey: "platform:\(now.milliseconds):\(UInt64.random(in: .min ... .max))", carrier: fulfillment.carrier, status: status,
                 fulfillmentStatus: fulfillment.status, carrierStatusCode: nil, description: description,
-                location: location.map { TrackingLocation(text: $0) }, occurredAt: now, receivedAt: now, outcome: "applied"
+                location: location.map { TrackingLocation(text: $0) }, occurredAt: now, receivedAt: now, outcome: .applied
             )
         }
         let domain = LedgerPlan.DomainEvent(

@@ -61,7 +61,7 @@ enum PostgresFulfillmentRows {
                 occurred_at, received_at, applied, outcome)
             VALUES (\(tenant), \(fulfillmentId), \(e.scanKey), \(e.carrier), \(e.status.rawValue), \(e.fulfillmentStatus.rawValue),
                 \(e.carrierStatusCode), \(e.description), \(e.location?.city), \(e.location?.region), \(e.location?.postalCode),
-                \(e.location?.countryCode), \(e.location?.text), \(e.occurredAt.milliseconds), \(e.receivedAt.milliseconds), \(e.applied), \(e.outcome))
+                \(e.location?.countryCode), \(e.location?.text), \(e.occurredAt.milliseconds), \(e.receivedAt.milliseconds), \(e.applied), \(e.outcome.rawValue))
             ON CONFLICT (tenant, fulfillment_id, scan_key) DO NOTHING
             """, logger: logger)
     }

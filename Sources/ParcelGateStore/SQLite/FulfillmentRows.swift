@@ -96,7 +96,7 @@ enum FulfillmentRows {
                   .text(e.fulfillmentStatus.rawValue), .optional(e.carrierStatusCode), .text(e.description),
                   .optional(e.location?.city), .optional(e.location?.region), .optional(e.location?.postalCode),
                   .optional(e.location?.countryCode), .optional(e.location?.text),
-                  .timestamp(e.occurredAt), .timestamp(e.receivedAt), .integer(e.applied ? 1 : 0), .text(e.outcome))
+                  .timestamp(e.occurredAt), .timestamp(e.receivedAt), .integer(e.applied ? 1 : 0), .text(e.outcome.rawValue))
             .run()
     }
 
