@@ -90,7 +90,6 @@ let package = Package(
                 "ParcelGateServer", "ParcelGateClient", "ParcelGateCarriers",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

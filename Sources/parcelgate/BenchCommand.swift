@@ -1,9 +1,9 @@
 import ArgumentParser
 import Foundation
-import NIOConcurrencyHelpers
 import ParcelGateCarriers
 import ParcelGateClient
 import ParcelGateCore
+import Synchronization
 
 /// `parcelgate bench`: a load generator against a running gateway. It registers and ships fulfillments
 /// through the platform API, then sends distinct signed `generic` callbacks (a chosen share of them
@@ -86,7 +86,7 @@ final class CallbackGenerator: Sendable {
     let fulfillments: Int
     let duplicateShare: Double
     let signer: SignatureSigner
-    private let counter = NIOLockedValueBox<Int>(0)
+    private let counter = Mutex<Int>(0)
     /// Event times start a day before the run, so none is past the gateway's allowed future skew.
     private let base = SystemClock().now().adding(milliseconds: -86_400_000)
 
@@ -104,7 +104,7 @@ final class CallbackGenerator: Sendable {
         if let previous, Double.random(in: 0..<1) < duplicateShare {
             return (previous, try signer.headers(for: Data(previous), now: base) + [("Content-Type", "application/json")])
         }
-        let sequence = counter.withLockedValue { value -> Int in
+        let sequence = counter.withLock { value -> Int in
             value += 1
             return value
         }

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import NIOConcurrencyHelpers
+import Synchronization
 import ParcelGateCore
 import ParcelGateStore
 
@@ -32,10 +32,10 @@ struct StoreBenchCommand: AsyncParsableCommand {
             }
         }
         print("set up \(fulfillments) shipped fulfillments; measuring for \(duration) s on \(concurrency) callers ...")
-        let sequence = NIOLockedValueBox(0)
+        let sequence = Mutex(0)
         let total = try await LoadRun.measure(callers: concurrency, seconds: duration) {
             LoadCaller(call: {
-                let number = sequence.withLockedValue { value -> Int in
+                let number = sequence.withLock { value -> Int in
                     value += 1
                     return value
                 }

@@ -1,4 +1,4 @@
-import NIOConcurrencyHelpers
+import Synchronization
 
 /// Wakes one sleeping waiter early; a wake with nobody waiting is remembered for the next wait.
 final class WakeSignal: Sendable {
@@ -6,10 +6,10 @@ final class WakeSignal: Sendable {
         var pending = false
         var waiter: CheckedContinuation<Void, Never>?
     }
-    private let state = NIOLockedValueBox(State())
+    private let state = Mutex(State())
 
     func signal() {
-        let waiter = state.withLockedValue { state -> CheckedContinuation<Void, Never>? in
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             if let waiter = state.waiter {
                 state.waiter = nil
                 return waiter
@@ -27,7 +27,7 @@ final class WakeSignal: Sendable {
             if !Task.isCancelled { self.signal() }
         }
         await withCheckedContinuation { continuation in
-            let resumeNow = state.withLockedValue { state -> Bool in
+            let resumeNow = state.withLock { state -> Bool in
                 if state.pending {
                     state.pending = false
                     return true
@@ -39,6 +39,6 @@ final class WakeSignal: Sendable {
         }
         timer.cancel()
         // A timer that fired after a real wake leaves `pending` set; clear it so the next wait sleeps.
-        state.withLockedValue { $0.pending = false }
+        state.withLock { $0.pending = false }
     }
 }

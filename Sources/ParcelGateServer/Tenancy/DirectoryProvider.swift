@@ -1,9 +1,9 @@
 import Logging
-import NIOConcurrencyHelpers
 import ParcelGateCarriers
 import ParcelGateCore
 import ParcelGateStore
 import ServiceLifecycle
+import Synchronization
 
 /// Holds the current ``TenantDirectory`` and replaces it when the database's directory changes.
 ///
@@ -16,7 +16,7 @@ public final class DirectoryProvider: Sendable {
     let defaultPolicy: BackoffPolicy
     let logger: Logger
     let metrics: GatewayMetrics
-    private let state: NIOLockedValueBox<TenantDirectory>
+    private let state: Mutex<TenantDirectory>
 
     public init(store: any GatewayStore, secretBox: SecretBox, defaultPolicy: BackoffPolicy, logger: Logger = Logger(label: "parcelgate"),
                 metrics: GatewayMetrics = GatewayMetrics()) async throws(GatewayError) {
@@ -27,7 +27,7 @@ public final class DirectoryProvider: Sendable {
         self.metrics = metrics
         let snapshot = try await store.directory()
         let directory = try TenantDirectory(snapshot: snapshot, secretBox: secretBox, defaultPolicy: defaultPolicy)
-        state = NIOLockedValueBox(directory)
+        state = Mutex(directory)
         report(directory, previous: nil)
     }
 
@@ -42,12 +42,12 @@ public final class DirectoryProvider: Sendable {
         }
     }
 
-    public var current: TenantDirectory { state.withLockedValue { $0 } }
+    public var current: TenantDirectory { state.withLock { $0 } }
 
     /// Rebuilds the directory from the database.
     public func reload() async throws(GatewayError) {
         let directory = try TenantDirectory(snapshot: try await store.directory(), secretBox: secretBox, defaultPolicy: defaultPolicy)
-        let previous: TenantDirectory? = state.withLockedValue { current in
+        let previous: TenantDirectory? = state.withLock { current in
             guard directory.version >= current.version else { return nil }
             defer { current = directory }
             return current

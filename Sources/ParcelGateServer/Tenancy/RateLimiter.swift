@@ -1,5 +1,5 @@
-import NIOConcurrencyHelpers
 import ParcelGateCore
+import Synchronization
 
 /// Token buckets by key: per tenant for verified callbacks, and per source and client address for failed
 /// signature checks (README "Hardening").
@@ -16,7 +16,7 @@ final class RateLimiter<Key: Hashable & Sendable>: Sendable {
         var limit: RateLimitConfig
     }
 
-    private let buckets = NIOLockedValueBox<[Key: Bucket]>([:])
+    private let buckets = Mutex<[Key: Bucket]>([:])
     let maxKeys: Int
 
     init(maxKeys: Int = 10_000) { self.maxKeys = max(1, maxKeys) }
@@ -36,12 +36,12 @@ final class RateLimiter<Key: Hashable & Sendable>: Sendable {
         _ = update(key, limit: limit, now: now, take: true)
     }
 
-    var count: Int { buckets.withLockedValue { $0.count } }
+    var count: Int { buckets.withLock { $0.count } }
 
     /// Refills the bucket for the time passed and optionally takes a token; the seconds to wait when empty.
     private func update(_ key: Key, limit: RateLimitConfig, now: Timestamp, take: Bool) -> Int? {
         let capacity = Double(limit.capacity)
-        return buckets.withLockedValue { buckets in
+        return buckets.withLock { buckets in
             var bucket = buckets[key] ?? Bucket(tokens: capacity, updatedAt: now, limit: limit)
             if bucket.limit != limit { bucket = Bucket(tokens: capacity, updatedAt: now, limit: limit) }
             let elapsed = Double(max(0, now.milliseconds.subtractingReportingOverflow(bucket.updatedAt.milliseconds).partialValue)) / 1000
