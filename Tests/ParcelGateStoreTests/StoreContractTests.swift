@@ -47,6 +47,23 @@ func temporaryDatabase() -> String {
         await reopened.close()
     }
 
+    /// A platform's delivery confirmation sets the status and `actual_delivery` but adds no tracking event;
+    /// an exception raised through the API does add one. The same on every backend (the rule is shared).
+    @Test(arguments: StoreBackend.available)
+    func platformDeliveryAddsNoTrackingEvent(backend: StoreBackend) async throws {
+        let store = try await backend.open()
+        try await shipped(store)
+        _ = try await store.ingest(callback("r1", [event(.inTransit, at: 1)]))
+        let excepted = try await store.apply(.exception(reason: "Damaged", location: "Reno", status: .onHold), tenant: "acme", fulfillmentId: "f1",
+                                             at: t0.adding(milliseconds: 5000))
+        #expect(excepted.trackingEvents.count == 2)
+        let delivered = try await store.apply(.deliver, tenant: "acme", fulfillmentId: "f1", at: t0.adding(milliseconds: 9000))
+        #expect(delivered.status == .delivered)
+        #expect(delivered.actualDelivery == t0.adding(milliseconds: 9000))
+        #expect(delivered.trackingEvents.count == 2)
+        await store.close()
+    }
+
     @Test(arguments: StoreBackend.available)
     func receiptsAndScansDeduplicate(backend: StoreBackend) async throws {
         let store = try await backend.open()

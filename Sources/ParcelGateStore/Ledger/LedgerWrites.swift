@@ -40,7 +40,9 @@ public struct HistoryInsert: Sendable {
 /// A platform command applied to a fulfillment in memory: what to write besides the fulfillment itself.
 enum PlatformCommand {
     struct Change {
-        /// Exceptions and deliveries through the API add a history entry (docs/architecture.md, "The state machine").
+        /// An exception raised through the API adds a history entry: it is an event the platform observed. A
+        /// delivery confirmation does not: it sets the status and `actual_delivery` and records the domain
+        /// event, but the tracking history stays the carrier's scans.
         var historyEntry: HistoryInsert?
         var domainEvent: LedgerPlan.DomainEvent
     }
@@ -60,7 +62,6 @@ enum PlatformCommand {
             history = (status, reason, location)
         case .deliver:
             fulfillment.actualDelivery = now
-            history = (.delivered, "Delivered", nil)
         case .pick, .pack, .ready, .cancel:
             break
         }
@@ -75,7 +76,7 @@ enum PlatformCommand {
         }
         let domain = LedgerPlan.DomainEvent(
             fulfillment: fulfillment, type: FulfillmentLedger.domainEvent(for: command.transition), from: from,
-            trackingStatus: history?.0, occurredAt: now
+            trackingStatus: history?.0 ?? (command.transition == .deliver ? .delivered : nil), occurredAt: now
         )
         return Change(historyEntry: entry, domainEvent: domain)
     }
