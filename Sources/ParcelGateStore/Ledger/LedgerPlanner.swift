@@ -1,12 +1,12 @@
 import ParcelGateCore
 
 /// A stored event the state machine refused, waiting to be reconsidered.
-public struct RefusedEventRef: Sendable, Hashable {
-    public var rowId: Int64
-    public var status: TrackingStatus
-    public var occurredAt: Timestamp
+struct RefusedEventRef: Sendable, Hashable {
+    var rowId: Int64
+    var status: TrackingStatus
+    var occurredAt: Timestamp
 
-    public init(rowId: Int64, status: TrackingStatus, occurredAt: Timestamp) {
+    init(rowId: Int64, status: TrackingStatus, occurredAt: Timestamp) {
         self.rowId = rowId
         self.status = status
         self.occurredAt = occurredAt
@@ -14,15 +14,15 @@ public struct RefusedEventRef: Sendable, Hashable {
 }
 
 /// What a backend read, inside its transaction, for the fulfillments a callback matched.
-public struct LedgerState: Sendable {
+struct LedgerState: Sendable {
     /// The matched fulfillments by id (histories not needed).
-    public var fulfillments: [String: Fulfillment]
+    var fulfillments: [String: Fulfillment]
     /// `fulfillmentId + "\n" + scanKey` of scans already stored.
-    public var knownScans: Set<String>
+    var knownScans: Set<String>
     /// Stored refused events per fulfillment, oldest first.
-    public var refused: [String: [RefusedEventRef]]
+    var refused: [String: [RefusedEventRef]]
 
-    public init(fulfillments: [String: Fulfillment], knownScans: Set<String>, refused: [String: [RefusedEventRef]]) {
+    init(fulfillments: [String: Fulfillment], knownScans: Set<String>, refused: [String: [RefusedEventRef]]) {
         self.fulfillments = fulfillments
         self.knownScans = knownScans
         self.refused = refused
@@ -33,34 +33,34 @@ public struct LedgerState: Sendable {
 
 /// The writes that applying a callback needs, decided without I/O so every backend applies the same rules
 /// (``FulfillmentLedger``) and only executes the plan its own way.
-public struct LedgerPlan: Sendable {
+struct LedgerPlan: Sendable {
     /// A tracking event to insert.
-    public struct NewEvent: Sendable {
-        public var event: TrackingEvent
-        public var fulfillmentId: String
-        public var scanKey: String
+    struct NewEvent: Sendable {
+        var event: TrackingEvent
+        var fulfillmentId: String
+        var scanKey: String
         /// After any reconsideration within this callback.
-        public var outcome: EventOutcome
-        public var fulfillmentStatus: FulfillmentStatus
+        var outcome: EventOutcome
+        var fulfillmentStatus: FulfillmentStatus
     }
 
     /// A domain event to record.
-    public struct DomainEvent: Sendable {
-        public var fulfillment: Fulfillment
-        public var type: DomainEventType
-        public var from: FulfillmentStatus
-        public var trackingStatus: TrackingStatus?
-        public var occurredAt: Timestamp
+    struct DomainEvent: Sendable {
+        var fulfillment: Fulfillment
+        var type: DomainEventType
+        var from: FulfillmentStatus
+        var trackingStatus: TrackingStatus?
+        var occurredAt: Timestamp
     }
 
-    public var newEvents: [NewEvent] = []
+    var newEvents: [NewEvent] = []
     /// Stored refused events that this callback made legal: mark them applied with this status.
-    public var reapplied: [(rowId: Int64, fulfillmentStatus: FulfillmentStatus)] = []
+    var reapplied: [(rowId: Int64, fulfillmentStatus: FulfillmentStatus)] = []
     /// Fulfillments to write back, in their new state.
-    public var updatedFulfillments: [Fulfillment] = []
-    public var domainEvents: [DomainEvent] = []
+    var updatedFulfillments: [Fulfillment] = []
+    var domainEvents: [DomainEvent] = []
     /// What the caller is answered, when every event matched.
-    public var outcome: IngestOutcome = .duplicate
+    var outcome: IngestOutcome = .duplicate
     /// How many times a refused event was weighed again (bounded work: see ``LedgerPlanner``).
     var reconsiderations = 0
 }
@@ -70,9 +70,9 @@ public struct LedgerPlan: Sendable {
 /// Events apply in event-time order. An event older than the fulfillment's newest applied one is `stale`;
 /// one the state machine refuses is `refused` and is reconsidered, oldest first, each time a later-arriving
 /// event moves the fulfillment, so the final status does not depend on arrival order.
-public enum LedgerPlanner {
+enum LedgerPlanner {
     /// `matches[i]` is the fulfillment event `i` belongs to (every event matched).
-    public static func plan(events: [TrackingEvent], matches: [String], state: LedgerState, receivedAt: Timestamp) -> LedgerPlan {
+    static func plan(events: [TrackingEvent], matches: [String], state: LedgerState, receivedAt: Timestamp) -> LedgerPlan {
         var plan = LedgerPlan()
         var fulfillments = state.fulfillments
         var known = state.knownScans

@@ -1,19 +1,19 @@
 import ParcelGateCore
 
 /// One tracking-history row to insert, as every backend writes it.
-public struct HistoryInsert: Sendable {
-    public var scanKey: String
-    public var carrier: String?
-    public var status: TrackingStatus
-    public var fulfillmentStatus: FulfillmentStatus
-    public var carrierStatusCode: String?
-    public var description: String
-    public var location: TrackingLocation?
-    public var occurredAt: Timestamp
-    public var receivedAt: Timestamp
-    public var outcome: EventOutcome
+struct HistoryInsert: Sendable {
+    var scanKey: String
+    var carrier: String?
+    var status: TrackingStatus
+    var fulfillmentStatus: FulfillmentStatus
+    var carrierStatusCode: String?
+    var description: String
+    var location: TrackingLocation?
+    var occurredAt: Timestamp
+    var receivedAt: Timestamp
+    var outcome: EventOutcome
 
-    public var applied: Bool { outcome == .applied }
+    var applied: Bool { outcome == .applied }
 
     init(scanKey: String, carrier: String?, status: TrackingStatus, fulfillmentStatus: FulfillmentStatus, carrierStatusCode: String?,
          description: String, location: TrackingLocation?, occurredAt: Timestamp, receivedAt: Timestamp, outcome: EventOutcome) {
