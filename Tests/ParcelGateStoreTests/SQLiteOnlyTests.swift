@@ -1,6 +1,6 @@
 import Foundation
 import ParcelGateCore
-import ParcelGateStore
+@testable import ParcelGateStore
 import Testing
 
 /// Behaviour of the SQLite backend that the shared store contract does not cover.
@@ -39,5 +39,33 @@ import Testing
 
     static func size(_ path: String) throws -> Int {
         (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+    }
+
+    /// `close()` finishes the writes already queued and returns only once the writer thread has ended: each
+    /// write in flight is either committed (and still there after reopening) or answered `store_unavailable`;
+    /// none is left hanging.
+    @Test func closeFinishesQueuedWritesAndJoinsTheWriter() async throws {
+        let path = temporaryDatabase()
+        let store = try SQLiteStore(path: path)
+        let results = await withTaskGroup(of: Bool.self) { group in
+            for index in 0..<300 {
+                group.addTask {
+                    (try? await store.createFulfillment(NewFulfillment(tenant: "acme", id: "f\(index)", orderId: "o", createdAt: self.t0))) != nil
+                }
+            }
+            group.addTask {
+                await store.close()
+                return false
+            }
+            var committed = 0
+            for await ok in group where ok { committed += 1 }
+            return committed
+        }
+        #expect(store.database.writerFinished)
+        let reopened = try SQLiteStore(path: path)
+        var found = 0
+        for index in 0..<300 where try await reopened.fulfillment(tenant: "acme", id: "f\(index)") != nil { found += 1 }
+        #expect(found == results, "\(results) writes answered as committed, \(found) found after reopening")
+        await reopened.close()
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import ParcelGateCore
+import Synchronization
 
 /// How much SQLite waits for the disk before a commit returns (README, `--durability`).
 public enum DurabilityMode: String, Sendable, Codable, CaseIterable {
@@ -110,10 +111,47 @@ final class SQLiteDatabase: @unchecked Sendable {
         return try result.get()
     }
 
-    /// Stops the writer after the writes already queued; later writes fail with `store_unavailable`.
-    func close() {
+    /// Stops the writer after the writes already queued (later writes fail with `store_unavailable`) and
+    /// returns once both threads have finished: every write queued before it is committed or answered.
+    func close() async {
         writer.stop()
         checkpointer.stop()
+        await writer.exited.wait()
+        await checkpointer.exited.wait()
+    }
+
+    /// Whether the writer thread has finished (after ``close()``).
+    var writerFinished: Bool { writer.exited.isFinished }
+}
+
+/// A thread's end, awaited without blocking a thread: the thread calls ``finish()`` as its last act.
+final class ThreadExit: Sendable {
+    private struct State {
+        var finished = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+    private let state = Mutex(State())
+
+    var isFinished: Bool { state.withLock { $0.finished } }
+
+    func finish() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.finished = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let done = state.withLock { state -> Bool in
+                if state.finished { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
     }
 }
 
@@ -174,8 +212,13 @@ private final class WriterThread: @unchecked Sendable {
         self.reopen = reopen
     }
 
+    let exited = ThreadExit()
+
     func start() {
-        let thread = Thread { [self] in self.loop() }
+        let thread = Thread { [self] in
+            self.loop()
+            self.exited.finish()
+        }
         thread.name = "parcelgate-sqlite-writer"
         self.thread = thread
         thread.start()

@@ -8,7 +8,7 @@ public final class SQLiteStore: GatewayStore {
         database = try SQLiteDatabase(path: path, durability: durability, batching: batching, migrate: SQLiteMigrations.migrate)
     }
 
-    public func close() async { database.close() }
+    public func close() async { await database.close() }
 
     /// Through the writer: ready means the writer is alive and can lock the file, not only that it can be read.
     public func ping() async throws(GatewayError) {

@@ -25,8 +25,13 @@ final class WALCheckpointer: @unchecked Sendable {
         self.connection = connection
     }
 
+    let exited = ThreadExit()
+
     func start() {
-        let thread = Thread { [self] in self.loop() }
+        let thread = Thread { [self] in
+            self.loop()
+            self.exited.finish()
+        }
         thread.name = "parcelgate-sqlite-checkpoint"
         thread.start()
     }
