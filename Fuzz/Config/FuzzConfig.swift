@@ -41,22 +41,10 @@ package enum FuzzConfig {
     private static func schedule(_ retry: RetryConfig?) {
         guard let retry, let policy = try? retry.policy() else { return }
         _ = try? RetryConfig(json: retry.json).policy()
-        var generator = SeededGenerator(state: 0x5EED)
+        var generator = SplitMix64(seed: 0x5EED)
         for attempt in 1...max(1, policy.maxAttempts) {
             // The due time, and how the retry API shows it.
             _ = now.adding(milliseconds: policy.delayMilliseconds(attempt: attempt, using: &generator)).rfc3339
-        }
-    }
-
-    /// SplitMix64: deterministic jitter draws.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
         }
     }
 }

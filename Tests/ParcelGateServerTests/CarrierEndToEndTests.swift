@@ -15,17 +15,6 @@ import Testing
             .sorted { $0.lastPathComponent < $1.lastPathComponent }
     }
 
-    /// A deterministic shuffle, so a failing order can be reproduced from the seed in the test's arguments.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     @Test(arguments: [UInt64(1), 2, 3, 42, 2026])
     func upsFixturesInAnyOrderEndDelivered(seed: UInt64) async throws {
@@ -33,7 +22,7 @@ import Testing
         config.tenants[0].sources.append(SourceConfig(carrier: "ups", secrets: ["ups-test-credential"]))
         try await TestGateway.run(config: config) { gateway in
             try await gateway.shippedFulfillment(id: "f-ups", trackingNumber: "1ZTEST0A0312345675", carrier: "UPS")
-            var generator = SeededGenerator(state: seed)
+            var generator = SplitMix64(seed: seed)
             let files = try Self.fixtures("ups").shuffled(using: &generator)
             #expect(files.count >= 6)
             for file in files {

@@ -31,7 +31,7 @@ import Testing
         return seeds
     }
 
-    static func mutate(_ seed: [UInt8], carrier: String, using rng: inout CarrierEndToEndTests.SeededGenerator) -> Mutant {
+    static func mutate(_ seed: [UInt8], carrier: String, using rng: inout SplitMix64) -> Mutant {
         var body = seed
         var headers: [(String, String)] = [("Content-Type", "application/json")]
         var path = "/v1/hooks/shopstream/\(carrier)"
@@ -93,7 +93,7 @@ import Testing
         var config = TestGateway.defaultConfig(maxBodyBytes: 65_536)
         config.tenants[0].sources = Self.carriers.map { SourceConfig(carrier: $0, secrets: ["fuzz-\($0)-secret"]) }
         let seeds = try Self.corpus()
-        var rng = CarrierEndToEndTests.SeededGenerator(state: 20261123)
+        var rng = SplitMix64(seed: 20261123)
         var mutants: [Mutant] = []
         for index in 0..<10_400 {
             let seed = seeds[index % seeds.count]

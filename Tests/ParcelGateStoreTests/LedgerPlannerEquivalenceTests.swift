@@ -13,7 +13,7 @@ import Testing
 
     @Test(arguments: 0..<300)
     func agreesWithThePlannerBeforeTheRewrite(seed: Int) {
-        var rng = SplitMix(seed: UInt64(seed) &+ 7)
+        var rng = SplitMix64(seed: UInt64(seed) &+ 7)
         let statuses: [TrackingStatus] = [.inTransit, .outForDelivery, .deliveryFailed, .onHold, .delivered, .pending, .returnToSender]
         let starts: [FulfillmentStatus] = [.shipped, .inTransit, .exception, .delivered]
         var times = Array(0..<200).shuffled(using: &rng)
@@ -42,18 +42,6 @@ import Testing
     }
 }
 
-/// A small deterministic generator, so a failing seed can be replayed.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 // The planner as it was before the rewrite (commit 495b806), the reference for the test above; only the
 // outcome type follows the later rename (a String then, `EventOutcome` now).
