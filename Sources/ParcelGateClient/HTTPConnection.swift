@@ -3,26 +3,26 @@ import NIOHTTP1
 import NIOPosix
 
 /// One response, fully read.
-public struct HTTPClientResponse: Sendable {
-    public var status: Int
-    public var headers: [(String, String)]
-    public var body: [UInt8]
+package struct HTTPClientResponse: Sendable {
+    package var status: Int
+    package var headers: [(String, String)]
+    package var body: [UInt8]
 
-    public var text: String { String(decoding: body, as: UTF8.self) }
+    package var text: String { String(decoding: body, as: UTF8.self) }
 
-    public func header(_ name: String) -> String? {
+    package func header(_ name: String) -> String? {
         headers.first { $0.0.lowercased() == name.lowercased() }?.1
     }
 }
 
 /// Why a request got no response.
-public enum HTTPClientError: Error, Sendable, CustomStringConvertible {
+package enum HTTPClientError: Error, Sendable, CustomStringConvertible {
     case connectionClosed
     case invalidURL(String)
     /// No whole response within the request's timeout; the connection was closed.
     case timedOut(seconds: Int64)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .connectionClosed: return "connection closed before the response was complete"
         case .invalidURL(let url): return "not an http:// URL with a host: \(url)"
@@ -38,10 +38,10 @@ public enum HTTPClientError: Error, Sendable, CustomStringConvertible {
 /// not need, and so the benchmark's client costs as little CPU as possible on the machine it shares with
 /// the gateway. Requests on one connection are answered in order; callers that want concurrency open
 /// several connections.
-public final class HTTPConnection: Sendable {
+package final class HTTPConnection: Sendable {
     private let channel: any Channel
-    public let host: String
-    public let port: Int
+    package let host: String
+    package let port: Int
 
     private init(channel: any Channel, host: String, port: Int) {
         self.channel = channel
@@ -49,7 +49,7 @@ public final class HTTPConnection: Sendable {
         self.port = port
     }
 
-    public static func connect(host: String, port: Int, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> HTTPConnection {
+    package static func connect(host: String, port: Int, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> HTTPConnection {
         let channel = try await ClientBootstrap(group: group)
             .connectTimeout(.seconds(10))
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -68,7 +68,7 @@ public final class HTTPConnection: Sendable {
     /// Sends one request and waits for its whole response, at most `timeout` (then the connection is closed
     /// and `timedOut` thrown: a hung server never hangs a caller). `chunked` sends the body in pieces with
     /// no Content-Length (as a streaming carrier would).
-    public func send(
+    package func send(
         method: String, path: String, headers: [(String, String)] = [], body: [UInt8]? = nil, chunked: Bool = false,
         timeout: TimeAmount = .seconds(60)
     ) async throws -> HTTPClientResponse {
@@ -94,14 +94,14 @@ public final class HTTPConnection: Sendable {
         return try await promise.futureResult.get()
     }
 
-    public func close() async {
+    package func close() async {
         try? await channel.close()
     }
 }
 
 extension HTTPConnection {
     /// Splits `http://host:port/path` into its parts.
-    public static func parse(url: String) throws -> (host: String, port: Int, path: String) {
+    package static func parse(url: String) throws -> (host: String, port: Int, path: String) {
         guard url.hasPrefix("http://") else { throw HTTPClientError.invalidURL(url) }
         let rest = url.dropFirst("http://".count)
         let hostPort = rest.prefix { $0 != "/" }

@@ -7,25 +7,25 @@ import ParcelGateStore
 import ServiceLifecycle
 
 /// Everything `parcelgate serve` needs, resolved from flags, environment and the config file.
-public struct GatewaySettings: Sendable {
-    public var host: String
-    public var port: Int
-    public var config: GatewayConfig
-    public var clock: any GatewayClock
+package struct GatewaySettings: Sendable {
+    package var host: String
+    package var port: Int
+    package var config: GatewayConfig
+    package var clock: any GatewayClock
     /// `PARCELGATE_OPERATOR_KEY`: the key of the operator API; `nil` disables it.
-    public var operatorKey: String?
+    package var operatorKey: String?
     /// `PARCELGATE_MASTER_KEY`: 32 bytes, base64, sealing carrier secrets at rest; `nil` stores them in clear.
-    public var masterKey: String?
+    package var masterKey: String?
     /// How often a replica checks whether another changed the tenant directory.
-    public var directoryRefreshInterval: Duration
+    var directoryRefreshInterval: Duration
     /// Where `/metrics` figures are recorded; share it with the store to see commit batch sizes.
-    public var metrics: GatewayMetrics
+    package var metrics: GatewayMetrics
     /// How often the readiness monitor asks the database whether it answers.
-    public var readinessInterval: Duration
+    var readinessInterval: Duration
     /// Called once the separate metrics listener (`metrics.listen`) is up, with its channel.
-    public var onMetricsServerRunning: (@Sendable (any Channel) async -> Void)?
+    package var onMetricsServerRunning: (@Sendable (any Channel) async -> Void)?
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, config: GatewayConfig, clock: any GatewayClock = SystemClock(),
+    package init(host: String = "127.0.0.1", port: Int = 8080, config: GatewayConfig, clock: any GatewayClock = SystemClock(),
                 operatorKey: String? = nil, masterKey: String? = nil, directoryRefreshInterval: Duration = .seconds(1),
                 metrics: GatewayMetrics = GatewayMetrics(), readinessInterval: Duration = .seconds(1),
                 onMetricsServerRunning: (@Sendable (any Channel) async -> Void)? = nil) {
@@ -43,18 +43,18 @@ public struct GatewaySettings: Sendable {
 }
 
 /// A built gateway: the HTTP application (which also runs the retry worker) and the worker itself.
-public struct Gateway<App: ApplicationProtocol>: Sendable {
-    public let application: App
-    public let worker: RetryWorker
-    public let directory: DirectoryProvider
+package struct Gateway<App: ApplicationProtocol>: Sendable {
+    package let application: App
+    package let worker: RetryWorker
+    package let directory: DirectoryProvider
     /// Every route, as `METHOD /path/{parameter}` (for the OpenAPI document's test).
-    public let routes: [String]
+    let routes: [String]
 }
 
 /// Wires the ingress pipeline, the platform API, the retry worker and the health routes into one
 /// Hummingbird application.
-public enum GatewayApplication {
-    public static func build(
+package enum GatewayApplication {
+    package static func build(
         settings: GatewaySettings, store: any GatewayStore, logger: Logger,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) async throws(GatewayError) -> Gateway<some ApplicationProtocol> {

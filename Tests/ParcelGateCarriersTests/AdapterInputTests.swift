@@ -1,6 +1,6 @@
 import Foundation
 @testable import ParcelGateCarriers
-import ParcelGateCore
+@testable import ParcelGateCore
 import Testing
 
 /// Malformed bodies are `invalid_payload` naming the field, and no input crashes an adapter.

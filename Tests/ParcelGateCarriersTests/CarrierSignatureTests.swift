@@ -1,6 +1,6 @@
 import Foundation
-import ParcelGateCarriers
-import ParcelGateCore
+@testable import ParcelGateCarriers
+@testable import ParcelGateCore
 import Testing
 
 /// Each carrier's default authentication against the headers in `shared/carrier-samples/signatures.json`,

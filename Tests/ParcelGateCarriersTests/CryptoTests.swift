@@ -1,5 +1,5 @@
 @testable import ParcelGateCarriers
-import ParcelGateCore
+@testable import ParcelGateCore
 import Testing
 
 @Suite struct CryptoTests {

@@ -1,6 +1,6 @@
 import Foundation
-import ParcelGateCarriers
-import ParcelGateCore
+@testable import ParcelGateCarriers
+@testable import ParcelGateCore
 import Testing
 
 @Suite struct GenericAdapterTests {

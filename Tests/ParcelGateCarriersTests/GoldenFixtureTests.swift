@@ -1,6 +1,6 @@
 import Foundation
-import ParcelGateCarriers
-import ParcelGateCore
+@testable import ParcelGateCarriers
+@testable import ParcelGateCore
 import Testing
 
 /// Every fixture under `fixtures/<carrier>/` goes through its carrier's adapter and must give exactly the

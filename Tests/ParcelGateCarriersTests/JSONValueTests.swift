@@ -1,6 +1,6 @@
 import Foundation
-import ParcelGateCarriers
-import ParcelGateCore
+@testable import ParcelGateCarriers
+@testable import ParcelGateCore
 import Testing
 
 /// The adapters' JSON reader: RFC 8259 as JSONSerialization reads it, and never a crash.

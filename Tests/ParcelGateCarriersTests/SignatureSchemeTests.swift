@@ -1,6 +1,6 @@
 import Foundation
-import ParcelGateCarriers
-import ParcelGateCore
+@testable import ParcelGateCarriers
+@testable import ParcelGateCore
 import Testing
 
 /// The generic signature schemes, with the published test vectors of CARRIERS.md.

@@ -1,6 +1,6 @@
 import Foundation
-import ParcelGateCarriers
-import ParcelGateCore
+@testable import ParcelGateCarriers
+@testable import ParcelGateCore
 
 /// Where the tests find the repository's fixtures and the shared carrier samples.
 enum TestPaths {

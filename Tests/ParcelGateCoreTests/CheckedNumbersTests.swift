@@ -1,4 +1,4 @@
-import ParcelGateCore
+@testable import ParcelGateCore
 import Testing
 
 /// Numbers from untrusted text are parsed strictly, and arithmetic on them saturates instead of trapping.

@@ -1,4 +1,4 @@
-import ParcelGateCore
+@testable import ParcelGateCore
 import Testing
 
 /// The state machine table of DESIGN §4, checked for every (status, transition) pair.

@@ -1,4 +1,4 @@
-import ParcelGateCore
+@testable import ParcelGateCore
 import Testing
 
 @Suite struct TimestampTests {

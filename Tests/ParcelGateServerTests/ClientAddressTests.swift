@@ -1,5 +1,5 @@
 @testable import ParcelGateServer
-import ParcelGateCore
+@testable import ParcelGateCore
 import Testing
 
 /// Who a failed signature check is charged to (README "Hardening").

@@ -1,8 +1,8 @@
 import Foundation
 import NIOConcurrencyHelpers
-import ParcelGateClient
-import ParcelGateCarriers
-import ParcelGateCore
+@testable import ParcelGateClient
+@testable import ParcelGateCarriers
+@testable import ParcelGateCore
 import Testing
 
 /// A 202 survives SIGKILL: the queued callback is applied by the next process on the same database.

@@ -1,8 +1,8 @@
 import Foundation
 import NIOConcurrencyHelpers
-import ParcelGateCarriers
-import ParcelGateClient
-import ParcelGateCore
+@testable import ParcelGateCarriers
+@testable import ParcelGateClient
+@testable import ParcelGateCore
 import Testing
 
 /// SIGKILL at random moments under load, ten times over, on one database: every acknowledged callback ends

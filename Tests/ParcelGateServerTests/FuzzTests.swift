@@ -1,9 +1,9 @@
 import Foundation
 import NIOConcurrencyHelpers
-import ParcelGateCarriers
-import ParcelGateClient
-import ParcelGateCore
-import ParcelGateServer
+@testable import ParcelGateCarriers
+@testable import ParcelGateClient
+@testable import ParcelGateCore
+@testable import ParcelGateServer
 import Testing
 
 /// Hostile input against a live server: the fixtures mutated every way a broken or malicious sender could,

@@ -1,9 +1,9 @@
 import Foundation
 import NIOConcurrencyHelpers
-import ParcelGateCarriers
-import ParcelGateClient
-import ParcelGateCore
-import ParcelGateServer
+@testable import ParcelGateCarriers
+@testable import ParcelGateClient
+@testable import ParcelGateCore
+@testable import ParcelGateServer
 import Testing
 
 /// Issue 13: no request crashes, wedges or poisons the gateway. Each test fails without its fix.

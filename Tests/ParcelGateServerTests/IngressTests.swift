@@ -1,7 +1,7 @@
 import Foundation
-import ParcelGateCarriers
-import ParcelGateCore
-import ParcelGateServer
+@testable import ParcelGateCarriers
+@testable import ParcelGateCore
+@testable import ParcelGateServer
 import Testing
 
 /// Every response of DESIGN §1 over a real server.

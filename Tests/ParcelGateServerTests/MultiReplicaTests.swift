@@ -1,9 +1,9 @@
 import Foundation
 import NIOConcurrencyHelpers
-import ParcelGateCarriers
-import ParcelGateClient
-import ParcelGateCore
-import ParcelGateStore
+@testable import ParcelGateCarriers
+@testable import ParcelGateClient
+@testable import ParcelGateCore
+@testable import ParcelGateStore
 import Testing
 
 /// The PostgreSQL server CI starts for the tests, if any.

@@ -1,8 +1,8 @@
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
-import ParcelGateCore
-import ParcelGateServer
+@testable import ParcelGateCore
+@testable import ParcelGateServer
 import Testing
 import Yams
 

@@ -1,7 +1,7 @@
 import Foundation
-import ParcelGateCore
+@testable import ParcelGateCore
 @testable import ParcelGateServer
-import ParcelGateStore
+@testable import ParcelGateStore
 import Testing
 
 /// Issue 13 item 13 through the retry worker of a real gateway: an attempt that outlives its lease records

@@ -1,5 +1,5 @@
 import Foundation
-import ParcelGateCore
+@testable import ParcelGateCore
 import Testing
 
 /// The retry queue over a real server, a real SQLite file and the retry worker running inside the gateway.

@@ -1,6 +1,6 @@
 import Foundation
-import ParcelGateCore
-import ParcelGateStore
+@testable import ParcelGateCore
+@testable import ParcelGateStore
 import Testing
 
 /// Tenants, sources, secrets and keys: the same contract on every backend.

@@ -1,7 +1,7 @@
 import _ConnectionPoolModule
 import Foundation
 import Logging
-import ParcelGateCore
+@testable import ParcelGateCore
 @testable import ParcelGateStore
 import PostgresNIO
 import Testing

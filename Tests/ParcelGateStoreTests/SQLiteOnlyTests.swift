@@ -1,5 +1,5 @@
 import Foundation
-import ParcelGateCore
+@testable import ParcelGateCore
 @testable import ParcelGateStore
 import Testing
 

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
-import ParcelGateCore
-import ParcelGateStore
+@testable import ParcelGateCore
+@testable import ParcelGateStore
 import Testing
 
 /// The backends the store contract runs against: SQLite always, PostgreSQL whenever

@@ -1,7 +1,7 @@
 import Foundation
-import ParcelGateCore
+@testable import ParcelGateCore
 import Logging
-import ParcelGateStore
+@testable import ParcelGateStore
 import Testing
 
 func temporaryDatabase() -> String {

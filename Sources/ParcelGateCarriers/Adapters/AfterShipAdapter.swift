@@ -8,16 +8,16 @@ import ParcelGateCore
 /// would make every scan of one callback look like the same scan. Checkpoints have no id of their own
 /// (an `id` is used when present). `carrierStatusCode` is the checkpoint's `subtag` (`InTransit_002`),
 /// which names the tag as well, else its `tag`, else the carrier's `raw_tag`.
-public struct AfterShipAdapter: CarrierAdapter {
-    public init() {}
+struct AfterShipAdapter: CarrierAdapter {
+    package init() {}
 
-    public var slug: String { "aftership" }
+    package var slug: String { "aftership" }
 
-    public var defaultSignature: SignatureSettings {
+    package var defaultSignature: SignatureSettings {
         SignatureSettings(scheme: .hmacSHA256Base64, header: "aftership-hmac-sha256")
     }
 
-    public func normalise(_ body: Data, context: NormalisationContext) throws(GatewayError) -> NormalisedCallback {
+    package func normalise(_ body: Data, context: NormalisationContext) throws(GatewayError) -> NormalisedCallback {
         let root = try JSONPayload(parsing: body).object()
         let eventId = try root.text("event_id")
         let tracking = try root.requiredObject("msg")

@@ -2,19 +2,19 @@ import Foundation
 import ParcelGateCore
 
 /// What an adapter needs besides the body to produce canonical events.
-public struct NormalisationContext: Sendable {
-    public var tenant: String
-    public var carrier: String
+package struct NormalisationContext: Sendable {
+    package var tenant: String
+    package var carrier: String
     /// When the gateway received the callback: the event time of last resort.
-    public var receivedAt: Timestamp
+    package var receivedAt: Timestamp
     /// Zone for naive local times whose location does not tell (IANA name); UTC when `nil`.
-    public var defaultTimeZone: String?
+    package var defaultTimeZone: String?
     /// How far after `receivedAt` an event may be dated (`ingress.max_future_skew_s`).
-    public var maxFutureSkewSeconds: Int
+    package var maxFutureSkewSeconds: Int
 
-    public static let defaultMaxFutureSkewSeconds = 86_400
+    static let defaultMaxFutureSkewSeconds = 86_400
 
-    public init(tenant: String, carrier: String, receivedAt: Timestamp, defaultTimeZone: String? = nil,
+    package init(tenant: String, carrier: String, receivedAt: Timestamp, defaultTimeZone: String? = nil,
                 maxFutureSkewSeconds: Int = NormalisationContext.defaultMaxFutureSkewSeconds) {
         self.tenant = tenant
         self.carrier = carrier
@@ -26,7 +26,7 @@ public struct NormalisationContext: Sendable {
     /// `instant` when it is no further after the receipt than the skew allows, else `invalid_payload` naming
     /// `field`. Every adapter passes each event time through here: one signed scan dated 9999 would otherwise
     /// make every later real scan stale and freeze the fulfillment's status.
-    public func eventTime(_ instant: Timestamp, field: String) throws(GatewayError) -> Timestamp {
+    func eventTime(_ instant: Timestamp, field: String) throws(GatewayError) -> Timestamp {
         let latest = receivedAt.adding(milliseconds: Int64(maxFutureSkewSeconds).multipliedSaturating(by: 1000))
         guard instant <= latest else {
             throw .invalidPayload("\(field) is \(instant.rfc3339), more than \(maxFutureSkewSeconds) s after the callback was received")
@@ -36,13 +36,13 @@ public struct NormalisationContext: Sendable {
 }
 
 /// A callback body turned into canonical form.
-public struct NormalisedCallback: Sendable, Hashable {
+package struct NormalisedCallback: Sendable, Hashable {
     /// Every scan the body carries, in the order the carrier wrote them.
-    public var events: [TrackingEvent]
+    package var events: [TrackingEvent]
     /// The provider's id for the whole callback, when it gives one: the dedupe receipt key.
-    public var providerEventId: String?
+    package var providerEventId: String?
 
-    public init(events: [TrackingEvent], providerEventId: String? = nil) {
+    package init(events: [TrackingEvent], providerEventId: String? = nil) {
         self.events = events
         self.providerEventId = providerEventId
     }
@@ -52,7 +52,7 @@ public struct NormalisedCallback: Sendable, Hashable {
 ///
 /// `normalise` is pure: the same body and context always give the same events, which is what lets the
 /// retry worker re-run it on a stored body.
-public protocol CarrierAdapter: Sendable {
+package protocol CarrierAdapter: Sendable {
     /// The carrier slug in `/v1/hooks/{tenant}/{carrier}` and in config.
     var slug: String { get }
     /// How this carrier signs by default; a source's config may override any part.
@@ -62,19 +62,19 @@ public protocol CarrierAdapter: Sendable {
 }
 
 /// The adapters the gateway knows, by slug.
-public struct CarrierRegistry: Sendable {
+package struct CarrierRegistry: Sendable {
     private let adapters: [String: any CarrierAdapter]
 
-    public init(_ adapters: [any CarrierAdapter]) {
+    package init(_ adapters: [any CarrierAdapter]) {
         self.adapters = Dictionary(adapters.map { ($0.slug, $0) }, uniquingKeysWith: { _, last in last })
     }
 
     /// Every carrier ParcelGate ships with.
-    public static let standard = CarrierRegistry([
+    package static let standard = CarrierRegistry([
         GenericAdapter(), UPSAdapter(), FedExAdapter(), DHLAdapter(), USPSAdapter(), EasyPostAdapter(), ShippoAdapter(), AfterShipAdapter(),
     ])
 
-    public func adapter(for slug: String) -> (any CarrierAdapter)? { adapters[slug.lowercased()] }
+    package func adapter(for slug: String) -> (any CarrierAdapter)? { adapters[slug.lowercased()] }
 
-    public var slugs: [String] { adapters.keys.sorted() }
+    package var slugs: [String] { adapters.keys.sorted() }
 }

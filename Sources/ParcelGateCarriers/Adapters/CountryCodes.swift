@@ -5,10 +5,10 @@ import Foundation
 /// AfterShip (and some EasyPost carriers) send alpha-3 (`USA`, `DEU`); everything downstream compares
 /// alpha-2, so the conversion happens once, here. The table is ISO 3166-1 as shipped by Debian's
 /// `iso-codes` (249 entries); a code not in it is dropped rather than guessed.
-public enum CountryCodes {
+enum CountryCodes {
     /// The alpha-2 code for `text` when it is an alpha-2 or alpha-3 code (any case, surrounding blanks
     /// ignored); `nil` for anything else (country names, blanks), which callers treat as "no country".
-    public static func alpha2(_ text: String?) -> String? {
+    static func alpha2(_ text: String?) -> String? {
         guard let text else { return nil }
         let code = text.trimmingWhitespace().uppercased()
         guard code.utf8.allSatisfy({ $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) else { return nil }

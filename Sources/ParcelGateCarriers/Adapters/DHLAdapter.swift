@@ -6,16 +6,16 @@ import ParcelGateCore
 ///
 /// `carrierStatusCode` is DHL's `statusCode` verbatim (`transit`). DHL has five codes only, so
 /// out for delivery is read from the description (CARRIERS.md).
-public struct DHLAdapter: CarrierAdapter {
-    public init() {}
+struct DHLAdapter: CarrierAdapter {
+    package init() {}
 
-    public var slug: String { "dhl" }
+    package var slug: String { "dhl" }
 
-    public var defaultSignature: SignatureSettings {
+    package var defaultSignature: SignatureSettings {
         SignatureSettings(scheme: .staticToken, header: "X-DHL-Push-Token")
     }
 
-    public func normalise(_ body: Data, context: NormalisationContext) throws(GatewayError) -> NormalisedCallback {
+    package func normalise(_ body: Data, context: NormalisationContext) throws(GatewayError) -> NormalisedCallback {
         let root = try JSONPayload(parsing: body).object()
         var events: [TrackingEvent] = []
         for shipment in try root.requiredObjects("shipments") {

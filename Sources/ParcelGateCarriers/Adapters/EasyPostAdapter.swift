@@ -9,16 +9,16 @@ import ParcelGateCore
 /// carry no id of their own, so each scan is deduplicated by its fingerprint (an `id` on a detail is used
 /// when present). `carrierStatusCode` is EasyPost's `status/status_detail` (`in_transit/departed_facility`),
 /// the pair the mapping reads; the underlying carrier's `carrier_code` is not used.
-public struct EasyPostAdapter: CarrierAdapter {
-    public init() {}
+struct EasyPostAdapter: CarrierAdapter {
+    package init() {}
 
-    public var slug: String { "easypost" }
+    package var slug: String { "easypost" }
 
-    public var defaultSignature: SignatureSettings {
+    package var defaultSignature: SignatureSettings {
         SignatureSettings(scheme: .hmacSHA256Hex, header: "X-Hmac-Signature", prefix: "hmac-sha256-hex=", normalizesSecret: true)
     }
 
-    public func normalise(_ body: Data, context: NormalisationContext) throws(GatewayError) -> NormalisedCallback {
+    package func normalise(_ body: Data, context: NormalisationContext) throws(GatewayError) -> NormalisedCallback {
         let root = try JSONPayload(parsing: body).object()
         let eventId = try root.text("id")
         let tracker = try root.requiredObject("result")

@@ -7,16 +7,16 @@ import ParcelGateCore
 /// Every scan event of every result becomes an event, in the order FedEx lists them (newest first).
 /// `carrierStatusCode` is the scan's `eventType` (`DE`), followed by `/exceptionCode` when the scan
 /// carries one (`DE/08`): the exception code is the reason, and FedEx gives no event id to keep it apart.
-public struct FedExAdapter: CarrierAdapter {
-    public init() {}
+struct FedExAdapter: CarrierAdapter {
+    package init() {}
 
-    public var slug: String { "fedex" }
+    package var slug: String { "fedex" }
 
-    public var defaultSignature: SignatureSettings {
+    package var defaultSignature: SignatureSettings {
         SignatureSettings(scheme: .hmacSHA256Base64, header: "fdx-signature")
     }
 
-    public func normalise(_ body: Data, context: NormalisationContext) throws(GatewayError) -> NormalisedCallback {
+    package func normalise(_ body: Data, context: NormalisationContext) throws(GatewayError) -> NormalisedCallback {
         let root = try JSONPayload(parsing: body).object()
         let output = try root.requiredObject("output")
         var events: [TrackingEvent] = []

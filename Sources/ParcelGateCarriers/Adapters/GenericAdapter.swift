@@ -3,16 +3,16 @@ import ParcelGateCore
 
 /// The platform-neutral format of README, "HTTP contract", for carriers and test rigs that post our own shape:
 /// `{"fulfillment_id"?, "tracking_number"?, "status", "location"?, "description"?, "occurred_at"?, "event_id"?}`.
-public struct GenericAdapter: CarrierAdapter {
-    public init() {}
+package struct GenericAdapter: CarrierAdapter {
+    package init() {}
 
-    public var slug: String { "generic" }
+    package var slug: String { "generic" }
 
-    public var defaultSignature: SignatureSettings {
+    package var defaultSignature: SignatureSettings {
         SignatureSettings(scheme: .hmacSHA256Hex, header: "X-Carrier-Signature", prefix: "sha256=")
     }
 
-    public func normalise(_ body: Data, context: NormalisationContext) throws(GatewayError) -> NormalisedCallback {
+    package func normalise(_ body: Data, context: NormalisationContext) throws(GatewayError) -> NormalisedCallback {
         let object = try JSONPayload(parsing: body).object()
         let fulfillmentId = try object.string("fulfillment_id")?.trimmingWhitespace()
         let trackingNumber = try object.string("tracking_number")?.trimmingWhitespace()

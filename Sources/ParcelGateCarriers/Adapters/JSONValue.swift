@@ -3,7 +3,7 @@
 /// Our own small parser rather than `JSONSerialization`: every callback body is parsed on the ingress path,
 /// and Foundation's boxing into `Any` and `NSNumber` (then casting back) cost more than the parse. Numbers
 /// keep their literal text, so an id sent as a number is read back digit for digit.
-public enum JSONValue: Sendable, Hashable {
+package enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
     /// The number's literal text, validated against the JSON grammar.
@@ -15,7 +15,7 @@ public enum JSONValue: Sendable, Hashable {
 
     /// Parses a whole document; `nil` when `bytes` is not one valid JSON value (trailing content, bad
     /// UTF-8, nesting deeper than ``maxDepth``).
-    public static func parse(_ bytes: some Collection<UInt8>) -> JSONValue? {
+    package static func parse(_ bytes: some Collection<UInt8>) -> JSONValue? {
         let read = { (buffer: UnsafeBufferPointer<UInt8>) -> JSONValue? in
             var reader = JSONReader(bytes: buffer)
             return reader.document()
@@ -26,7 +26,7 @@ public enum JSONValue: Sendable, Hashable {
 
     /// Whether any string in the value, member names included, holds a NUL: JSON allows `\u0000`, and
     /// PostgreSQL cannot store it in text while SQLite can, so it is refused the same way on both backends.
-    public var containsNUL: Bool {
+    package var containsNUL: Bool {
         switch self {
         case .null, .bool, .number: return false
         case .string(let text): return text.utf8.contains(0)
@@ -36,7 +36,7 @@ public enum JSONValue: Sendable, Hashable {
     }
 
     /// Deeper documents are refused rather than recursed into, so no body can exhaust the stack.
-    public static let maxDepth = 256
+    package static let maxDepth = 256
 
     /// A number as decimal text, the way carriers' numeric ids read: integers digit for digit, others
     /// through `Double` (`1.0` is `1`, `2.50` is `2.5`).

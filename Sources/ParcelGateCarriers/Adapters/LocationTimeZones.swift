@@ -3,11 +3,11 @@
 /// Two tables only, on purpose: a US state's main zone, and countries that keep one civil time.
 /// Anywhere else (Canada, Brazil, Russia, a US location without a state...) the location does not say,
 /// and the source's configured default zone applies, else UTC.
-public enum LocationTimeZones {
+enum LocationTimeZones {
     /// US states, DC and territories (USPS two-letter codes) to the zone most of the state keeps.
     /// Split states take the zone of their largest population: `TN`, `KY`, `IN`, `MI`, `FL`, `ID`, `OR`,
     /// `ND`, `SD`, `NE`, `KS`, `TX`. Military codes (`AA`, `AE`, `AP`) have no zone.
-    public static let usStates: [String: String] = [
+    static let usStates: [String: String] = [
         "AL": "America/Chicago", "AK": "America/Anchorage", "AZ": "America/Phoenix", "AR": "America/Chicago",
         "CA": "America/Los_Angeles", "CO": "America/Denver", "CT": "America/New_York", "DE": "America/New_York",
         "DC": "America/New_York", "FL": "America/New_York", "GA": "America/New_York", "HI": "Pacific/Honolulu",
@@ -27,7 +27,7 @@ public enum LocationTimeZones {
 
     /// Countries (alpha-2) with one civil time, to that zone: every country with a single entry in IANA
     /// `zone.tab`, plus DE, CN, CY, MY, UZ and PS whose extra entries keep the same clock as the main one.
-    public static let singleZoneCountries: [String: String] = [
+    static let singleZoneCountries: [String: String] = [
         "AD": "Europe/Andorra", "AE": "Asia/Dubai", "AF": "Asia/Kabul", "AG": "America/Antigua", "AI": "America/Anguilla",
         "AL": "Europe/Tirane", "AM": "Asia/Yerevan", "AO": "Africa/Luanda", "AS": "Pacific/Pago_Pago", "AT": "Europe/Vienna",
         "AW": "America/Aruba", "AX": "Europe/Mariehamn", "AZ": "Asia/Baku", "BA": "Europe/Sarajevo", "BB": "America/Barbados",

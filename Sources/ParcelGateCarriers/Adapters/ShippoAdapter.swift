@@ -9,16 +9,16 @@ import ParcelGateCore
 /// out-for-delivery and failed attempts, so the status alone would hide the difference.
 /// Shippo documents its webhooks as not idempotent and gives no event id, so none is set and each scan
 /// is deduplicated by its fingerprint (the entries' `object_id`s are Shippo's records, not event ids).
-public struct ShippoAdapter: CarrierAdapter {
-    public init() {}
+struct ShippoAdapter: CarrierAdapter {
+    package init() {}
 
-    public var slug: String { "shippo" }
+    package var slug: String { "shippo" }
 
-    public var defaultSignature: SignatureSettings {
+    package var defaultSignature: SignatureSettings {
         SignatureSettings(scheme: .hmacSHA256Timestamped, header: "Shippo-Auth-Signature", toleranceSeconds: 300)
     }
 
-    public func normalise(_ body: Data, context: NormalisationContext) throws(GatewayError) -> NormalisedCallback {
+    package func normalise(_ body: Data, context: NormalisationContext) throws(GatewayError) -> NormalisedCallback {
         let root = try JSONPayload(parsing: body).object()
         let data = try root.requiredObject("data")
         let trackingNumber = try data.requiredString("tracking_number")

@@ -2,9 +2,9 @@ import Foundation
 import ParcelGateCore
 
 /// Turns a naive local time into an instant, given the IANA zone it is local to (CARRIERS.md "Times").
-public enum TimeZoneResolver {
+package enum TimeZoneResolver {
     /// The instant of `civil` in `zone`; UTC when the zone is `nil` or unknown.
-    public static func instant(_ civil: CivilDateTime, zone: String?) -> Timestamp {
+    package static func instant(_ civil: CivilDateTime, zone: String?) -> Timestamp {
         let utc = civil.timestamp(offsetSeconds: 0)
         guard let zone, let timeZone = TimeZone(identifier: zone) else { return utc }
         // The offset at the UTC reading is right except within hours of a DST change; one correction pass fixes that.
@@ -20,9 +20,9 @@ extension TimeZoneResolver {
     /// zone, or the zone of a country that keeps one civil time. `nil` when it does not say (the caller
     /// then uses the source's default zone, else UTC).
     /// Whether `identifier` names an IANA zone this system knows.
-    public static func zoneExists(_ identifier: String) -> Bool { TimeZone(identifier: identifier) != nil }
+    package static func zoneExists(_ identifier: String) -> Bool { TimeZone(identifier: identifier) != nil }
 
-    public static func zone(for location: TrackingLocation?) -> String? {
+    package static func zone(for location: TrackingLocation?) -> String? {
         guard let country = location?.countryCode?.uppercased() else { return nil }
         if country == "US" {
             guard let region = location?.region?.trimmingWhitespace().uppercased() else { return nil }
@@ -34,7 +34,7 @@ extension TimeZoneResolver {
     /// The instant a carrier's date-time denotes (CARRIERS.md "Times"): its own offset when it carries one
     /// (FedEx and DHL offsets are kept, never dropped); otherwise local to the location's zone, else
     /// `defaultZone` (the source's configured zone), else UTC.
-    public static func instant(_ parsed: ParsedDateTime, location: TrackingLocation?, defaultZone: String?) -> Timestamp {
+    package static func instant(_ parsed: ParsedDateTime, location: TrackingLocation?, defaultZone: String?) -> Timestamp {
         if let instant = parsed.instant { return instant }
         return instant(parsed.civil, zone: zone(for: location) ?? defaultZone)
     }

@@ -6,19 +6,19 @@ import ParcelGateCore
 ///
 /// `carrierStatusCode` is `type/code` (`I/DP`, `X/48`): neither field alone identifies a UPS activity,
 /// and the pair is what the mapping reads. A payload with only one of them keeps that one.
-public struct UPSAdapter: CarrierAdapter {
-    public init() {}
+struct UPSAdapter: CarrierAdapter {
+    package init() {}
 
-    public var slug: String { "ups" }
+    package var slug: String { "ups" }
 
-    public var defaultSignature: SignatureSettings {
+    package var defaultSignature: SignatureSettings {
         SignatureSettings(
             scheme: .staticToken, header: "credential",
             alternatives: [SignatureSettings.HeaderLocation(header: "Authorization", prefix: "Bearer ")]
         )
     }
 
-    public func normalise(_ body: Data, context: NormalisationContext) throws(GatewayError) -> NormalisedCallback {
+    package func normalise(_ body: Data, context: NormalisationContext) throws(GatewayError) -> NormalisedCallback {
         let root = try JSONPayload(parsing: body).object()
         let trackingNumber = try root.requiredString("trackingNumber")
         let activity = try root.requiredObject("activityStatus")

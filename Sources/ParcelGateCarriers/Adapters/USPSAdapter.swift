@@ -6,16 +6,16 @@ import ParcelGateCore
 /// source is expected to configure.
 ///
 /// `carrierStatusCode` is the scan's `eventCode` verbatim (`A1`), or its `eventType` text when a scan has no code.
-public struct USPSAdapter: CarrierAdapter {
-    public init() {}
+struct USPSAdapter: CarrierAdapter {
+    package init() {}
 
-    public var slug: String { "usps" }
+    package var slug: String { "usps" }
 
-    public var defaultSignature: SignatureSettings {
+    package var defaultSignature: SignatureSettings {
         SignatureSettings(scheme: .hmacSHA256Hex, header: "X-USPS-Signature")
     }
 
-    public func normalise(_ body: Data, context: NormalisationContext) throws(GatewayError) -> NormalisedCallback {
+    package func normalise(_ body: Data, context: NormalisationContext) throws(GatewayError) -> NormalisedCallback {
         let root = try JSONPayload(parsing: body).object()
         let trackingNumber = try root.requiredString("trackingNumber")
         var events: [TrackingEvent] = []

@@ -12,10 +12,10 @@ nonisolated(unsafe) private let sha256Algorithm: OpaquePointer? = EVP_MD_fetch(n
 ///
 /// One-shot calls only: no context objects live between requests, so nothing here needs locking
 /// and the hot path does no per-request setup.
-public enum Crypto {
+package enum Crypto {
     /// SHA-256 digest of `bytes`. Fails closed: an OpenSSL failure is an error, never a digest of zeros that
     /// a forged signature could match.
-    public static func sha256(_ bytes: some ContiguousBytes) throws(GatewayError) -> [UInt8] {
+    package static func sha256(_ bytes: some ContiguousBytes) throws(GatewayError) -> [UInt8] {
         try digest(bytes, using: sha256Algorithm)
     }
 
@@ -35,7 +35,7 @@ public enum Crypto {
     }
 
     /// Compares two byte strings in time that depends only on their length.
-    public static func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+    package static func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
         guard lhs.count == rhs.count else { return false }
         if lhs.isEmpty { return true }
         return lhs.withUnsafeBytes { l in
@@ -44,7 +44,7 @@ public enum Crypto {
     }
 
     /// Cryptographically secure random bytes (for keys, ids and secrets).
-    public static func randomBytes(count: Int) -> [UInt8] {
+    package static func randomBytes(count: Int) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: count)
         let ok = out.withUnsafeMutableBufferPointer { RAND_bytes($0.baseAddress, Int32(count)) }
         precondition(ok == 1, "OpenSSL RAND_bytes failed")
@@ -54,11 +54,11 @@ public enum Crypto {
 
 /// An HMAC-SHA256 key with its padded blocks computed once (RFC 2104), so each MAC is two plain SHA-256
 /// digests: `H(K ^ opad || H(K ^ ipad || message))`.
-public struct HMACKey: Sendable {
+struct HMACKey: Sendable {
     private let innerPad: [UInt8]
     private let outerPad: [UInt8]
 
-    public init(_ key: [UInt8]) throws(GatewayError) {
+    package init(_ key: [UInt8]) throws(GatewayError) {
         // Keys longer than SHA-256's 64-byte block are hashed first; shorter ones are padded with zeros.
         var block = key.count > 64 ? try Crypto.sha256(key) : key
         block += [UInt8](repeating: 0, count: 64 - block.count)
@@ -67,7 +67,7 @@ public struct HMACKey: Sendable {
     }
 
     /// The MAC of `message`; an OpenSSL failure is an error (fails closed).
-    public func authenticate(_ message: some ContiguousBytes) throws(GatewayError) -> [UInt8] {
+    package func authenticate(_ message: some ContiguousBytes) throws(GatewayError) -> [UInt8] {
         var inner = innerPad
         message.withUnsafeBytes { inner.append(contentsOf: $0) }
         return try Crypto.sha256(outerPad + Crypto.sha256(inner))

@@ -1,10 +1,10 @@
 import Foundation
 
 /// Hex and base64 text forms of byte strings, as signature headers carry them.
-public enum ByteEncoding {
+package enum ByteEncoding {
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
-    public static func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+    package static func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
         var out = [UInt8]()
         out.reserveCapacity(bytes.underestimatedCount * 2)
         for byte in bytes {
@@ -15,7 +15,7 @@ public enum ByteEncoding {
     }
 
     /// Decodes hex of either case; `nil` when the text is not hex.
-    public static func fromHex<S: StringProtocol>(_ text: S) -> [UInt8]? {
+    static func fromHex<S: StringProtocol>(_ text: S) -> [UInt8]? {
         let utf8 = Array(text.utf8)
         guard utf8.count % 2 == 0 else { return nil }
         var out = [UInt8]()
@@ -38,10 +38,10 @@ public enum ByteEncoding {
         }
     }
 
-    public static func base64(_ bytes: [UInt8]) -> String { Data(bytes).base64EncodedString() }
+    package static func base64(_ bytes: [UInt8]) -> String { Data(bytes).base64EncodedString() }
 
     /// Decodes standard base64 (padding optional); `nil` when the text is not base64.
-    public static func fromBase64<S: StringProtocol>(_ text: S) -> [UInt8]? {
+    package static func fromBase64<S: StringProtocol>(_ text: S) -> [UInt8]? {
         var string = String(text)
         let remainder = string.utf8.count % 4
         if remainder == 1 { return nil }

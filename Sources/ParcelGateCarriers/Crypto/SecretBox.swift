@@ -4,12 +4,12 @@ import ParcelGateCore
 
 /// A carrier secret as stored: AES-256-GCM ciphertext under the master key, or the clear bytes when no
 /// master key is configured.
-public struct SealedSecret: Sendable, Hashable {
+package struct SealedSecret: Sendable, Hashable {
     /// `nonce (12) ‖ ciphertext ‖ tag (16)` when `encrypted`, else the secret's UTF-8 bytes.
-    public var bytes: [UInt8]
-    public var encrypted: Bool
+    package var bytes: [UInt8]
+    package var encrypted: Bool
 
-    public init(bytes: [UInt8], encrypted: Bool) {
+    package init(bytes: [UInt8], encrypted: Bool) {
         self.bytes = bytes
         self.encrypted = encrypted
     }
@@ -19,11 +19,11 @@ public struct SealedSecret: Sendable, Hashable {
 ///
 /// AES-256-GCM with a random 96-bit nonce per secret; the tenant and carrier are bound in as associated
 /// data, so a ciphertext copied to another source's row does not decrypt.
-public struct SecretBox: Sendable {
+package struct SecretBox: Sendable {
     private let key: [UInt8]?
 
     /// `PARCELGATE_MASTER_KEY`: 32 bytes, base64. `nil` stores secrets in clear.
-    public init(masterKeyBase64: String?) throws(GatewayError) {
+    package init(masterKeyBase64: String?) throws(GatewayError) {
         guard let text = masterKeyBase64?.trimmingWhitespace(), !text.isEmpty else {
             key = nil
             return
@@ -34,9 +34,9 @@ public struct SecretBox: Sendable {
         key = bytes
     }
 
-    public var encrypts: Bool { key != nil }
+    package var encrypts: Bool { key != nil }
 
-    public func seal(_ secret: String, tenant: String, carrier: String) throws(GatewayError) -> SealedSecret {
+    package func seal(_ secret: String, tenant: String, carrier: String) throws(GatewayError) -> SealedSecret {
         guard let key else { return SealedSecret(bytes: Array(secret.utf8), encrypted: false) }
         let nonce = Crypto.randomBytes(count: 12)
         let plaintext = Array(secret.utf8)
@@ -57,7 +57,7 @@ public struct SecretBox: Sendable {
         return SealedSecret(bytes: nonce + ciphertext.prefix(Int(total + length)) + tag, encrypted: true)
     }
 
-    public func open(_ sealed: SealedSecret, tenant: String, carrier: String) throws(GatewayError) -> String {
+    package func open(_ sealed: SealedSecret, tenant: String, carrier: String) throws(GatewayError) -> String {
         guard sealed.encrypted else { return String(decoding: sealed.bytes, as: UTF8.self) }
         guard let key else {
             throw .badRequest("The database holds encrypted carrier secrets: set PARCELGATE_MASTER_KEY to the key they were sealed with")

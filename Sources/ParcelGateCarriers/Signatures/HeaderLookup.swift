@@ -1,7 +1,7 @@
 import ParcelGateCore
 
 /// Read access to a callback's headers, case-insensitively, without tying this module to an HTTP library.
-public protocol HeaderLookup {
+package protocol HeaderLookup {
     /// The first value of the header named `name` (any case), if present.
     func value(for name: String) -> String?
     /// Every value of the header named `name`, one per header line, in the order received.
@@ -9,18 +9,18 @@ public protocol HeaderLookup {
 }
 
 /// Headers as a plain list, for tests, the replay tool and stored retry entries.
-public struct HeaderList: HeaderLookup, Sendable, Hashable, Codable {
-    public var fields: [StoredHeader]
+package struct HeaderList: HeaderLookup, Sendable, Hashable, Codable {
+    package var fields: [StoredHeader]
 
-    public init(_ fields: [(String, String)] = []) {
+    package init(_ fields: [(String, String)] = []) {
         self.fields = fields.map { StoredHeader(name: $0.0, value: $0.1) }
     }
 
-    public func value(for name: String) -> String? {
+    package func value(for name: String) -> String? {
         fields.first { $0.name.caseInsensitiveEquals(name) }?.value
     }
 
-    public func values(for name: String) -> [String] {
+    package func values(for name: String) -> [String] {
         fields.filter { $0.name.caseInsensitiveEquals(name) }.map(\.value)
     }
 }

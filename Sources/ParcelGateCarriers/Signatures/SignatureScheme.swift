@@ -1,5 +1,5 @@
 /// How a source authenticates its callbacks. Named in config by the raw value (README, "HTTP contract").
-public enum SignatureScheme: String, Sendable, Hashable, Codable, CaseIterable {
+package enum SignatureScheme: String, Sendable, Hashable, Codable, CaseIterable {
     /// `HMAC-SHA256(secret, body)` as hex in a header, after an optional prefix (`sha256=`).
     case hmacSHA256Hex = "hmac-sha256-hex"
     /// The same MAC as base64 (FedEx `fdx-signature`, AfterShip).
@@ -12,39 +12,39 @@ public enum SignatureScheme: String, Sendable, Hashable, Codable, CaseIterable {
     case staticToken = "static-token"
 
     /// Whether the scheme signs a timestamp, so a tolerance applies.
-    public var carriesTimestamp: Bool { self == .hmacSHA256Timestamped || self == .standardWebhooks }
+    var carriesTimestamp: Bool { self == .hmacSHA256Timestamped || self == .standardWebhooks }
 }
 
 /// A source's resolved authentication: the scheme and where it finds its values.
 ///
 /// Config may override any field; what it leaves out comes from the carrier adapter's defaults.
-public struct SignatureSettings: Sendable, Hashable {
-    public var scheme: SignatureScheme
+package struct SignatureSettings: Sendable, Hashable {
+    package var scheme: SignatureScheme
     /// Header that carries the signature or token (ignored by `standard-webhooks`, whose names are fixed).
-    public var header: String
+    package var header: String
     /// Text before the signature in the header value, such as `sha256=` or `Bearer `.
-    public var prefix: String
+    package var prefix: String
     /// Largest accepted distance between the signed timestamp and now, for schemes that carry one.
-    public var toleranceSeconds: Int
+    package var toleranceSeconds: Int
     /// Whether the secret is Unicode-NFKD-normalised before use as the key (EasyPost).
-    public var normalizesSecret: Bool
+    package var normalizesSecret: Bool
     /// Further places the value may arrive in, tried in order when `header` is absent
     /// (UPS sends its credential in `credential` or, in v2, as `Authorization: Bearer`).
-    public var alternatives: [HeaderLocation]
+    package var alternatives: [HeaderLocation]
 
     /// A header name and the prefix its value carries.
-    public struct HeaderLocation: Sendable, Hashable {
-        public var header: String
-        public var prefix: String
-        public init(header: String, prefix: String = "") {
+    package struct HeaderLocation: Sendable, Hashable {
+        package var header: String
+        package var prefix: String
+        package init(header: String, prefix: String = "") {
             self.header = header
             self.prefix = prefix
         }
     }
 
-    public static let defaultToleranceSeconds = 300
+    static let defaultToleranceSeconds = 300
 
-    public init(
+    package init(
         scheme: SignatureScheme, header: String, prefix: String = "",
         toleranceSeconds: Int = SignatureSettings.defaultToleranceSeconds, normalizesSecret: Bool = false,
         alternatives: [HeaderLocation] = []
@@ -58,9 +58,9 @@ public struct SignatureSettings: Sendable, Hashable {
     }
 
     /// Standard Webhooks' fixed header names.
-    public enum StandardWebhooksHeader {
-        public static let id = "webhook-id"
-        public static let timestamp = "webhook-timestamp"
-        public static let signature = "webhook-signature"
+    package enum StandardWebhooksHeader {
+        package static let id = "webhook-id"
+        package static let timestamp = "webhook-timestamp"
+        package static let signature = "webhook-signature"
     }
 }

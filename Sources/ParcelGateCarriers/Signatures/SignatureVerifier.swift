@@ -2,9 +2,9 @@ import Foundation
 import ParcelGateCore
 
 /// What a successful verification learned about the callback.
-public struct VerifiedSignature: Sendable, Hashable {
+package struct VerifiedSignature: Sendable, Hashable {
     /// A message id the scheme signs (Standard Webhooks' `webhook-id`), usable as a dedupe key.
-    public var messageId: String?
+    package var messageId: String?
 }
 
 /// A signing key derived once from a configured secret, so no request re-derives it.
@@ -39,13 +39,13 @@ struct SigningKey: Sendable {
 ///
 /// Built once per source when configuration loads; `verify` is the per-request work and allocates
 /// only the MAC it computes. Every comparison of secret material is constant-time.
-public struct SignatureVerifier: Sendable {
-    public let settings: SignatureSettings
+package struct SignatureVerifier: Sendable {
+    package let settings: SignatureSettings
     private let keys: [SigningKey]
     /// `header` then the alternatives, built once.
     private let locations: [SignatureSettings.HeaderLocation]
 
-    public init(settings: SignatureSettings, secrets: [String]) throws(GatewayError) {
+    package init(settings: SignatureSettings, secrets: [String]) throws(GatewayError) {
         guard !secrets.isEmpty else { throw .badRequest("A source needs at least one secret") }
         self.settings = settings
         self.locations = [SignatureSettings.HeaderLocation(header: settings.header, prefix: settings.prefix)] + settings.alternatives
@@ -58,7 +58,7 @@ public struct SignatureVerifier: Sendable {
     /// so no header can produce a number whose arithmetic overflows.
     static let maxTimestampDigits = 12
 
-    public func verify(body: Data, headers: some HeaderLookup, now: Timestamp) throws(GatewayError) -> VerifiedSignature {
+    package func verify(body: Data, headers: some HeaderLookup, now: Timestamp) throws(GatewayError) -> VerifiedSignature {
         switch settings.scheme {
         case .hmacSHA256Hex, .hmacSHA256Base64:
             let presented = try presentedValue(headers)
@@ -170,16 +170,16 @@ public struct SignatureVerifier: Sendable {
 
 /// Produces the headers a carrier would send: for the replay tool, the benchmark and tests.
 /// It shares key derivation and signed content with ``SignatureVerifier``, so the two cannot drift.
-public struct SignatureSigner: Sendable {
-    public let settings: SignatureSettings
+package struct SignatureSigner: Sendable {
+    package let settings: SignatureSettings
     private let key: SigningKey
 
-    public init(settings: SignatureSettings, secret: String) throws(GatewayError) {
+    package init(settings: SignatureSettings, secret: String) throws(GatewayError) {
         self.settings = settings
         self.key = try SigningKey(secret: secret, settings: settings)
     }
 
-    public func headers(for body: Data, now: Timestamp, messageId: String? = nil) throws(GatewayError) -> [(String, String)] {
+    package func headers(for body: Data, now: Timestamp, messageId: String? = nil) throws(GatewayError) -> [(String, String)] {
         switch settings.scheme {
         case .hmacSHA256Hex:
             return [(settings.header, settings.prefix + ByteEncoding.hex(try key.mac.authenticate(body)))]

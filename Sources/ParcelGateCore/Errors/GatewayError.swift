@@ -2,7 +2,7 @@
 /// human `detail`. The HTTP layer turns it into `{"code", "detail", "request_id"}`.
 ///
 /// Details never carry secrets, keys or signature values: they are written for the caller to read.
-public enum GatewayError: Error, Sendable, Hashable {
+package enum GatewayError: Error, Sendable, Hashable {
     case unknownSource(tenant: String, carrier: String)
     case payloadTooLarge(limit: Int)
     case invalidSignature(String)
@@ -22,7 +22,7 @@ public enum GatewayError: Error, Sendable, Hashable {
     case internalError(String)
 
     /// Stable machine-readable code (docs/architecture.md, "The path of one callback", §8).
-    public var code: String {
+    package var code: String {
         switch self {
         case .unknownSource: return "unknown_source"
         case .payloadTooLarge: return "payload_too_large"
@@ -41,7 +41,7 @@ public enum GatewayError: Error, Sendable, Hashable {
         }
     }
 
-    public var httpStatus: Int {
+    package var httpStatus: Int {
         switch self {
         case .unknownSource, .notFound, .unmatched: return 404
         case .payloadTooLarge: return 413
@@ -54,7 +54,7 @@ public enum GatewayError: Error, Sendable, Hashable {
         }
     }
 
-    public var detail: String {
+    package var detail: String {
         switch self {
         case .unknownSource(let tenant, let carrier):
             return "No carrier source '\(carrier)' is configured for tenant '\(tenant)'"
@@ -74,7 +74,7 @@ public enum GatewayError: Error, Sendable, Hashable {
     }
 
     /// The seconds a `Retry-After` header should carry, for the errors that say when to come back.
-    public var retryAfterSeconds: Int? {
+    package var retryAfterSeconds: Int? {
         switch self {
         case .rateLimited(let seconds), .overloaded(let seconds): return seconds
         default: return nil
@@ -84,7 +84,7 @@ public enum GatewayError: Error, Sendable, Hashable {
     /// Whether the failure may pass if the same work is tried again later (docs/architecture.md, "The retry queue").
     /// The one place that decides between retrying and rejecting: a store that is busy or unavailable and a
     /// shipment not registered yet are transient; an invalid callback or transition is permanent.
-    public var isTransient: Bool {
+    package var isTransient: Bool {
         switch self {
         case .storeUnavailable, .unmatched, .overloaded: return true
         case .unknownSource, .payloadTooLarge, .invalidSignature, .invalidPayload, .invalidTransition,

@@ -1,21 +1,21 @@
 /// A shipment of one order, as the platform and its carriers see it.
-public struct Fulfillment: Sendable, Hashable {
-    public var id: String
-    public var tenant: String
-    public var orderId: String
-    public var status: FulfillmentStatus
-    public var carrier: String?
-    public var trackingNumber: String?
-    public var serviceLevel: String?
-    public var actualDelivery: Timestamp?
+package struct Fulfillment: Sendable, Hashable {
+    package var id: String
+    package var tenant: String
+    package var orderId: String
+    package var status: FulfillmentStatus
+    package var carrier: String?
+    package var trackingNumber: String?
+    package var serviceLevel: String?
+    package var actualDelivery: Timestamp?
     /// Event time of the newest applied carrier event; older events are history only.
-    public var latestEventAt: Timestamp?
-    public var createdAt: Timestamp
-    public var updatedAt: Timestamp
+    package var latestEventAt: Timestamp?
+    package var createdAt: Timestamp
+    package var updatedAt: Timestamp
     /// Oldest first by event time.
-    public var trackingEvents: [TrackingHistoryEntry]
+    package var trackingEvents: [TrackingHistoryEntry]
 
-    public init(
+    package init(
         id: String, tenant: String, orderId: String, status: FulfillmentStatus = .pending,
         carrier: String? = nil, trackingNumber: String? = nil, serviceLevel: String? = nil,
         actualDelivery: Timestamp? = nil, latestEventAt: Timestamp? = nil,
@@ -37,21 +37,21 @@ public struct Fulfillment: Sendable, Hashable {
 }
 
 /// One line of a fulfillment's tracking history.
-public struct TrackingHistoryEntry: Sendable, Hashable {
-    public var id: Int64
+package struct TrackingHistoryEntry: Sendable, Hashable {
+    package var id: Int64
     /// Canonical tracking status of the scan (or of the platform's exception/delivery).
-    public var status: TrackingStatus
+    package var status: TrackingStatus
     /// The fulfillment's status once this entry was applied (unchanged when not applied).
-    public var fulfillmentStatus: FulfillmentStatus
-    public var carrierStatusCode: String?
-    public var description: String
-    public var location: TrackingLocation?
-    public var occurredAt: Timestamp
-    public var receivedAt: Timestamp
+    package var fulfillmentStatus: FulfillmentStatus
+    package var carrierStatusCode: String?
+    package var description: String
+    package var location: TrackingLocation?
+    package var occurredAt: Timestamp
+    package var receivedAt: Timestamp
     /// False for out-of-order events and for events the state machine refused.
-    public var applied: Bool
+    package var applied: Bool
 
-    public init(
+    package init(
         id: Int64, status: TrackingStatus, fulfillmentStatus: FulfillmentStatus, carrierStatusCode: String?,
         description: String, location: TrackingLocation?, occurredAt: Timestamp, receivedAt: Timestamp, applied: Bool
     ) {
@@ -68,7 +68,7 @@ public struct TrackingHistoryEntry: Sendable, Hashable {
 }
 
 /// Recorded with each change so projections can be built from them (docs/architecture.md, "The state machine").
-public enum DomainEventType: String, Sendable, Hashable, Codable {
+package enum DomainEventType: String, Sendable, Hashable, Codable {
     case trackingEventReceived = "TrackingEventReceived"
     case deliveryException = "DeliveryException"
     case deliveryConfirmed = "DeliveryConfirmed"

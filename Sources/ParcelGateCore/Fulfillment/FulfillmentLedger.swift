@@ -1,5 +1,5 @@
 /// What became of one carrier event, as stored with it in the tracking history and counted in replies.
-public enum EventOutcome: String, Sendable, Hashable, Codable {
+package enum EventOutcome: String, Sendable, Hashable, Codable {
     /// It moved (or kept) the fulfillment through a legal transition.
     case applied
     /// Older than the newest applied event: history only.
@@ -9,8 +9,8 @@ public enum EventOutcome: String, Sendable, Hashable, Codable {
 }
 
 /// What applying one carrier event to a fulfillment decided.
-public struct EventDecision: Sendable, Hashable {
-    public enum Outcome: Sendable, Hashable {
+package struct EventDecision: Sendable, Hashable {
+    package enum Outcome: Sendable, Hashable {
         /// The event moved (or kept) the fulfillment through a legal transition.
         case applied
         /// Older than the newest applied event: kept in history, status untouched.
@@ -19,16 +19,16 @@ public struct EventDecision: Sendable, Hashable {
         case invalidTransition(GatewayError)
     }
 
-    public var outcome: Outcome
+    package var outcome: Outcome
     /// The fulfillment's status after this event (the old one unless applied).
-    public var resultingStatus: FulfillmentStatus
+    package var resultingStatus: FulfillmentStatus
     /// Domain event to record, when the event was applied.
-    public var domainEvent: DomainEventType?
+    package var domainEvent: DomainEventType?
 
-    public var applied: Bool { outcome == .applied }
+    package var applied: Bool { outcome == .applied }
 
     /// The outcome as stored with the event.
-    public var storedOutcome: EventOutcome {
+    package var storedOutcome: EventOutcome {
         switch outcome {
         case .applied: return .applied
         case .stale: return .stale
@@ -46,9 +46,9 @@ public struct EventDecision: Sendable, Hashable {
 /// the state machine refuses (`refused`, answered 409) is reconsidered, in event-time order, each time a
 /// later-arriving event moves the fulfillment: a delivery scan that overtook the first in-transit scan is
 /// applied once that scan arrives, so the final status does not depend on arrival order.
-public enum FulfillmentLedger {
+package enum FulfillmentLedger {
     /// Decides what a carrier event does to a fulfillment in `status` whose newest applied event is `latestEventAt`.
-    public static func decide(
+    package static func decide(
         eventStatus: TrackingStatus, occurredAt: Timestamp,
         current status: FulfillmentStatus, latestEventAt: Timestamp?
     ) -> EventDecision {
@@ -65,7 +65,7 @@ public enum FulfillmentLedger {
     }
 
     /// The domain event a transition records.
-    public static func domainEvent(for transition: FulfillmentTransition) -> DomainEventType {
+    package static func domainEvent(for transition: FulfillmentTransition) -> DomainEventType {
         switch transition {
         case .track: return .trackingEventReceived
         case .exception: return .deliveryException
@@ -76,7 +76,7 @@ public enum FulfillmentLedger {
 }
 
 /// A platform API command with its arguments (README, "HTTP contract").
-public enum FulfillmentCommand: Sendable, Hashable {
+package enum FulfillmentCommand: Sendable, Hashable {
     case pick
     case pack
     case ready
@@ -85,7 +85,7 @@ public enum FulfillmentCommand: Sendable, Hashable {
     case deliver
     case cancel
 
-    public var transition: FulfillmentTransition {
+    package var transition: FulfillmentTransition {
         switch self {
         case .pick: return .pick
         case .pack: return .pack

@@ -1,5 +1,5 @@
 /// What can happen to a fulfillment: platform commands and the three classes of carrier event.
-public enum FulfillmentTransition: String, Sendable, Hashable, CaseIterable {
+package enum FulfillmentTransition: String, Sendable, Hashable, CaseIterable {
     case pick, pack, ready, ship
     case track
     case exception
@@ -7,7 +7,7 @@ public enum FulfillmentTransition: String, Sendable, Hashable, CaseIterable {
     case cancel
 
     /// The status this transition leads to; also the "Y" of "Cannot transition from X to Y".
-    public var target: FulfillmentStatus {
+    package var target: FulfillmentStatus {
         switch self {
         case .pick: return .picking
         case .pack: return .packing
@@ -21,7 +21,7 @@ public enum FulfillmentTransition: String, Sendable, Hashable, CaseIterable {
     }
 
     /// The transition a carrier event of this class asks for (docs/architecture.md, "The state machine").
-    public init(_ eventClass: TrackingTransitionClass) {
+    package init(_ eventClass: TrackingTransitionClass) {
         switch eventClass {
         case .tracking: self = .track
         case .exception: self = .exception
@@ -31,7 +31,7 @@ public enum FulfillmentTransition: String, Sendable, Hashable, CaseIterable {
 }
 
 /// The fulfillment state machine of docs/architecture.md, "The state machine", as one table. Pure: no I/O, no clock.
-public enum FulfillmentStateMachine {
+package enum FulfillmentStateMachine {
     /// Every legal move. Anything not listed is an invalid transition.
     static let table: [FulfillmentTransition: Set<FulfillmentStatus>] = [
         .pick: [.pending],
@@ -45,12 +45,12 @@ public enum FulfillmentStateMachine {
     ]
 
     /// Whether `transition` is legal from `status`.
-    public static func allows(_ transition: FulfillmentTransition, from status: FulfillmentStatus) -> Bool {
+    package static func allows(_ transition: FulfillmentTransition, from status: FulfillmentStatus) -> Bool {
         table[transition]?.contains(status) ?? false
     }
 
     /// The status after `transition`, or `GatewayError.invalidTransition`.
-    public static func next(from status: FulfillmentStatus, on transition: FulfillmentTransition) throws(GatewayError) -> FulfillmentStatus {
+    package static func next(from status: FulfillmentStatus, on transition: FulfillmentTransition) throws(GatewayError) -> FulfillmentStatus {
         guard allows(transition, from: status) else {
             throw .invalidTransition(from: status, to: transition.target)
         }

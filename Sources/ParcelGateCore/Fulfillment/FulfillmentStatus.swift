@@ -1,5 +1,5 @@
 /// The fulfillment lifecycle of docs/architecture.md, "The state machine".
-public enum FulfillmentStatus: String, Sendable, Codable, CaseIterable, Hashable {
+package enum FulfillmentStatus: String, Sendable, Codable, CaseIterable, Hashable {
     case pending = "PENDING"
     case picking = "PICKING"
     case packing = "PACKING"

@@ -2,28 +2,28 @@
 ///
 /// `delay(n) = min(maxDelay, baseDelay * multiplier^(n-1))`, optionally with full jitter (a uniform
 /// draw from zero to that value), or an explicit schedule whose last step repeats.
-public struct BackoffPolicy: Sendable, Hashable {
-    public enum Curve: Sendable, Hashable {
+package struct BackoffPolicy: Sendable, Hashable {
+    package enum Curve: Sendable, Hashable {
         case exponential(baseSeconds: Double, multiplier: Double, maxSeconds: Double, jitter: Bool)
         case schedule(seconds: [Double])
     }
 
-    public let curve: Curve
+    package let curve: Curve
     /// Attempts after which an entry is exhausted (a dead letter). 0 dead-letters at once.
-    public let maxAttempts: Int
+    package let maxAttempts: Int
 
     /// 5 s doubling to a day, eight attempts, with jitter.
-    public static let `default` = try! BackoffPolicy(
+    package static let `default` = try! BackoffPolicy(
         curve: .exponential(baseSeconds: 5, multiplier: 2, maxSeconds: 86_400, jitter: true), maxAttempts: 8
     )
 
     /// The longest delay any policy may ask for: 30 days. With it, every delay in milliseconds fits easily in
     /// an `Int64`, so no configured policy can overflow the arithmetic that schedules an attempt.
-    public static let maxDelaySeconds: Double = 2_592_000
+    package static let maxDelaySeconds: Double = 2_592_000
     /// The most steps an explicit schedule may list.
-    public static let maxScheduleSteps = 100
+    static let maxScheduleSteps = 100
 
-    public init(curve: Curve, maxAttempts: Int) throws(GatewayError) {
+    package init(curve: Curve, maxAttempts: Int) throws(GatewayError) {
         guard (0...20).contains(maxAttempts) else { throw .badRequest("retry max_attempts must be between 0 and 20") }
         let longest = Self.maxDelaySeconds
         switch curve {
@@ -46,7 +46,7 @@ public struct BackoffPolicy: Sendable, Hashable {
     }
 
     /// `delay(n)` before jitter: the longest wait before retry attempt `n` (1-based).
-    public func ceiling(attempt n: Int) -> Double {
+    package func ceiling(attempt n: Int) -> Double {
         let attempt = max(1, n)
         switch curve {
         case .exponential(let base, let multiplier, let maxSeconds, _):
@@ -60,7 +60,7 @@ public struct BackoffPolicy: Sendable, Hashable {
     }
 
     /// The wait, in milliseconds, before retry attempt `n` (1-based), jittered when the policy says so.
-    public func delayMilliseconds(attempt n: Int, using generator: inout some RandomNumberGenerator) -> Int64 {
+    package func delayMilliseconds(attempt n: Int, using generator: inout some RandomNumberGenerator) -> Int64 {
         let ceiling = self.ceiling(attempt: n)
         if case .exponential(_, _, _, true) = curve {
             return Int64(saturating: Double.random(in: 0...ceiling, using: &generator) * 1000)
@@ -68,14 +68,14 @@ public struct BackoffPolicy: Sendable, Hashable {
         return Int64(saturating: ceiling * 1000)
     }
 
-    public func delayMilliseconds(attempt n: Int) -> Int64 {
+    package func delayMilliseconds(attempt n: Int) -> Int64 {
         var generator = SystemRandomNumberGenerator()
         return delayMilliseconds(attempt: n, using: &generator)
     }
 
     /// When the next attempt is due after `attempts` failed ones (0 when first queued), or `nil` when the
     /// entry is exhausted.
-    public func nextAttempt(afterAttempts attempts: Int, now: Timestamp) -> Timestamp? {
+    package func nextAttempt(afterAttempts attempts: Int, now: Timestamp) -> Timestamp? {
         guard attempts < maxAttempts else { return nil }
         return now.adding(milliseconds: delayMilliseconds(attempt: attempts + 1))
     }

@@ -1,12 +1,12 @@
 /// Where a queued callback stands (docs/architecture.md, "The retry queue").
-public enum RetryStatus: String, Sendable, Codable, CaseIterable, Hashable {
+package enum RetryStatus: String, Sendable, Codable, CaseIterable, Hashable {
     case pending
     case succeeded
     case exhausted
 }
 
 /// Why a valid callback was queued instead of applied.
-public enum RetryReason: String, Sendable, Codable, Hashable {
+package enum RetryReason: String, Sendable, Codable, Hashable {
     /// No fulfillment matches yet: carriers often call before the platform registers the shipment.
     case unmatched
     /// The store was busy or unavailable.
@@ -14,33 +14,33 @@ public enum RetryReason: String, Sendable, Codable, Hashable {
 }
 
 /// A valid callback that could not be applied yet, kept with its exact raw bytes.
-public struct RetryEntry: Sendable, Hashable {
-    public var id: String
-    public var tenant: String
-    public var carrier: String
+package struct RetryEntry: Sendable, Hashable {
+    package var id: String
+    package var tenant: String
+    package var carrier: String
     /// The exact bytes received.
-    public var body: [UInt8]
+    package var body: [UInt8]
     /// The request headers minus credentials and signatures (see `RawCallback.storableHeaders`).
-    public var headers: [StoredHeader]
-    public var reason: RetryReason
+    package var headers: [StoredHeader]
+    package var reason: RetryReason
     /// Dedupe receipt key to store when applied; set when the receipt could not be stored at queue time.
-    public var receiptKey: String?
+    package var receiptKey: String?
     /// Tracking number or fulfillment id the callback names, so registering that shipment can expedite it.
-    public var matchKey: String?
-    public var attempts: Int
-    public var nextAttemptAt: Timestamp
-    public var status: RetryStatus
-    public var lastError: String?
-    public var createdAt: Timestamp
-    public var updatedAt: Timestamp
+    package var matchKey: String?
+    package var attempts: Int
+    package var nextAttemptAt: Timestamp
+    package var status: RetryStatus
+    package var lastError: String?
+    package var createdAt: Timestamp
+    package var updatedAt: Timestamp
     /// Who holds the entry: a fresh random token stamped by each `claimDue`, `nil` when unclaimed.
     ///
     /// A worker whose attempt outlives its lease may find the entry claimed again by another worker; the
     /// store's `mark*` calls land only with the current token, so the late attempt can neither change the
     /// entry's status nor count an attempt a second time.
-    public var claimToken: String?
+    package var claimToken: String?
 
-    public init(
+    package init(
         id: String, tenant: String, carrier: String, body: [UInt8], headers: [StoredHeader], reason: RetryReason,
         receiptKey: String?, matchKey: String?, attempts: Int = 0, nextAttemptAt: Timestamp, status: RetryStatus = .pending,
         lastError: String? = nil, createdAt: Timestamp, updatedAt: Timestamp, claimToken: String? = nil
@@ -67,7 +67,7 @@ extension RetryEntry {
     /// Counts a failed attempt (docs/architecture.md, "The retry queue" `markFailed`): attempts + 1, the next time from `policy`, or
     /// `exhausted` when the attempts reach its maximum. Every backend applies this, then writes the entry.
     /// The attempt is over, so its claim is released: the same token cannot record a second failure.
-    public mutating func recordFailure(_ error: String, policy: BackoffPolicy, now: Timestamp) {
+    package mutating func recordFailure(_ error: String, policy: BackoffPolicy, now: Timestamp) {
         attempts += 1
         claimToken = nil
         lastError = error
@@ -81,11 +81,11 @@ extension RetryEntry {
 }
 
 /// One stored request header.
-public struct StoredHeader: Sendable, Hashable, Codable {
-    public var name: String
-    public var value: String
+package struct StoredHeader: Sendable, Hashable, Codable {
+    package var name: String
+    package var value: String
 
-    public init(name: String, value: String) {
+    package init(name: String, value: String) {
         self.name = name
         self.value = value
     }

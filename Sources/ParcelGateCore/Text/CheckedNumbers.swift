@@ -3,10 +3,10 @@
 ///
 /// `Int("...")` accepts a sign and any length, and `Int(someDouble)` traps on a value out of range; one
 /// unauthenticated header must never be able to stop the process, so input goes through these instead.
-public enum StrictNumber {
+package enum StrictNumber {
     /// `text` as a non-negative integer when it is 1 to `maxDigits` ASCII digits and nothing else (no sign,
     /// no blanks, no `_`). `maxDigits` is capped at 18, so the value always fits in an `Int64`.
-    public static func nonNegative(_ text: some StringProtocol, maxDigits: Int = 18) -> Int64? {
+    package static func nonNegative(_ text: some StringProtocol, maxDigits: Int = 18) -> Int64? {
         let limit = min(max(maxDigits, 1), 18)
         var value: Int64 = 0
         var count = 0
@@ -19,7 +19,7 @@ public enum StrictNumber {
     }
 
     /// ``nonNegative(_:maxDigits:)`` as an `Int` within `range`, else `nil`.
-    public static func int(_ text: some StringProtocol, in range: ClosedRange<Int>) -> Int? {
+    package static func int(_ text: some StringProtocol, in range: ClosedRange<Int>) -> Int? {
         guard let value = nonNegative(text), value <= Int64(Int.max) else { return nil }
         let int = Int(value)
         return range.contains(int) ? int : nil
@@ -29,7 +29,7 @@ public enum StrictNumber {
 extension Int64 {
     /// `value` rounded toward zero, or the nearest bound when it is out of range; `0` for NaN.
     /// `Int64(someDouble)` traps instead.
-    public init(saturating value: Double) {
+    package init(saturating value: Double) {
         if value.isNaN {
             self = 0
         } else if value >= 9_223_372_036_854_775_807.0 {
@@ -42,14 +42,14 @@ extension Int64 {
     }
 
     /// The sum, or the nearest bound when it overflows.
-    public func addingSaturating(_ other: Int64) -> Int64 {
+    func addingSaturating(_ other: Int64) -> Int64 {
         let (sum, overflow) = addingReportingOverflow(other)
         guard overflow else { return sum }
         return other > 0 ? .max : .min
     }
 
     /// The product, or the nearest bound when it overflows.
-    public func multipliedSaturating(by other: Int64) -> Int64 {
+    package func multipliedSaturating(by other: Int64) -> Int64 {
         let (product, overflow) = multipliedReportingOverflow(by: other)
         guard overflow else { return product }
         return (self < 0) == (other < 0) ? .max : .min
@@ -58,5 +58,5 @@ extension Int64 {
 
 extension Int {
     /// `value` rounded toward zero, or the nearest bound when it is out of range; `0` for NaN.
-    public init(saturating value: Double) { self = Int(Int64(saturating: value)) }
+    package init(saturating value: Double) { self = Int(Int64(saturating: value)) }
 }

@@ -5,7 +5,7 @@ extension StringProtocol where UTF8View: BidirectionalCollection {
     /// it does not bridge through `NSString`, and text with nothing to trim (nearly all of it) is not
     /// re-scanned: an ASCII non-blank first and last byte settles it. Trims scalars, not characters, as
     /// Foundation does: a combining mark after a space is kept, a space after a mark is removed.
-    public func trimmingWhitespace() -> String {
+    package func trimmingWhitespace() -> String {
         let utf8 = self.utf8
         if let first = utf8.first, let last = utf8.last, Self.isPlainASCII(first), Self.isPlainASCII(last) {
             return String(self)

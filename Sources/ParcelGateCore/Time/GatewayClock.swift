@@ -6,15 +6,15 @@ import Darwin
 
 /// Where the gateway gets "now". Injected everywhere time matters, so tests never sleep for a backoff
 /// or a signature tolerance.
-public protocol GatewayClock: Sendable {
+package protocol GatewayClock: Sendable {
     func now() -> Timestamp
 }
 
 /// The machine's wall clock.
-public struct SystemClock: GatewayClock {
-    public init() {}
+package struct SystemClock: GatewayClock {
+    package init() {}
 
-    public func now() -> Timestamp {
+    package func now() -> Timestamp {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
         return Timestamp(milliseconds: Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000)

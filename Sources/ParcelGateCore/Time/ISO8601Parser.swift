@@ -1,18 +1,18 @@
 /// A date-time as carriers write it: ISO 8601 / RFC 3339 with or without an offset.
-public struct ParsedDateTime: Sendable, Hashable {
-    public var civil: CivilDateTime
+package struct ParsedDateTime: Sendable, Hashable {
+    package var civil: CivilDateTime
     /// Seconds east of UTC when the text carried an offset (`Z` is 0); `nil` for a naive local time.
-    public var offsetSeconds: Int?
+    package var offsetSeconds: Int?
 
     /// The instant, when the text said which zone it is in.
-    public var instant: Timestamp? { offsetSeconds.map { civil.timestamp(offsetSeconds: $0) } }
+    package var instant: Timestamp? { offsetSeconds.map { civil.timestamp(offsetSeconds: $0) } }
 }
 
 /// Parses the ISO 8601 forms carriers use, without Foundation formatters:
 /// `2026-11-20T14:03:00Z`, `2026-11-20T14:03:00.123-05:00`, `2026-11-20T14:03:00+0100`,
 /// `2026-11-20 14:03:00`, `2026-11-20T14:03` and a bare `2026-11-20`.
-public enum ISO8601Parser {
-    public static func parse(_ text: String) -> ParsedDateTime? {
+package enum ISO8601Parser {
+    package static func parse(_ text: String) -> ParsedDateTime? {
         var bytes = Array(text.utf8)
         while let last = bytes.last, last == UInt8(ascii: " ") { bytes.removeLast() }
         var index = 0

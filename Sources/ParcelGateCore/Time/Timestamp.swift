@@ -2,26 +2,26 @@
 ///
 /// Our own small type rather than `Date` so the hot path formats and parses times without
 /// formatter objects, and so equality is exact (no floating point) for scan fingerprints.
-public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible {
-    public var milliseconds: Int64
+package struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible {
+    package var milliseconds: Int64
 
-    public init(milliseconds: Int64) { self.milliseconds = milliseconds }
+    package init(milliseconds: Int64) { self.milliseconds = milliseconds }
     /// Saturates at the ends of the range rather than trapping: a number of seconds may come from input.
-    public init(seconds: Int64) { self.milliseconds = seconds.multipliedSaturating(by: 1000) }
+    package init(seconds: Int64) { self.milliseconds = seconds.multipliedSaturating(by: 1000) }
 
     /// Whole seconds, rounded toward the past (floor division, which cannot overflow).
-    public var seconds: Int64 {
+    package var seconds: Int64 {
         let (quotient, remainder) = milliseconds.quotientAndRemainder(dividingBy: 1000)
         return remainder < 0 ? quotient - 1 : quotient
     }
 
-    public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.milliseconds < rhs.milliseconds }
+    package static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.milliseconds < rhs.milliseconds }
 
     /// Saturates at the ends of the range rather than trapping.
-    public func adding(milliseconds delta: Int64) -> Timestamp { Timestamp(milliseconds: milliseconds.addingSaturating(delta)) }
+    package func adding(milliseconds delta: Int64) -> Timestamp { Timestamp(milliseconds: milliseconds.addingSaturating(delta)) }
 
     /// RFC 3339 in UTC: `2026-11-23T08:57:55Z`, with `.123` when the instant has milliseconds.
-    public var rfc3339: String {
+    package var rfc3339: String {
         let ms = Int(((milliseconds % 1000) + 1000) % 1000)
         let civil = CivilDateTime(epochSeconds: seconds)
         var out = ""
@@ -37,7 +37,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         return out
     }
 
-    public var description: String { rfc3339 }
+    package var description: String { rfc3339 }
 
     private func pad(_ value: Int, _ width: Int) -> String {
         let digits = String(value)
@@ -46,18 +46,18 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 }
 
 /// A calendar date and wall-clock time without a zone, in the proleptic Gregorian calendar.
-public struct CivilDateTime: Sendable, Hashable {
-    public var year, month, day, hour, minute, second: Int
-    public var millisecond: Int
+package struct CivilDateTime: Sendable, Hashable {
+    package var year, month, day, hour, minute, second: Int
+    var millisecond: Int
 
-    public init(year: Int, month: Int, day: Int, hour: Int = 0, minute: Int = 0, second: Int = 0, millisecond: Int = 0) {
+    package init(year: Int, month: Int, day: Int, hour: Int = 0, minute: Int = 0, second: Int = 0, millisecond: Int = 0) {
         self.year = year; self.month = month; self.day = day
         self.hour = hour; self.minute = minute; self.second = second
         self.millisecond = millisecond
     }
 
     /// Breaks an epoch second count into UTC fields (Howard Hinnant's civil_from_days).
-    public init(epochSeconds: Int64) {
+    package init(epochSeconds: Int64) {
         let days = epochSeconds >= 0 ? epochSeconds / 86_400 : (epochSeconds - 86_399) / 86_400
         let secondsOfDay = Int(epochSeconds - days * 86_400)
         let z = days + 719_468
@@ -75,7 +75,7 @@ public struct CivilDateTime: Sendable, Hashable {
     }
 
     /// Whether every field is in range (a 31st of February is not).
-    public var isValid: Bool {
+    package var isValid: Bool {
         guard (1...12).contains(month), year >= 1, year <= 9999 else { return false }
         let monthDays = [31, isLeapYear ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
         return (1...monthDays[month - 1]).contains(day) && (0...23).contains(hour) && (0...59).contains(minute)
@@ -85,7 +85,7 @@ public struct CivilDateTime: Sendable, Hashable {
     var isLeapYear: Bool { (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 }
 
     /// The instant this wall-clock time denotes at `offsetSeconds` east of UTC.
-    public func timestamp(offsetSeconds: Int = 0) -> Timestamp {
+    package func timestamp(offsetSeconds: Int = 0) -> Timestamp {
         let y = Int64(month <= 2 ? year - 1 : year)
         let era = (y >= 0 ? y : y - 399) / 400
         let yoe = y - era * 400

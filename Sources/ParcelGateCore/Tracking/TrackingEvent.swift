@@ -1,14 +1,14 @@
 /// Where a scan happened, as structured as the carrier allows.
-public struct TrackingLocation: Sendable, Hashable, Codable {
-    public var city: String?
-    public var region: String?
-    public var postalCode: String?
+package struct TrackingLocation: Sendable, Hashable, Codable {
+    package var city: String?
+    package var region: String?
+    package var postalCode: String?
     /// ISO 3166-1 alpha-2 where the carrier lets us derive it.
-    public var countryCode: String?
+    package var countryCode: String?
     /// Free text for carriers (and the generic format) that send a single line.
-    public var text: String?
+    package var text: String?
 
-    public init(city: String? = nil, region: String? = nil, postalCode: String? = nil, countryCode: String? = nil, text: String? = nil) {
+    package init(city: String? = nil, region: String? = nil, postalCode: String? = nil, countryCode: String? = nil, text: String? = nil) {
         self.city = city
         self.region = region
         self.postalCode = postalCode
@@ -16,12 +16,12 @@ public struct TrackingLocation: Sendable, Hashable, Codable {
         self.text = text
     }
 
-    public var isEmpty: Bool {
+    package var isEmpty: Bool {
         city == nil && region == nil && postalCode == nil && countryCode == nil && text == nil
     }
 
     /// One human-readable line, used as the description of exception history entries.
-    public var summary: String {
+    package var summary: String {
         if let text { return text }
         return [city, region, postalCode, countryCode].compactMap { $0 }.joined(separator: ", ")
     }
@@ -34,20 +34,20 @@ public struct TrackingLocation: Sendable, Hashable, Codable {
 }
 
 /// One carrier scan in canonical form (README, "HTTP contract"). Adapters produce these; the ledger applies them.
-public struct TrackingEvent: Sendable, Hashable {
-    public var tenant: String
-    public var carrier: String
-    public var trackingNumber: String?
-    public var fulfillmentId: String?
-    public var status: TrackingStatus
+package struct TrackingEvent: Sendable, Hashable {
+    package var tenant: String
+    package var carrier: String
+    package var trackingNumber: String?
+    package var fulfillmentId: String?
+    package var status: TrackingStatus
     /// The carrier's own code or description, verbatim.
-    public var carrierStatusCode: String
-    public var description: String
-    public var occurredAt: Timestamp
-    public var location: TrackingLocation?
-    public var providerEventId: String?
+    package var carrierStatusCode: String
+    package var description: String
+    package var occurredAt: Timestamp
+    package var location: TrackingLocation?
+    package var providerEventId: String?
 
-    public init(
+    package init(
         tenant: String, carrier: String, trackingNumber: String?, fulfillmentId: String? = nil,
         status: TrackingStatus, carrierStatusCode: String, description: String, occurredAt: Timestamp,
         location: TrackingLocation? = nil, providerEventId: String? = nil
@@ -67,7 +67,7 @@ public struct TrackingEvent: Sendable, Hashable {
     /// Identity of the scan, so the same scan sent twice (even in a different body) is stored once.
     ///
     /// The provider's event id when it gives one; otherwise a fingerprint of what makes a scan a scan.
-    public var scanKey: String {
+    package var scanKey: String {
         if let providerEventId { return "id:" + providerEventId }
         var key = "fp:"
         key += carrierStatusCode

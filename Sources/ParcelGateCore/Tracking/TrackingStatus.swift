@@ -2,7 +2,7 @@
 ///
 /// An unmapped carrier code becomes ``unknown`` with the raw code kept on the event:
 /// an unfamiliar code is information, not an error.
-public enum TrackingStatus: String, Sendable, Codable, CaseIterable, Hashable {
+package enum TrackingStatus: String, Sendable, Codable, CaseIterable, Hashable {
     case pending
     case pickedUp = "picked_up"
     case inTransit = "in_transit"
@@ -17,7 +17,7 @@ public enum TrackingStatus: String, Sendable, Codable, CaseIterable, Hashable {
     case unknown
 
     /// How an event with this status moves a fulfillment (docs/architecture.md, "The state machine").
-    public var transitionClass: TrackingTransitionClass {
+    package var transitionClass: TrackingTransitionClass {
         switch self {
         case .delivered: return .delivery
         case .deliveryFailed, .deliveryDelayed, .onHold, .returnToSender: return .exception
@@ -26,11 +26,11 @@ public enum TrackingStatus: String, Sendable, Codable, CaseIterable, Hashable {
     }
 
     /// Statuses that an exception raised through the platform API may carry.
-    public var isExceptionClass: Bool { transitionClass == .exception }
+    package var isExceptionClass: Bool { transitionClass == .exception }
 }
 
 /// The three ways a carrier event can act on the fulfillment state machine.
-public enum TrackingTransitionClass: Sendable, Hashable {
+package enum TrackingTransitionClass: Sendable, Hashable {
     case tracking
     case exception
     case delivery

@@ -4,13 +4,13 @@ import ParcelGateCore
 
 /// Who a request was authenticated as. Set by ``TenantAuthMiddleware`` or ``OperatorAuthMiddleware`` on the
 /// request context; a handler behind one of them reads it, and never parses credentials itself.
-public enum Caller: Sendable, Hashable {
+enum Caller: Sendable, Hashable {
     case tenant(String)
     case `operator`
 }
 
 /// A request context that carries what authentication learned.
-public protocol AuthenticatedRequestContext: RequestContext {
+protocol AuthenticatedRequestContext: RequestContext {
     var caller: Caller? { get set }
 }
 

@@ -5,17 +5,17 @@ import ParcelGateStore
 import Yams
 
 /// The configuration file (README, "HTTP contract"): YAML, of which JSON is a subset.
-public struct GatewayConfig: Sendable, Decodable {
-    public var tenants: [TenantConfig]
-    public var server: ServerConfig
+package struct GatewayConfig: Sendable, Decodable {
+    package var tenants: [TenantConfig]
+    package var server: ServerConfig
     /// The default retry policy; a tenant's own `retry` overrides it.
-    public var retry: RetryConfig?
-    public var worker: WorkerConfig
-    public var database: DatabaseConfig
-    public var ingress: IngressConfig
-    public var metrics: MetricsConfig
+    package var retry: RetryConfig?
+    package var worker: WorkerConfig
+    package var database: DatabaseConfig
+    package var ingress: IngressConfig
+    package var metrics: MetricsConfig
 
-    public init(tenants: [TenantConfig], server: ServerConfig = ServerConfig(), retry: RetryConfig? = nil, worker: WorkerConfig = WorkerConfig(),
+    package init(tenants: [TenantConfig], server: ServerConfig = ServerConfig(), retry: RetryConfig? = nil, worker: WorkerConfig = WorkerConfig(),
                 database: DatabaseConfig = DatabaseConfig(), ingress: IngressConfig = IngressConfig(), metrics: MetricsConfig = MetricsConfig()) {
         self.tenants = tenants
         self.server = server
@@ -28,7 +28,7 @@ public struct GatewayConfig: Sendable, Decodable {
 
     enum CodingKeys: String, CodingKey { case tenants, server, retry, worker, database, ingress, metrics }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         tenants = try container.decodeIfPresent([TenantConfig].self, forKey: .tenants) ?? []
         server = try container.decodeIfPresent(ServerConfig.self, forKey: .server) ?? ServerConfig()
@@ -40,7 +40,7 @@ public struct GatewayConfig: Sendable, Decodable {
     }
 
     /// Reads and decodes a config file; errors name the file and what is wrong with it.
-    public static func load(path: String) throws(GatewayError) -> GatewayConfig {
+    package static func load(path: String) throws(GatewayError) -> GatewayConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .badRequest("Cannot read config file '\(path)'")
         }
@@ -49,7 +49,7 @@ public struct GatewayConfig: Sendable, Decodable {
 
     /// Decodes and validates a config text. Errors say where (a key path, or a line and column) and what is
     /// wrong, and never quote the text: a config file holds secrets.
-    public static func parse(_ text: String, origin: String = "config") throws(GatewayError) -> GatewayConfig {
+    package static func parse(_ text: String, origin: String = "config") throws(GatewayError) -> GatewayConfig {
         let config: GatewayConfig
         do {
             config = try YAMLDecoder().decode(GatewayConfig.self, from: text)
@@ -90,7 +90,7 @@ public struct GatewayConfig: Sendable, Decodable {
 
     /// Every value within its documented bounds (README "Hardening"), checked once at load: whatever a file
     /// says, no later arithmetic on these values can overflow and no conversion can trap.
-    public func validate() throws(GatewayError) {
+    package func validate() throws(GatewayError) {
         try server.validate()
         try ingress.validate()
         try metrics.validate()
@@ -124,17 +124,17 @@ enum Bounds {
 }
 
 /// Database settings that are not the location (which comes from `--database`).
-public struct DatabaseConfig: Sendable, Decodable {
+package struct DatabaseConfig: Sendable, Decodable {
     /// Most PostgreSQL connections per gateway process (a `pool=` in the URL wins).
-    public var poolSize: Int?
+    package var poolSize: Int?
     /// SQLite durability: `normal` or `full` (`--durability` wins).
-    public var durability: DurabilityMode?
+    package var durability: DurabilityMode?
     /// SQLite group commit: most writes per transaction (default 256).
-    public var maxBatch: Int?
+    package var maxBatch: Int?
     /// SQLite group commit: microseconds the writer waits for more writes once idle (default 0).
-    public var batchWaitMicroseconds: Int?
+    var batchWaitMicroseconds: Int?
 
-    public init(poolSize: Int? = nil, durability: DurabilityMode? = nil, maxBatch: Int? = nil, batchWaitMicroseconds: Int? = nil) {
+    package init(poolSize: Int? = nil, durability: DurabilityMode? = nil, maxBatch: Int? = nil, batchWaitMicroseconds: Int? = nil) {
         self.poolSize = poolSize
         self.durability = durability
         self.maxBatch = maxBatch
@@ -149,7 +149,7 @@ public struct DatabaseConfig: Sendable, Decodable {
     }
 
     /// The writer's batching, validated; `crashAfterCommits` comes from the environment (tests only).
-    public func batching(crashAfterCommits: Int?, onCommit: (@Sendable (Int) -> Void)? = nil) throws(GatewayError) -> WriteBatching {
+    package func batching(crashAfterCommits: Int?, onCommit: (@Sendable (Int) -> Void)? = nil) throws(GatewayError) -> WriteBatching {
         let batching = WriteBatching(maxBatch: maxBatch ?? 256, maxWaitMicroseconds: batchWaitMicroseconds ?? 0, crashAfterCommits: crashAfterCommits, onCommit: onCommit)
         guard (1...10_000).contains(batching.maxBatch) else { throw .badRequest("database.max_batch must be between 1 and 10000") }
         guard (0...100_000).contains(batching.maxWaitMicroseconds) else { throw .badRequest("database.batch_wait_us must be between 0 and 100000") }
@@ -158,21 +158,21 @@ public struct DatabaseConfig: Sendable, Decodable {
 }
 
 /// The HTTP listener and what it accepts from a connection.
-public struct ServerConfig: Sendable, Decodable {
+package struct ServerConfig: Sendable, Decodable {
     /// Largest request body read (`413` past it).
-    public var maxBodyBytes: Int = 1_048_576
+    var maxBodyBytes: Int = 1_048_576
     /// A connection with no request in progress and nothing read for this long is closed.
-    public var idleTimeoutSeconds: Int = 60
+    package var idleTimeoutSeconds: Int = 60
     /// From a request's first byte to its last: a head or body trickled in slower than this is cut off.
-    public var requestTimeoutSeconds: Int = 30
+    package var requestTimeoutSeconds: Int = 30
     /// Callbacks handled at once; past it the hook answers `503 overloaded` with `Retry-After`, before reading.
-    public var maxConcurrentIngress: Int = 1024
+    package var maxConcurrentIngress: Int = 1024
     /// Addresses or CIDR blocks of reverse proxies whose `X-Forwarded-For` names the client.
-    public var trustedProxies: [String] = []
+    package var trustedProxies: [String] = []
 
-    public static let bodyLimitRange = 1...67_108_864
+    static let bodyLimitRange = 1...67_108_864
 
-    public init(maxBodyBytes: Int = 1_048_576, idleTimeoutSeconds: Int = 60, requestTimeoutSeconds: Int = 30,
+    package init(maxBodyBytes: Int = 1_048_576, idleTimeoutSeconds: Int = 60, requestTimeoutSeconds: Int = 30,
                 maxConcurrentIngress: Int = 1024, trustedProxies: [String] = []) {
         self.maxBodyBytes = maxBodyBytes
         self.idleTimeoutSeconds = idleTimeoutSeconds
@@ -189,7 +189,7 @@ public struct ServerConfig: Sendable, Decodable {
         case trustedProxies = "trusted_proxies"
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let defaults = ServerConfig()
         maxBodyBytes = try container.decodeIfPresent(Int.self, forKey: .maxBodyBytes) ?? defaults.maxBodyBytes
@@ -209,18 +209,18 @@ public struct ServerConfig: Sendable, Decodable {
 }
 
 /// What one callback may carry, and the cheap limit on callbacks whose signature fails.
-public struct IngressConfig: Sendable, Decodable {
+package struct IngressConfig: Sendable, Decodable {
     /// Most tracking events one callback may carry (`400 invalid_payload` past it): bounds the work one body
     /// can cause inside a commit group.
-    public var maxEventsPerCallback: Int = 500
+    package var maxEventsPerCallback: Int = 500
     /// An event dated more than this after its receipt is `400 invalid_payload`: one signed scan from the year
     /// 9999 would otherwise make every later real scan stale.
-    public var maxFutureSkewSeconds: Int = 86_400
+    package var maxFutureSkewSeconds: Int = 86_400
     /// Failed signature checks allowed per source and client address before that address gets `429` without
     /// its body being read. Verified callbacks never spend it.
-    public var unverifiedRateLimit: RateLimitConfig = RateLimitConfig(perSecond: 5, burst: 20)
+    package var unverifiedRateLimit: RateLimitConfig = RateLimitConfig(perSecond: 5, burst: 20)
 
-    public init(maxEventsPerCallback: Int = 500, maxFutureSkewSeconds: Int = 86_400,
+    package init(maxEventsPerCallback: Int = 500, maxFutureSkewSeconds: Int = 86_400,
                 unverifiedRateLimit: RateLimitConfig = RateLimitConfig(perSecond: 5, burst: 20)) {
         self.maxEventsPerCallback = maxEventsPerCallback
         self.maxFutureSkewSeconds = maxFutureSkewSeconds
@@ -233,7 +233,7 @@ public struct IngressConfig: Sendable, Decodable {
         case unverifiedRateLimit = "unverified_rate_limit"
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let defaults = IngressConfig()
         maxEventsPerCallback = try container.decodeIfPresent(Int.self, forKey: .maxEventsPerCallback) ?? defaults.maxEventsPerCallback
@@ -254,14 +254,14 @@ public struct IngressConfig: Sendable, Decodable {
 
 /// Where `/metrics` is served: on the main listener (default), or only on its own `listen` address, for
 /// deployments that do not expose metrics publicly.
-public struct MetricsConfig: Sendable, Decodable {
+package struct MetricsConfig: Sendable, Decodable {
     /// `host:port` of a separate metrics listener; `nil` serves `/metrics` on the main one.
-    public var listen: String?
+    package var listen: String?
 
-    public init(listen: String? = nil) { self.listen = listen }
+    package init(listen: String? = nil) { self.listen = listen }
 
     /// `listen` split into host and port.
-    public func listenAddress() throws(GatewayError) -> (host: String, port: Int)? {
+    package func listenAddress() throws(GatewayError) -> (host: String, port: Int)? {
         guard let listen else { return nil }
         guard let colon = listen.lastIndex(of: ":"), let port = StrictNumber.int(listen[listen.index(after: colon)...], in: 0...65535) else {
             throw .badRequest("metrics.listen must be host:port, such as 127.0.0.1:9090")
@@ -275,14 +275,14 @@ public struct MetricsConfig: Sendable, Decodable {
     func validate() throws(GatewayError) { _ = try listenAddress() }
 }
 
-public struct TenantConfig: Sendable, Decodable {
-    public var slug: String
-    public var apiKeys: [String]
-    public var sources: [SourceConfig]
-    public var retry: RetryConfig?
-    public var rateLimit: RateLimitConfig?
+package struct TenantConfig: Sendable, Decodable {
+    package var slug: String
+    package var apiKeys: [String]
+    package var sources: [SourceConfig]
+    package var retry: RetryConfig?
+    package var rateLimit: RateLimitConfig?
 
-    public init(slug: String, apiKeys: [String], sources: [SourceConfig], retry: RetryConfig? = nil, rateLimit: RateLimitConfig? = nil) {
+    package init(slug: String, apiKeys: [String], sources: [SourceConfig], retry: RetryConfig? = nil, rateLimit: RateLimitConfig? = nil) {
         self.slug = slug
         self.apiKeys = apiKeys
         self.sources = sources
@@ -296,7 +296,7 @@ public struct TenantConfig: Sendable, Decodable {
         case rateLimit = "rate_limit"
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         slug = try container.decode(String.self, forKey: .slug)
         apiKeys = try container.decodeIfPresent([String].self, forKey: .apiKeys) ?? []
@@ -307,11 +307,11 @@ public struct TenantConfig: Sendable, Decodable {
 }
 
 /// A tenant's ingress token bucket: `burst` callbacks at once, refilled at `per_second`.
-public struct RateLimitConfig: Sendable, Codable, Hashable {
-    public var perSecond: Double
-    public var burst: Int?
+package struct RateLimitConfig: Sendable, Codable, Hashable {
+    package var perSecond: Double
+    package var burst: Int?
 
-    public init(perSecond: Double, burst: Int? = nil) {
+    package init(perSecond: Double, burst: Int? = nil) {
         self.perSecond = perSecond
         self.burst = burst
     }
@@ -322,13 +322,13 @@ public struct RateLimitConfig: Sendable, Codable, Hashable {
     }
 
     /// The bucket size: `burst`, or one second's worth. Saturating, so even an unvalidated row cannot trap.
-    public var capacity: Int { burst ?? max(1, Int(saturating: perSecond.rounded(.up))) }
+    package var capacity: Int { burst ?? max(1, Int(saturating: perSecond.rounded(.up))) }
 
     /// Bounds that keep every derived figure (bucket size, seconds to wait) small and finite.
-    public static let perSecondRange = 0.001...1_000_000.0
-    public static let burstRange = 1...1_000_000
+    static let perSecondRange = 0.001...1_000_000.0
+    static let burstRange = 1...1_000_000
 
-    public func validated() throws(GatewayError) -> RateLimitConfig {
+    package func validated() throws(GatewayError) -> RateLimitConfig {
         guard perSecond.isFinite, Self.perSecondRange.contains(perSecond) else {
             throw .badRequest("rate_limit.per_second must be between 0.001 and 1000000")
         }
@@ -339,15 +339,15 @@ public struct RateLimitConfig: Sendable, Codable, Hashable {
 
 /// A retry policy in config: exponential (`base_delay_s`, `multiplier`, `max_delay_s`, `jitter`) or an
 /// explicit `schedule_s`; fields left out take ``BackoffPolicy/default``'s values.
-public struct RetryConfig: Sendable, Codable, Hashable {
-    public var baseDelaySeconds: Double?
-    public var maxDelaySeconds: Double?
-    public var multiplier: Double?
-    public var maxAttempts: Int?
-    public var jitter: Bool?
-    public var scheduleSeconds: [Double]?
+package struct RetryConfig: Sendable, Codable, Hashable {
+    var baseDelaySeconds: Double?
+    package var maxDelaySeconds: Double?
+    package var multiplier: Double?
+    package var maxAttempts: Int?
+    package var jitter: Bool?
+    var scheduleSeconds: [Double]?
 
-    public init(baseDelaySeconds: Double? = nil, maxDelaySeconds: Double? = nil, multiplier: Double? = nil,
+    package init(baseDelaySeconds: Double? = nil, maxDelaySeconds: Double? = nil, multiplier: Double? = nil,
                 maxAttempts: Int? = nil, jitter: Bool? = nil, scheduleSeconds: [Double]? = nil) {
         self.baseDelaySeconds = baseDelaySeconds
         self.maxDelaySeconds = maxDelaySeconds
@@ -357,7 +357,7 @@ public struct RetryConfig: Sendable, Codable, Hashable {
         self.scheduleSeconds = scheduleSeconds
     }
 
-    public init(json: String) throws(GatewayError) {
+    package init(json: String) throws(GatewayError) {
         do {
             self = try JSONDecoder().decode(RetryConfig.self, from: Data(json.utf8))
         } catch {
@@ -366,7 +366,7 @@ public struct RetryConfig: Sendable, Codable, Hashable {
     }
 
     /// The JSON stored with a tenant.
-    public var json: String {
+    package var json: String {
         (try? JSONEncoder().encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 
@@ -379,7 +379,7 @@ public struct RetryConfig: Sendable, Codable, Hashable {
     }
 
     /// The validated policy.
-    public func policy() throws(GatewayError) -> BackoffPolicy {
+    package func policy() throws(GatewayError) -> BackoffPolicy {
         let attempts = maxAttempts ?? BackoffPolicy.default.maxAttempts
         if let scheduleSeconds { return try BackoffPolicy(curve: .schedule(seconds: scheduleSeconds), maxAttempts: attempts) }
         return try BackoffPolicy(
@@ -390,19 +390,19 @@ public struct RetryConfig: Sendable, Codable, Hashable {
 }
 
 /// The retry worker's knobs.
-public struct WorkerConfig: Sendable, Decodable {
+package struct WorkerConfig: Sendable, Decodable {
     /// Entries claimed per round.
-    public var batchSize: Int = 64
+    var batchSize: Int = 64
     /// How long a claimed entry stays invisible to other claimers; a crashed worker's entries return after it.
-    public var leaseSeconds: Int = 60
+    var leaseSeconds: Int = 60
     /// How often the worker looks for due entries when nothing wakes it.
-    public var pollIntervalMilliseconds: Int = 1000
+    package var pollIntervalMilliseconds: Int = 1000
     /// Entries processed at once.
-    public var concurrency: Int = 4
+    package var concurrency: Int = 4
     /// How long succeeded entries are kept before they are purged.
-    public var retentionSeconds: Int = 7 * 86_400
+    var retentionSeconds: Int = 7 * 86_400
 
-    public init(batchSize: Int = 64, leaseSeconds: Int = 60, pollIntervalMilliseconds: Int = 1000, concurrency: Int = 4, retentionSeconds: Int = 7 * 86_400) {
+    package init(batchSize: Int = 64, leaseSeconds: Int = 60, pollIntervalMilliseconds: Int = 1000, concurrency: Int = 4, retentionSeconds: Int = 7 * 86_400) {
         self.batchSize = batchSize
         self.leaseSeconds = leaseSeconds
         self.pollIntervalMilliseconds = pollIntervalMilliseconds
@@ -418,7 +418,7 @@ public struct WorkerConfig: Sendable, Decodable {
         case retentionSeconds = "retention_s"
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? 64
         leaseSeconds = try c.decodeIfPresent(Int.self, forKey: .leaseSeconds) ?? 60
@@ -438,16 +438,16 @@ public struct WorkerConfig: Sendable, Decodable {
 }
 
 /// A carrier source: what is left out comes from the carrier adapter's defaults.
-public struct SourceConfig: Sendable, Decodable {
-    public var carrier: String
-    public var scheme: String?
-    public var header: String?
-    public var prefix: String?
-    public var secrets: [String]
-    public var toleranceSeconds: Int?
-    public var timezone: String?
+package struct SourceConfig: Sendable, Decodable {
+    package var carrier: String
+    package var scheme: String?
+    package var header: String?
+    package var prefix: String?
+    package var secrets: [String]
+    package var toleranceSeconds: Int?
+    package var timezone: String?
 
-    public init(carrier: String, scheme: String? = nil, header: String? = nil, prefix: String? = nil,
+    package init(carrier: String, scheme: String? = nil, header: String? = nil, prefix: String? = nil,
                 secrets: [String], toleranceSeconds: Int? = nil, timezone: String? = nil) {
         self.carrier = carrier
         self.scheme = scheme
@@ -464,10 +464,10 @@ public struct SourceConfig: Sendable, Decodable {
     }
 
     /// A signed timestamp may be at most a week from now.
-    public static let toleranceRange = 1...604_800
+    static let toleranceRange = 1...604_800
 
     /// The adapter's defaults with this source's overrides: how the gateway verifies and the replay tool signs.
-    public func signatureSettings(defaults: SignatureSettings) throws(GatewayError) -> SignatureSettings {
+    package func signatureSettings(defaults: SignatureSettings) throws(GatewayError) -> SignatureSettings {
         var settings = defaults
         if let scheme {
             guard let parsed = SignatureScheme(rawValue: scheme) else {

@@ -79,12 +79,12 @@ struct AddressBlock: Sendable, Hashable {
 
 /// The reverse proxies (`server.trusted_proxies`) whose `X-Forwarded-For` is believed. From anyone else the
 /// header is ignored: otherwise a forger could name any address and spend another client's budget.
-public struct TrustedProxies: Sendable {
+package struct TrustedProxies: Sendable {
     let blocks: [AddressBlock]
     /// Most `X-Forwarded-For` entries looked at, from the right.
     static let maxHops = 32
 
-    public init(_ specifications: [String]) throws(GatewayError) {
+    package init(_ specifications: [String]) throws(GatewayError) {
         var blocks: [AddressBlock] = []
         for specification in specifications {
             guard let block = AddressBlock(specification.trimmingWhitespace()) else {
@@ -124,7 +124,7 @@ public struct TrustedProxies: Sendable {
     }
 
     /// Whether `host` (a `--host` value) is a loopback address or `localhost`: parsed, not matched by prefix.
-    public static func isLoopback(_ host: String) -> Bool {
+    package static func isLoopback(_ host: String) -> Bool {
         if host == "localhost" { return true }
         guard let address = IPAddress(host) else { return false }
         return address.isIPv4 ? address.bytes[12] == 127 : address.bytes == [UInt8](repeating: 0, count: 15) + [1]

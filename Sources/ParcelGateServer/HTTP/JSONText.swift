@@ -1,6 +1,6 @@
 /// JSON string literals without an encoder object.
-public enum JSONText {
-    public static func quoted(_ text: String) -> String {
+enum JSONText {
+    static func quoted(_ text: String) -> String {
         var out = "\""
         out.reserveCapacity(text.utf8.count + 2)
         for scalar in text.unicodeScalars {

@@ -6,17 +6,17 @@ import ParcelGateCarriers
 import ParcelGateCore
 
 /// A request's headers as the carriers module reads them.
-public struct RequestHeaders: HeaderLookup, Sendable {
+struct RequestHeaders: HeaderLookup, Sendable {
     let fields: HTTPFields
 
-    public init(fields: HTTPFields) { self.fields = fields }
+    package init(fields: HTTPFields) { self.fields = fields }
 
-    public func value(for name: String) -> String? {
+    package func value(for name: String) -> String? {
         guard let field = HTTPField.Name(name) else { return nil }
         return fields[field]
     }
 
-    public func values(for name: String) -> [String] {
+    package func values(for name: String) -> [String] {
         guard let field = HTTPField.Name(name) else { return [] }
         return fields[values: field]
     }

@@ -4,7 +4,7 @@ import ParcelGateCore
 import ParcelGateStore
 
 /// What the gateway answers a carrier whose callback it accepted.
-public enum IngressResult: Sendable, Hashable {
+enum IngressResult: Sendable, Hashable {
     case applied(fulfillmentId: String, status: FulfillmentStatus, recorded: Int)
     case duplicate
     /// Valid but not applicable now: durably queued for the retry worker.
@@ -16,7 +16,7 @@ public enum IngressResult: Sendable, Hashable {
 /// Steps 1-5 failing make the callback invalid: it is rejected with a 4xx and nothing is stored or queued.
 /// A transient failure at step 6 (no fulfillment yet, store busy) queues the exact raw body instead.
 /// The body limit (step 2) is enforced by the HTTP layer while reading, before this runs.
-public struct IngressPipeline: Sendable {
+struct IngressPipeline: Sendable {
     let directory: DirectoryProvider
     let store: any GatewayStore
     let clock: any GatewayClock
@@ -35,7 +35,7 @@ public struct IngressPipeline: Sendable {
     }
 
     /// `retryQueued` is called after a callback is queued (to wake the retry worker).
-    public init(directory: DirectoryProvider, store: any GatewayStore, clock: any GatewayClock, limits: IngressConfig = IngressConfig(),
+    package init(directory: DirectoryProvider, store: any GatewayStore, clock: any GatewayClock, limits: IngressConfig = IngressConfig(),
                 retryQueued: @escaping @Sendable () -> Void = {}) {
         self.directory = directory
         self.store = store
@@ -47,7 +47,7 @@ public struct IngressPipeline: Sendable {
     /// Step 1: the source a hook URL names, or `unknown_source`; then `rate_limited` when this client has
     /// used up its allowance of failed signature checks for the source. Both before the body is read, so
     /// neither an unknown nor a forging sender costs more than a lookup.
-    public func admit(tenant: String, carrier: String, client: String) throws(GatewayError) -> ResolvedSource {
+    func admit(tenant: String, carrier: String, client: String) throws(GatewayError) -> ResolvedSource {
         guard let source = directory.current.source(tenant: tenant, carrier: carrier.lowercased()) else {
             throw .unknownSource(tenant: tenant, carrier: carrier)
         }
@@ -56,7 +56,7 @@ public struct IngressPipeline: Sendable {
         return source
     }
 
-    public func handle(source: ResolvedSource, body: Data, headers: RequestHeaders, client: String) async throws(GatewayError) -> IngressResult {
+    package func handle(source: ResolvedSource, body: Data, headers: RequestHeaders, client: String) async throws(GatewayError) -> IngressResult {
         let receivedAt = clock.now()
         // 3. Verify over the raw bytes before anything reads them. A failure is charged to this client and
         // source; only a verified callback spends the tenant's own rate limit, so forgeries cannot exhaust it.

@@ -8,8 +8,8 @@ import Synchronization
 ///
 /// Labels are bounded: a callback to an unknown source is counted under tenant and carrier `unknown`, so a
 /// caller cannot create series by inventing URLs.
-public final class GatewayMetrics: Sendable {
-    public let registry: PrometheusCollectorRegistry
+package final class GatewayMetrics: Sendable {
+    package let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
     /// Counter handles already made, by label and label values, so a callback costs one dictionary lookup
     /// rather than a registry lookup with label arrays. Bounded like the labels themselves.
@@ -24,7 +24,7 @@ public final class GatewayMetrics: Sendable {
     static let batchSize = "parcelgate_commit_batch_size"
     static let directoryProblems = "parcelgate_directory_disabled_entries"
 
-    public init() {
+    package init() {
         registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.defaultDurationHistogramBuckets = [
@@ -38,17 +38,17 @@ public final class GatewayMetrics: Sendable {
     }
 
     /// One callback's outcome: `applied`, `duplicate`, `queued`, or `rejected` with the error code.
-    public func callback(tenant: String, carrier: String, outcome: String, code: String = "") {
+    package func callback(tenant: String, carrier: String, outcome: String, code: String = "") {
         counter(Self.callbacks, [("tenant", tenant), ("carrier", carrier), ("outcome", outcome), ("code", code)]).increment()
     }
 
-    public func ingressDuration(_ duration: Duration) {
+    func ingressDuration(_ duration: Duration) {
         let (seconds, attoseconds) = duration.components
         ingressTimer.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 
     /// One retry attempt's result: `succeeded`, `failed` (will try again) or `exhausted`.
-    public func retryAttempt(tenant: String, result: String) {
+    func retryAttempt(tenant: String, result: String) {
         counter(Self.retryAttempts, [("tenant", tenant), ("result", result)]).increment()
     }
 
@@ -64,17 +64,17 @@ public final class GatewayMetrics: Sendable {
     }
 
     /// How many sources or tenant settings the tenant directory could not load and disabled.
-    public func directoryProblems(_ count: Int) {
+    func directoryProblems(_ count: Int) {
         Gauge(label: Self.directoryProblems, dimensions: [], factory: factory).record(count)
     }
 
     /// How many writes one SQLite group commit carried.
-    public func commitBatch(size: Int) {
+    package func commitBatch(size: Int) {
         batchSizes.record(size)
     }
 
     /// The text for a scrape, with the queue depth read just now.
-    public func render(queueDepth: [RetryStatus: Int]) -> [UInt8] {
+    func render(queueDepth: [RetryStatus: Int]) -> [UInt8] {
         for status in RetryStatus.allCases {
             Gauge(label: Self.queueDepth, dimensions: [("status", status.rawValue)], factory: factory).record(queueDepth[status] ?? 0)
         }

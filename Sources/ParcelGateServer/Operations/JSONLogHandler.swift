@@ -5,23 +5,23 @@ import ParcelGateCore
 /// Log lines as JSON objects, one per line (`PARCELGATE_LOG_FORMAT=json`), for log pipelines:
 /// `{"timestamp","level","label","message", ...metadata}`. Metadata keys keep their names
 /// (a request's lines carry `hb.request.id`).
-public struct JSONLogHandler: LogHandler {
-    public var metadata: Logger.Metadata = [:]
-    public var logLevel: Logger.Level = .info
+package struct JSONLogHandler: LogHandler {
+    package var metadata: Logger.Metadata = [:]
+    package var logLevel: Logger.Level = .info
     let label: String
     let write: @Sendable (String) -> Void
 
-    public init(label: String, write: @escaping @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data(line.utf8)) }) {
+    package init(label: String, write: @escaping @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data(line.utf8)) }) {
         self.label = label
         self.write = write
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         var fields: [(String, String)] = [
             ("timestamp", SystemClock().now().rfc3339), ("level", event.level.rawValue), ("label", label), ("message", "\(event.message)"),
         ]

@@ -7,7 +7,7 @@ import Synchronization
 /// Whether the database answers, checked on a fixed interval by one task, so that `/readyz` reads a value
 /// and a probe never queues work on the store: a load balancer polling every few milliseconds costs nothing,
 /// and a probe cannot wait behind a busy commit group.
-public final class ReadinessMonitor: Service, Sendable {
+final class ReadinessMonitor: Service, Sendable {
     let store: any GatewayStore
     let interval: Duration
     private let state: Mutex<State>
@@ -26,14 +26,14 @@ public final class ReadinessMonitor: Service, Sendable {
 
     /// `nil` when ready; otherwise why not. A result older than three intervals and five seconds counts as
     /// not ready (the checking task itself is stuck); the slack keeps a starved CPU from flapping it.
-    public var problem: String? {
+    var problem: String? {
         let current = state.withLock { $0 }
         if let failure = current.failure { return failure }
         guard ContinuousClock.now - current.checkedAt <= interval * 3 + .seconds(5) else { return "The database has not answered a check recently" }
         return nil
     }
 
-    public func run() async throws {
+    package func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await Task.sleep(for: interval)
             let failure: String?

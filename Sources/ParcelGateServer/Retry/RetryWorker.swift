@@ -11,7 +11,7 @@ import ServiceLifecycle
 /// Each round claims due entries (round-robin across tenants, under a lease), re-runs normalise and apply
 /// on the stored raw body without re-verifying the signature (it was verified once, and stored by us), and
 /// marks the outcome. It sleeps until the next poll unless an entry is queued or expedited, which wakes it.
-public final class RetryWorker: Service, Sendable {
+package final class RetryWorker: Service, Sendable {
     let store: any GatewayStore
     let directory: DirectoryProvider
     let clock: any GatewayClock
@@ -21,7 +21,7 @@ public final class RetryWorker: Service, Sendable {
     let limits: IngressConfig
     private let signal = WakeSignal()
 
-    public init(store: any GatewayStore, directory: DirectoryProvider, clock: any GatewayClock, settings: WorkerConfig, logger: Logger, metrics: GatewayMetrics,
+    package init(store: any GatewayStore, directory: DirectoryProvider, clock: any GatewayClock, settings: WorkerConfig, logger: Logger, metrics: GatewayMetrics,
                 limits: IngressConfig = IngressConfig()) {
         self.limits = limits
         self.store = store
@@ -33,9 +33,9 @@ public final class RetryWorker: Service, Sendable {
     }
 
     /// Asks the worker to look for due entries now.
-    public func wake() { signal.signal() }
+    package func wake() { signal.signal() }
 
-    public func run() async throws {
+    package func run() async throws {
         await withGracefulShutdownHandler {
             var lastPurge = Timestamp(milliseconds: 0)
             while !Task.isShuttingDownGracefully && !Task.isCancelled {
@@ -56,7 +56,7 @@ public final class RetryWorker: Service, Sendable {
 
     /// Claims one batch of due entries and processes it; returns how many were claimed.
     @discardableResult
-    public func runOnce() async -> Int {
+    func runOnce() async -> Int {
         let entries: [RetryEntry]
         do {
             entries = try await store.claimDue(limit: settings.batchSize, leaseMilliseconds: Int64(settings.leaseSeconds) * 1000, now: clock.now())

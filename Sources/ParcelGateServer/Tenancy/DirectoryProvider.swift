@@ -10,7 +10,7 @@ import Synchronization
 /// The hot path reads `current` (a lock and a copy of a few references). An operator change made through
 /// this process reloads before its response, so the next request sees it at once; changes made by another
 /// replica are picked up by ``DirectoryRefresher`` within its interval.
-public final class DirectoryProvider: Sendable {
+package final class DirectoryProvider: Sendable {
     let store: any GatewayStore
     let secretBox: SecretBox
     let defaultPolicy: BackoffPolicy
@@ -18,7 +18,7 @@ public final class DirectoryProvider: Sendable {
     let metrics: GatewayMetrics
     private let state: Mutex<TenantDirectory>
 
-    public init(store: any GatewayStore, secretBox: SecretBox, defaultPolicy: BackoffPolicy, logger: Logger = Logger(label: "parcelgate"),
+    package init(store: any GatewayStore, secretBox: SecretBox, defaultPolicy: BackoffPolicy, logger: Logger = Logger(label: "parcelgate"),
                 metrics: GatewayMetrics = GatewayMetrics()) async throws(GatewayError) {
         self.store = store
         self.secretBox = secretBox
@@ -42,10 +42,10 @@ public final class DirectoryProvider: Sendable {
         }
     }
 
-    public var current: TenantDirectory { state.withLock { $0 } }
+    package var current: TenantDirectory { state.withLock { $0 } }
 
     /// Rebuilds the directory from the database.
-    public func reload() async throws(GatewayError) {
+    package func reload() async throws(GatewayError) {
         let directory = try TenantDirectory(snapshot: try await store.directory(), secretBox: secretBox, defaultPolicy: defaultPolicy)
         let previous: TenantDirectory? = state.withLock { current in
             guard directory.version >= current.version else { return nil }
@@ -56,7 +56,7 @@ public final class DirectoryProvider: Sendable {
     }
 
     /// Reloads when another process changed the directory.
-    public func reloadIfChanged() async throws(GatewayError) {
+    func reloadIfChanged() async throws(GatewayError) {
         if try await store.directoryVersion() != current.version { try await reload() }
     }
 }

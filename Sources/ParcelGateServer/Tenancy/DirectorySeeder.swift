@@ -8,8 +8,8 @@ import ParcelGateStore
 /// The database is the source of truth: a tenant named in the config is created, with its sources, secrets
 /// and API keys, only if it does not exist yet. Later changes go through the operator API, so a restart
 /// never brings back a secret or key that an operator removed.
-public enum DirectorySeeder {
-    public static func seed(config: GatewayConfig, store: any GatewayStore, secretBox: SecretBox, clock: any GatewayClock,
+enum DirectorySeeder {
+    package static func seed(config: GatewayConfig, store: any GatewayStore, secretBox: SecretBox, clock: any GatewayClock,
                             registry: CarrierRegistry = .standard, logger: Logger) async throws(GatewayError) {
         let existing = Set(try await store.directory().tenants.map(\.slug))
         var seen: Set<String> = []

@@ -4,16 +4,16 @@ import ParcelGateCore
 import ParcelGateStore
 
 /// A carrier source ready for the hot path: adapter and verifier built once, secrets already derived into keys.
-public struct ResolvedSource: Sendable {
-    public let tenant: String
-    public let carrier: String
-    public let adapter: any CarrierAdapter
-    public let verifier: SignatureVerifier
-    public let timezone: String?
+package struct ResolvedSource: Sendable {
+    package let tenant: String
+    package let carrier: String
+    package let adapter: any CarrierAdapter
+    package let verifier: SignatureVerifier
+    package let timezone: String?
     /// Lower-cased names of headers never stored with a queued callback: credentials and this source's signature headers.
-    public let unstorableHeaders: Set<String>
+    let unstorableHeaders: Set<String>
     /// The tenant's retry policy.
-    public let retryPolicy: BackoffPolicy
+    let retryPolicy: BackoffPolicy
 }
 
 /// Who is who: tenants' carrier sources, API keys, retry policies and rate limits, resolved once from a
@@ -22,27 +22,27 @@ public struct ResolvedSource: Sendable {
 /// Immutable: an operator change builds a new directory (see ``DirectoryProvider``). Lookups are
 /// dictionary reads, so the ingress path does no per-request setup. API keys are held only as SHA-256
 /// digests and compared in constant time; carrier secrets are decrypted here, once, into verifier keys.
-public struct TenantDirectory: Sendable {
+package struct TenantDirectory: Sendable {
     private let sources: [SourceKey: ResolvedSource]
     /// Tenants by the SHA-256 digest of their API keys.
     private let apiKeyDigests: [[UInt8]: String]
     private let policies: [String: BackoffPolicy]
     private let rateLimits: [String: RateLimitConfig]
-    public let defaultPolicy: BackoffPolicy
-    public let tenants: [String]
+    package let defaultPolicy: BackoffPolicy
+    package let tenants: [String]
     /// The snapshot version this directory was built from.
-    public let version: Int64
+    package let version: Int64
     /// What could not be loaded, each disabled on its own so that everything else keeps working: a source
     /// whose row cannot be used (edited by hand, say) or a tenant's unusable retry policy (the default
     /// applies). The provider logs each and counts them in `/metrics`.
-    public let problems: [LoadProblem]
+    let problems: [LoadProblem]
 
     /// One part of the directory that did not load, and why (never a secret).
-    public struct LoadProblem: Sendable, Hashable {
-        public let tenant: String
+    struct LoadProblem: Sendable, Hashable {
+        package let tenant: String
         /// The source's carrier, or `nil` for a tenant-level setting.
-        public let carrier: String?
-        public let detail: String
+        package let carrier: String?
+        package let detail: String
     }
 
     /// Headers that carry credentials on any request.
@@ -53,7 +53,7 @@ public struct TenantDirectory: Sendable {
         let carrier: String
     }
 
-    public init(snapshot: DirectorySnapshot, secretBox: SecretBox, defaultPolicy: BackoffPolicy, registry: CarrierRegistry = .standard) throws(GatewayError) {
+    package init(snapshot: DirectorySnapshot, secretBox: SecretBox, defaultPolicy: BackoffPolicy, registry: CarrierRegistry = .standard) throws(GatewayError) {
         var policies: [String: BackoffPolicy] = [:]
         var rateLimits: [String: RateLimitConfig] = [:]
         var problems: [LoadProblem] = []
@@ -108,26 +108,26 @@ public struct TenantDirectory: Sendable {
         self.problems = problems
     }
 
-    public func source(tenant: String, carrier: String) -> ResolvedSource? {
+    package func source(tenant: String, carrier: String) -> ResolvedSource? {
         sources[SourceKey(tenant: tenant, carrier: carrier)]
     }
 
     /// The retry policy for `tenant`'s entries.
-    public func retryPolicy(for tenant: String) -> BackoffPolicy { policies[tenant] ?? defaultPolicy }
+    func retryPolicy(for tenant: String) -> BackoffPolicy { policies[tenant] ?? defaultPolicy }
 
     /// The tenant's ingress rate limit, if it has one.
-    public func rateLimit(for tenant: String) -> RateLimitConfig? { rateLimits[tenant] }
+    package func rateLimit(for tenant: String) -> RateLimitConfig? { rateLimits[tenant] }
 
     /// The tenant an API key belongs to: one dictionary lookup by the key's digest, then the digest found
     /// compared in constant time. Only digests are hashed and compared, so timing says nothing about a key.
-    public func tenant(forAPIKey key: String) -> String? {
+    package func tenant(forAPIKey key: String) -> String? {
         guard let digest = try? Self.digest(ofAPIKey: key), let entry = apiKeyDigests.index(forKey: digest) else { return nil }
         let (stored, tenant) = apiKeyDigests[entry]
         return Crypto.constantTimeEquals(stored, digest) ? tenant : nil
     }
 
     /// How an API key is stored.
-    public static func digest(ofAPIKey key: String) throws(GatewayError) -> [UInt8] { try Crypto.sha256(Array(key.utf8)) }
+    package static func digest(ofAPIKey key: String) throws(GatewayError) -> [UInt8] { try Crypto.sha256(Array(key.utf8)) }
 
     static func isSlug(_ text: String) -> Bool {
         !text.isEmpty && text.utf8.count <= 64

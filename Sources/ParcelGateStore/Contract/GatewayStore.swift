@@ -5,7 +5,7 @@ import ParcelGateCore
 /// Callers never see SQL or a backend type, so a PostgreSQL backend is an addition, not a rewrite.
 /// Every method that writes returns only after its transaction has committed. Every method is
 /// scoped by tenant: no call reads or changes another tenant's rows.
-public protocol GatewayStore: Sendable {
+package protocol GatewayStore: Sendable {
     /// Creates a fulfillment in `PENDING`; `conflict` when the id is taken.
     func createFulfillment(_ new: NewFulfillment) async throws(GatewayError) -> Fulfillment
 
@@ -103,13 +103,13 @@ public protocol GatewayStore: Sendable {
 }
 
 /// The platform's request to create a fulfillment.
-public struct NewFulfillment: Sendable, Hashable {
-    public var tenant: String
-    public var id: String
-    public var orderId: String
-    public var createdAt: Timestamp
+package struct NewFulfillment: Sendable, Hashable {
+    package var tenant: String
+    package var id: String
+    package var orderId: String
+    package var createdAt: Timestamp
 
-    public init(tenant: String, id: String, orderId: String, createdAt: Timestamp) {
+    package init(tenant: String, id: String, orderId: String, createdAt: Timestamp) {
         self.tenant = tenant
         self.id = id
         self.orderId = orderId
@@ -118,20 +118,20 @@ public struct NewFulfillment: Sendable, Hashable {
 }
 
 /// A verified callback in canonical form, ready to be applied.
-public struct IngestCallback: Sendable {
-    public var tenant: String
+package struct IngestCallback: Sendable {
+    package var tenant: String
     /// The source's carrier slug; also breaks ties between fulfillments sharing a tracking number.
-    public var carrier: String
+    package var carrier: String
     /// Dedupe key: the provider's event id, else the scheme's message id, else SHA-256 of the body;
     /// `nil` on a retry whose receipt was stored when it was queued.
-    public var receiptKey: String?
-    public var events: [TrackingEvent]
-    public var receivedAt: Timestamp
+    package var receiptKey: String?
+    package var events: [TrackingEvent]
+    package var receivedAt: Timestamp
     /// Builds what to queue, in the same transaction, when no fulfillment matches yet; `nil` on a retry.
     /// A closure so the common, matched callback never copies its body and headers into an entry.
-    public var queueIfUnmatched: (@Sendable () -> RetryEntry)?
+    package var queueIfUnmatched: (@Sendable () -> RetryEntry)?
 
-    public init(tenant: String, carrier: String, receiptKey: String?, events: [TrackingEvent], receivedAt: Timestamp,
+    package init(tenant: String, carrier: String, receiptKey: String?, events: [TrackingEvent], receivedAt: Timestamp,
                 queueIfUnmatched: (@Sendable () -> RetryEntry)? = nil) {
         self.tenant = tenant
         self.carrier = carrier
@@ -143,7 +143,7 @@ public struct IngestCallback: Sendable {
 }
 
 /// What applying a callback did.
-public enum IngestOutcome: Sendable, Hashable {
+package enum IngestOutcome: Sendable, Hashable {
     /// At least one new event was recorded; `status` is the fulfillment's status afterwards.
     case applied(fulfillmentId: String, status: FulfillmentStatus, recorded: Int)
     /// The receipt, or every scan in it, was already stored.
@@ -157,7 +157,7 @@ public enum IngestOutcome: Sendable, Hashable {
 
 extension GatewayStore {
     /// A tenant with nothing yet.
-    public func createTenant(_ tenant: TenantRecord) async throws(GatewayError) {
+    package func createTenant(_ tenant: TenantRecord) async throws(GatewayError) {
         try await createTenant(tenant, sources: [], apiKeys: [])
     }
 }

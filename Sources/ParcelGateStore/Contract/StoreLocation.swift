@@ -2,12 +2,12 @@ import Logging
 import ParcelGateCore
 
 /// Opens the backend a `--database` value names: a `postgres://` URL, or else a SQLite file path.
-public enum StoreLocation {
-    public static func isPostgres(_ location: String) -> Bool {
+package enum StoreLocation {
+    static func isPostgres(_ location: String) -> Bool {
         location.hasPrefix("postgres://") || location.hasPrefix("postgresql://")
     }
 
-    public static func open(_ location: String, durability: DurabilityMode, poolSize: Int?, batching: WriteBatching = WriteBatching(),
+    package static func open(_ location: String, durability: DurabilityMode, poolSize: Int?, batching: WriteBatching = WriteBatching(),
                             logger: Logger) async throws(GatewayError) -> any GatewayStore {
         if isPostgres(location) {
             return try await PostgresStore(settings: PostgresSettings(url: location, poolSize: poolSize), logger: logger)
@@ -16,7 +16,7 @@ public enum StoreLocation {
     }
 
     /// The location for messages and logs: a URL's password replaced.
-    public static func redacted(_ location: String) -> String {
+    package static func redacted(_ location: String) -> String {
         isPostgres(location) ? PostgresSettings.redacted(location) : location
     }
 }

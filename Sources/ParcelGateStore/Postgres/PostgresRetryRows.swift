@@ -50,7 +50,7 @@ enum PostgresRetryRows {
 
 /// The retry queue of docs/architecture.md, "The retry queue" on PostgreSQL.
 extension PostgresStore {
-    public func storeRetry(_ entry: RetryEntry) async throws(GatewayError) -> String {
+    package func storeRetry(_ entry: RetryEntry) async throws(GatewayError) -> String {
         try await transaction { connection in
             try await PostgresRetryRows.insert(connection, entry, logger: self.logger)
             return entry.id
@@ -60,7 +60,7 @@ extension PostgresStore {
     /// One statement: lock each tenant's oldest due entries with `FOR UPDATE SKIP LOCKED` (rows another
     /// replica is claiming are skipped, not waited for), rank them round-robin across tenants, and push the
     /// chosen ones out by the lease.
-    public func claimDue(limit: Int, leaseMilliseconds: Int64, now: Timestamp) async throws(GatewayError) -> [RetryEntry] {
+    package func claimDue(limit: Int, leaseMilliseconds: Int64, now: Timestamp) async throws(GatewayError) -> [RetryEntry] {
         let leaseUntil = now.milliseconds + leaseMilliseconds
         let claimed = try await run {
             try await self.client.withConnection { connection in
@@ -99,7 +99,7 @@ extension PostgresStore {
         return bindings
     }
 
-    public func markSucceeded(id: String, claimToken: String, now: Timestamp) async throws(GatewayError) {
+    package func markSucceeded(id: String, claimToken: String, now: Timestamp) async throws(GatewayError) {
         let updated = try await run {
             try await self.client.query("""
                 UPDATE retry_entries SET status = 'succeeded', last_error = NULL, claim_token = NULL, updated_at = \(now.milliseconds)
@@ -110,7 +110,7 @@ extension PostgresStore {
     }
 
     @discardableResult
-    public func markFailed(id: String, claimToken: String, error: String, policy: BackoffPolicy, now: Timestamp) async throws(GatewayError) -> RetryEntry {
+    package func markFailed(id: String, claimToken: String, error: String, policy: BackoffPolicy, now: Timestamp) async throws(GatewayError) -> RetryEntry {
         try await transaction { connection in
             guard var entry = try await PostgresRetryRows.find(connection, id: id, tenant: nil, forUpdate: true, logger: self.logger),
                 entry.status == .pending, entry.claimToken == claimToken
@@ -126,7 +126,7 @@ extension PostgresStore {
         }
     }
 
-    public func markExhausted(id: String, claimToken: String, reason: String, now: Timestamp) async throws(GatewayError) {
+    package func markExhausted(id: String, claimToken: String, reason: String, now: Timestamp) async throws(GatewayError) {
         let updated = try await run {
             try await self.client.query("""
                 UPDATE retry_entries SET status = 'exhausted', attempts = attempts + 1, last_error = \(reason), claim_token = NULL, updated_at = \(now.milliseconds)
@@ -136,7 +136,7 @@ extension PostgresStore {
         guard updated == 1 else { throw RetryClaim.lost(id) }
     }
 
-    public func retryEntries(tenant: String, status: RetryStatus?, limit: Int) async throws(GatewayError) -> [RetryEntry] {
+    package func retryEntries(tenant: String, status: RetryStatus?, limit: Int) async throws(GatewayError) -> [RetryEntry] {
         try await run {
             var bindings = PostgresBindings()
             bindings.append(tenant)
@@ -150,7 +150,7 @@ extension PostgresStore {
         }
     }
 
-    public func retryEntry(tenant: String, id: String) async throws(GatewayError) -> RetryEntry? {
+    package func retryEntry(tenant: String, id: String) async throws(GatewayError) -> RetryEntry? {
         try await run {
             try await self.client.withConnection { connection in
                 try await PostgresRetryRows.find(connection, id: id, tenant: tenant, forUpdate: false, logger: self.logger)
@@ -158,7 +158,7 @@ extension PostgresStore {
         }
     }
 
-    public func replayRetry(tenant: String, id: String, now: Timestamp) async throws(GatewayError) -> RetryEntry {
+    package func replayRetry(tenant: String, id: String, now: Timestamp) async throws(GatewayError) -> RetryEntry {
         try await transaction { connection in
             guard var entry = try await PostgresRetryRows.find(connection, id: id, tenant: tenant, forUpdate: true, logger: self.logger) else {
                 throw GatewayError.notFound("Retry entry '\(id)' not found")
@@ -178,7 +178,7 @@ extension PostgresStore {
         }
     }
 
-    public func retryCounts() async throws(GatewayError) -> [RetryStatus: Int] {
+    package func retryCounts() async throws(GatewayError) -> [RetryStatus: Int] {
         try await run {
             var counts: [RetryStatus: Int] = [:]
             for try await (status, count) in try await self.client.query("SELECT status, count(*) FROM retry_entries GROUP BY status", logger: self.logger)
@@ -190,7 +190,7 @@ extension PostgresStore {
     }
 
     @discardableResult
-    public func purgeSucceeded(before: Timestamp) async throws(GatewayError) -> Int {
+    package func purgeSucceeded(before: Timestamp) async throws(GatewayError) -> Int {
         try await run {
             let rows = try await self.client.query("""
                 DELETE FROM retry_entries WHERE status = 'succeeded' AND updated_at < \(before.milliseconds) RETURNING 1

@@ -6,7 +6,7 @@ import PostgresNIO
 /// Tenants, sources, secrets and API keys on PostgreSQL; every change bumps `directory_version` in the
 /// same transaction, which is how the other replicas learn to reload.
 extension PostgresStore {
-    public func directory() async throws(GatewayError) -> DirectorySnapshot {
+    package func directory() async throws(GatewayError) -> DirectorySnapshot {
         try await transaction { connection in
             let version = try await Self.directoryVersion(connection, logger: self.logger)
             var tenants: [TenantRecord] = []
@@ -39,7 +39,7 @@ extension PostgresStore {
         }
     }
 
-    public func directoryVersion() async throws(GatewayError) -> Int64 {
+    package func directoryVersion() async throws(GatewayError) -> Int64 {
         try await run { try await self.client.withConnection { try await Self.directoryVersion($0, logger: self.logger) } }
     }
 
@@ -69,7 +69,7 @@ extension PostgresStore {
         if try await connection.query(query, logger: logger).collect().isEmpty { throw failure }
     }
 
-    public func createTenant(_ t: TenantRecord, sources: [SourceRecord], apiKeys: [APIKeyRecord]) async throws(GatewayError) {
+    package func createTenant(_ t: TenantRecord, sources: [SourceRecord], apiKeys: [APIKeyRecord]) async throws(GatewayError) {
         try await directoryChange { connection in
             try await Self.requireChange(connection, """
                 INSERT INTO tenants (slug, rate_per_second, rate_burst, retry_policy, created_at)
@@ -83,7 +83,7 @@ extension PostgresStore {
         }
     }
 
-    public func updateTenant(_ t: TenantRecord) async throws(GatewayError) {
+    package func updateTenant(_ t: TenantRecord) async throws(GatewayError) {
         try await directoryChange { connection in
             try await Self.requireChange(connection, """
                 UPDATE tenants SET rate_per_second = \(t.ratePerSecond), rate_burst = \(t.rateBurst), retry_policy = \(t.retryPolicyJSON) WHERE slug = \(t.slug)
@@ -91,7 +91,7 @@ extension PostgresStore {
         }
     }
 
-    public func putSource(_ s: SourceRecord) async throws(GatewayError) {
+    package func putSource(_ s: SourceRecord) async throws(GatewayError) {
         try await directoryChange { connection in
             try await Self.requireRow(connection, "SELECT 1 FROM tenants WHERE slug = \(s.tenant)", logger: self.logger, else: .notFound("Tenant '\(s.tenant)' not found"))
             try await self.upsertSource(connection, s)
@@ -121,14 +121,14 @@ extension PostgresStore {
             """, logger: logger, else: .conflict("That API key already exists"))
     }
 
-    public func deleteSource(tenant: String, carrier: String) async throws(GatewayError) {
+    package func deleteSource(tenant: String, carrier: String) async throws(GatewayError) {
         try await directoryChange { connection in
             try await Self.requireChange(connection, "DELETE FROM sources WHERE tenant = \(tenant) AND carrier = \(carrier)",
                                          logger: self.logger, else: .notFound("Source '\(carrier)' of tenant '\(tenant)' not found"))
         }
     }
 
-    public func addSecret(tenant: String, carrier: String, _ secret: SecretRecord) async throws(GatewayError) {
+    package func addSecret(tenant: String, carrier: String, _ secret: SecretRecord) async throws(GatewayError) {
         try await directoryChange { connection in
             try await Self.requireRow(connection, "SELECT 1 FROM sources WHERE tenant = \(tenant) AND carrier = \(carrier)",
                                       logger: self.logger, else: .notFound("Source '\(carrier)' of tenant '\(tenant)' not found"))
@@ -136,7 +136,7 @@ extension PostgresStore {
         }
     }
 
-    public func updateSecret(tenant: String, carrier: String, _ secret: SecretRecord) async throws(GatewayError) {
+    package func updateSecret(tenant: String, carrier: String, _ secret: SecretRecord) async throws(GatewayError) {
         try await directoryChange { connection in
             try await Self.requireChange(connection, """
                 UPDATE source_secrets SET secret = \(ByteBuffer(bytes: secret.bytes)), encrypted = \(secret.encrypted)
@@ -145,7 +145,7 @@ extension PostgresStore {
         }
     }
 
-    public func removeSecret(tenant: String, carrier: String, id: String) async throws(GatewayError) {
+    package func removeSecret(tenant: String, carrier: String, id: String) async throws(GatewayError) {
         try await directoryChange { connection in
             try await Self.requireRow(connection, "SELECT 1 FROM sources WHERE tenant = \(tenant) AND carrier = \(carrier) FOR UPDATE",
                                       logger: self.logger, else: .notFound("Source '\(carrier)' of tenant '\(tenant)' not found"))
@@ -159,14 +159,14 @@ extension PostgresStore {
         }
     }
 
-    public func addAPIKey(_ key: APIKeyRecord) async throws(GatewayError) {
+    package func addAPIKey(_ key: APIKeyRecord) async throws(GatewayError) {
         try await directoryChange { connection in
             try await Self.requireRow(connection, "SELECT 1 FROM tenants WHERE slug = \(key.tenant)", logger: self.logger, else: .notFound("Tenant '\(key.tenant)' not found"))
             try await self.insertKey(connection, key)
         }
     }
 
-    public func revokeAPIKey(tenant: String, id: String, at: Timestamp) async throws(GatewayError) {
+    package func revokeAPIKey(tenant: String, id: String, at: Timestamp) async throws(GatewayError) {
         try await directoryChange { connection in
             try await Self.requireChange(connection, """
                 UPDATE api_keys SET revoked_at = \(at.milliseconds) WHERE id = \(id) AND tenant = \(tenant) AND revoked_at IS NULL

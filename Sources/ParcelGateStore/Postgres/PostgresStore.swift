@@ -6,20 +6,20 @@ import ParcelGateCore
 import PostgresNIO
 
 /// How to reach PostgreSQL: parsed from `postgres://user:password@host:port/database?sslmode=...&pool=N`.
-public struct PostgresSettings: Sendable {
-    public var host: String
-    public var port: Int
-    public var username: String
-    public var password: String?
-    public var database: String
+package struct PostgresSettings: Sendable {
+    package var host: String
+    package var port: Int
+    var username: String
+    package var password: String?
+    package var database: String
     /// `disable` (default), `prefer` or `require`.
-    public var sslMode: String
+    var sslMode: String
     /// Most connections the pool opens.
-    public var poolSize: Int
+    package var poolSize: Int
     /// Seconds to wait for the server at start-up before failing with a clear error (libpq's `connect_timeout`).
-    public var connectTimeoutSeconds: Int
+    var connectTimeoutSeconds: Int
 
-    public init(url: String, poolSize: Int? = nil) throws(GatewayError) {
+    package init(url: String, poolSize: Int? = nil) throws(GatewayError) {
         guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
             let host = components.host, !host.isEmpty
         else { throw .badRequest("Not a PostgreSQL URL (postgres://user:password@host:port/database): \(Self.redacted(url))") }
@@ -41,7 +41,7 @@ public struct PostgresSettings: Sendable {
     }
 
     /// Where the database is, for messages: never the password.
-    public var location: String { "\(username)@\(host):\(port)/\(database)" }
+    package var location: String { "\(username)@\(host):\(port)/\(database)" }
 
     /// `url` with everything between `://` and its last `@` blanked: by text, not through a URL parser, so a
     /// URL no parser accepts (a password with a space, a `/` or a `?`) is blanked all the same. An `@` later
@@ -74,14 +74,14 @@ public struct PostgresSettings: Sendable {
 /// Concurrency between replicas rests on the database: dedupe receipts and per-scan keys are unique
 /// constraints, a callback locks the fulfillments it touches (`FOR UPDATE`), and `claimDue` takes due
 /// entries with `FOR UPDATE SKIP LOCKED`, so two replicas never claim the same entry.
-public final class PostgresStore: GatewayStore {
+package final class PostgresStore: GatewayStore {
     let client: PostgresClient
     let logger: Logger
     private let runner: Task<Void, Never>
-    public let settings: PostgresSettings
+    package let settings: PostgresSettings
 
     /// Connects, fails with a clear message when the database cannot be reached, and migrates.
-    public init(settings: PostgresSettings, logger: Logger) async throws(GatewayError) {
+    package init(settings: PostgresSettings, logger: Logger) async throws(GatewayError) {
         self.settings = settings
         self.logger = logger
         let client = PostgresClient(configuration: settings.clientConfiguration, backgroundLogger: logger)
@@ -103,7 +103,7 @@ public final class PostgresStore: GatewayStore {
 
     /// Creates an empty database `name` on the server `adminURL` points at, and returns the new database's URL.
     /// For tests and first-time set-up; a gateway only ever connects to an existing database.
-    public static func createDatabase(adminURL: String, name: String) async throws(GatewayError) -> String {
+    package static func createDatabase(adminURL: String, name: String) async throws(GatewayError) -> String {
         guard name.utf8.allSatisfy({ (97...122).contains($0) || (48...57).contains($0) || $0 == 95 }), !name.isEmpty else {
             throw .badRequest("A database name must be lowercase letters, digits and '_'")
         }
@@ -121,12 +121,12 @@ public final class PostgresStore: GatewayStore {
         return components.string ?? adminURL
     }
 
-    public func close() async {
+    package func close() async {
         runner.cancel()
         _ = await runner.value
     }
 
-    public func ping() async throws(GatewayError) {
+    package func ping() async throws(GatewayError) {
         try await run { try await self.client.query("SELECT 1", logger: self.logger) }
     }
 
@@ -177,7 +177,7 @@ public final class PostgresStore: GatewayStore {
 
     // MARK: Fulfillments
 
-    public func createFulfillment(_ new: NewFulfillment) async throws(GatewayError) -> Fulfillment {
+    package func createFulfillment(_ new: NewFulfillment) async throws(GatewayError) -> Fulfillment {
         try await transaction { connection in
             let inserted = try await connection.query("""
                 INSERT INTO fulfillments (tenant, id, order_id, status, created_at, updated_at)
@@ -190,7 +190,7 @@ public final class PostgresStore: GatewayStore {
         }
     }
 
-    public func fulfillment(tenant: String, id: String) async throws(GatewayError) -> Fulfillment? {
+    package func fulfillment(tenant: String, id: String) async throws(GatewayError) -> Fulfillment? {
         try await run {
             try await self.client.withConnection { connection in
                 try await PostgresFulfillmentRows.load(connection, tenant: tenant, id: id, withHistory: true, forUpdate: false, logger: self.logger)
@@ -198,7 +198,7 @@ public final class PostgresStore: GatewayStore {
         }
     }
 
-    public func fulfillments(tenant: String, trackingNumber: String) async throws(GatewayError) -> [Fulfillment] {
+    package func fulfillments(tenant: String, trackingNumber: String) async throws(GatewayError) -> [Fulfillment] {
         try await run {
             try await self.client.withConnection { connection in
                 var ids: [String] = []
@@ -217,7 +217,7 @@ public final class PostgresStore: GatewayStore {
         }
     }
 
-    public func apply(_ command: FulfillmentCommand, tenant: String, fulfillmentId: String, at now: Timestamp) async throws(GatewayError) -> Fulfillment {
+    package func apply(_ command: FulfillmentCommand, tenant: String, fulfillmentId: String, at now: Timestamp) async throws(GatewayError) -> Fulfillment {
         try await transaction { connection in
             guard var fulfillment = try await PostgresFulfillmentRows.load(connection, tenant: tenant, id: fulfillmentId, withHistory: false, forUpdate: true, logger: self.logger) else {
                 throw GatewayError.notFound("Fulfillment '\(fulfillmentId)' not found")
@@ -240,7 +240,7 @@ public final class PostgresStore: GatewayStore {
 
     // MARK: Ingest
 
-    public func ingest(_ callback: IngestCallback) async throws(GatewayError) -> IngestOutcome {
+    package func ingest(_ callback: IngestCallback) async throws(GatewayError) -> IngestOutcome {
         try await transaction { connection in
             if let receiptKey = callback.receiptKey {
                 let inserted = try await connection.query("""

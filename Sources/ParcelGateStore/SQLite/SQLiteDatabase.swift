@@ -3,7 +3,7 @@ import ParcelGateCore
 import Synchronization
 
 /// How much SQLite waits for the disk before a commit returns (README, `--durability`).
-public enum DurabilityMode: String, Sendable, Codable, CaseIterable {
+package enum DurabilityMode: String, Sendable, Codable, CaseIterable {
     /// `synchronous=NORMAL` in WAL mode: survives a crash of the process, may lose the last commits on power loss.
     case normal
     /// `synchronous=FULL`: every commit is fsynced; survives power loss.
@@ -11,19 +11,19 @@ public enum DurabilityMode: String, Sendable, Codable, CaseIterable {
 }
 
 /// How the writer groups writes into transactions.
-public struct WriteBatching: Sendable {
+package struct WriteBatching: Sendable {
     /// Most writes in one transaction.
-    public var maxBatch: Int
+    package var maxBatch: Int
     /// How long the writer waits for more writes after the first one arrives while it was idle. Zero (the
     /// default) commits at once: writes arriving during a commit already form the next group.
-    public var maxWaitMicroseconds: Int
+    package var maxWaitMicroseconds: Int
     /// Test-only fault injection: kill the process (SIGKILL) right after this many commits, before any of
     /// the last group's callers is answered. Set from `PARCELGATE_FAULT_CRASH_AFTER_COMMITS`.
-    public var crashAfterCommits: Int?
+    package var crashAfterCommits: Int?
     /// Told the size of every committed group (for the batch-size histogram).
-    public var onCommit: (@Sendable (Int) -> Void)?
+    package var onCommit: (@Sendable (Int) -> Void)?
 
-    public init(maxBatch: Int = 256, maxWaitMicroseconds: Int = 0, crashAfterCommits: Int? = nil, onCommit: (@Sendable (Int) -> Void)? = nil) {
+    package init(maxBatch: Int = 256, maxWaitMicroseconds: Int = 0, crashAfterCommits: Int? = nil, onCommit: (@Sendable (Int) -> Void)? = nil) {
         self.maxBatch = maxBatch
         self.maxWaitMicroseconds = maxWaitMicroseconds
         self.crashAfterCommits = crashAfterCommits

@@ -3,7 +3,7 @@ import ParcelGateCore
 /// Tenants, sources, secrets and API keys on SQLite. Every change bumps `directory_version` in the same
 /// transaction, which is how every gateway on this database learns to reload.
 extension SQLiteStore {
-    public func directory() async throws(GatewayError) -> DirectorySnapshot {
+    package func directory() async throws(GatewayError) -> DirectorySnapshot {
         try await database.read { connection throws(GatewayError) in
             let version = try DirectoryRows.version(connection)
             var tenants: [TenantRecord] = []
@@ -44,11 +44,11 @@ extension SQLiteStore {
         }
     }
 
-    public func directoryVersion() async throws(GatewayError) -> Int64 {
+    package func directoryVersion() async throws(GatewayError) -> Int64 {
         try await database.read { connection throws(GatewayError) in try DirectoryRows.version(connection) }
     }
 
-    public func createTenant(_ tenant: TenantRecord, sources: [SourceRecord], apiKeys: [APIKeyRecord]) async throws(GatewayError) {
+    package func createTenant(_ tenant: TenantRecord, sources: [SourceRecord], apiKeys: [APIKeyRecord]) async throws(GatewayError) {
         try await database.write { connection throws(GatewayError) in
             try connection.statement("""
                 INSERT INTO tenants (slug, rate_per_second, rate_burst, retry_policy, created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
@@ -66,7 +66,7 @@ extension SQLiteStore {
         }
     }
 
-    public func updateTenant(_ tenant: TenantRecord) async throws(GatewayError) {
+    package func updateTenant(_ tenant: TenantRecord) async throws(GatewayError) {
         try await database.write { connection throws(GatewayError) in
             try connection.statement("UPDATE tenants SET rate_per_second = ?, rate_burst = ?, retry_policy = ? WHERE slug = ?")
                 .bind(.optional(tenant.ratePerSecond), .optional(tenant.rateBurst.map(Int64.init)), .optional(tenant.retryPolicyJSON), .text(tenant.slug))
@@ -76,7 +76,7 @@ extension SQLiteStore {
         }
     }
 
-    public func putSource(_ source: SourceRecord) async throws(GatewayError) {
+    package func putSource(_ source: SourceRecord) async throws(GatewayError) {
         try await database.write { connection throws(GatewayError) in
             try DirectoryRows.requireTenant(connection, source.tenant)
             try DirectoryRows.upsertSource(connection, source)
@@ -84,7 +84,7 @@ extension SQLiteStore {
         }
     }
 
-    public func deleteSource(tenant: String, carrier: String) async throws(GatewayError) {
+    package func deleteSource(tenant: String, carrier: String) async throws(GatewayError) {
         try await database.write { connection throws(GatewayError) in
             try connection.statement("DELETE FROM sources WHERE tenant = ? AND carrier = ?").bind(.text(tenant), .text(carrier)).run()
             guard connection.changes == 1 else { throw .notFound("Source '\(carrier)' of tenant '\(tenant)' not found") }
@@ -92,7 +92,7 @@ extension SQLiteStore {
         }
     }
 
-    public func addSecret(tenant: String, carrier: String, _ secret: SecretRecord) async throws(GatewayError) {
+    package func addSecret(tenant: String, carrier: String, _ secret: SecretRecord) async throws(GatewayError) {
         try await database.write { connection throws(GatewayError) in
             try DirectoryRows.requireSource(connection, tenant: tenant, carrier: carrier)
             try DirectoryRows.insertSecret(connection, tenant: tenant, carrier: carrier, secret)
@@ -100,7 +100,7 @@ extension SQLiteStore {
         }
     }
 
-    public func updateSecret(tenant: String, carrier: String, _ secret: SecretRecord) async throws(GatewayError) {
+    package func updateSecret(tenant: String, carrier: String, _ secret: SecretRecord) async throws(GatewayError) {
         try await database.write { connection throws(GatewayError) in
             try connection.statement("UPDATE source_secrets SET secret = ?, encrypted = ? WHERE id = ? AND tenant = ? AND carrier = ?")
                 .bind(.blob(secret.bytes), .integer(secret.encrypted ? 1 : 0), .text(secret.id), .text(tenant), .text(carrier))
@@ -110,7 +110,7 @@ extension SQLiteStore {
         }
     }
 
-    public func removeSecret(tenant: String, carrier: String, id: String) async throws(GatewayError) {
+    package func removeSecret(tenant: String, carrier: String, id: String) async throws(GatewayError) {
         try await database.write { connection throws(GatewayError) in
             try DirectoryRows.requireSource(connection, tenant: tenant, carrier: carrier)
             let count = try connection.statement("SELECT count(*) FROM source_secrets WHERE tenant = ? AND carrier = ?")
@@ -125,7 +125,7 @@ extension SQLiteStore {
         }
     }
 
-    public func addAPIKey(_ key: APIKeyRecord) async throws(GatewayError) {
+    package func addAPIKey(_ key: APIKeyRecord) async throws(GatewayError) {
         try await database.write { connection throws(GatewayError) in
             try DirectoryRows.requireTenant(connection, key.tenant)
             try DirectoryRows.insertKey(connection, key)
@@ -133,7 +133,7 @@ extension SQLiteStore {
         }
     }
 
-    public func revokeAPIKey(tenant: String, id: String, at: Timestamp) async throws(GatewayError) {
+    package func revokeAPIKey(tenant: String, id: String, at: Timestamp) async throws(GatewayError) {
         try await database.write { connection throws(GatewayError) in
             try connection.statement("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND tenant = ? AND revoked_at IS NULL")
                 .bind(.timestamp(at), .text(id), .text(tenant)).run()

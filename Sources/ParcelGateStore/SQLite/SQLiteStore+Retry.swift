@@ -3,14 +3,14 @@ import ParcelGateCore
 /// The retry queue of docs/architecture.md, "The retry queue" on SQLite. Every write goes through the group-commit writer, which also
 /// serialises claims: two claimers can never receive the same entry.
 extension SQLiteStore {
-    public func storeRetry(_ entry: RetryEntry) async throws(GatewayError) -> String {
+    package func storeRetry(_ entry: RetryEntry) async throws(GatewayError) -> String {
         try await database.write { connection throws(GatewayError) in
             try RetryRows.insert(connection, entry)
             return entry.id
         }
     }
 
-    public func claimDue(limit: Int, leaseMilliseconds: Int64, now: Timestamp) async throws(GatewayError) -> [RetryEntry] {
+    package func claimDue(limit: Int, leaseMilliseconds: Int64, now: Timestamp) async throws(GatewayError) -> [RetryEntry] {
         try await database.write { connection throws(GatewayError) in
             // Number each tenant's due entries oldest first and take rank 1 of every tenant before any rank 2:
             // round-robin across tenants.
@@ -32,7 +32,7 @@ extension SQLiteStore {
         }
     }
 
-    public func markSucceeded(id: String, claimToken: String, now: Timestamp) async throws(GatewayError) {
+    package func markSucceeded(id: String, claimToken: String, now: Timestamp) async throws(GatewayError) {
         try await database.write { connection throws(GatewayError) in
             try connection.statement("""
                 UPDATE retry_entries SET status = 'succeeded', last_error = NULL, claim_token = NULL, updated_at = ?
@@ -44,7 +44,7 @@ extension SQLiteStore {
     }
 
     @discardableResult
-    public func markFailed(id: String, claimToken: String, error: String, policy: BackoffPolicy, now: Timestamp) async throws(GatewayError) -> RetryEntry {
+    package func markFailed(id: String, claimToken: String, error: String, policy: BackoffPolicy, now: Timestamp) async throws(GatewayError) -> RetryEntry {
         try await database.write { connection throws(GatewayError) in
             guard var entry = try RetryRows.find(connection, id: id), entry.status == .pending, entry.claimToken == claimToken else {
                 throw RetryClaim.lost(id)
@@ -62,7 +62,7 @@ extension SQLiteStore {
         }
     }
 
-    public func markExhausted(id: String, claimToken: String, reason: String, now: Timestamp) async throws(GatewayError) {
+    package func markExhausted(id: String, claimToken: String, reason: String, now: Timestamp) async throws(GatewayError) {
         try await database.write { connection throws(GatewayError) in
             try connection.statement("""
                 UPDATE retry_entries SET status = 'exhausted', attempts = attempts + 1, last_error = ?, claim_token = NULL, updated_at = ?
@@ -73,7 +73,7 @@ extension SQLiteStore {
         }
     }
 
-    public func retryEntries(tenant: String, status: RetryStatus?, limit: Int) async throws(GatewayError) -> [RetryEntry] {
+    package func retryEntries(tenant: String, status: RetryStatus?, limit: Int) async throws(GatewayError) -> [RetryEntry] {
         try await database.read { connection throws(GatewayError) in
             let query = try connection.statement(sql: """
                 SELECT \(RetryRows.columns) FROM retry_entries WHERE tenant = ? AND (? IS NULL OR status = ?)
@@ -86,11 +86,11 @@ extension SQLiteStore {
         }
     }
 
-    public func retryEntry(tenant: String, id: String) async throws(GatewayError) -> RetryEntry? {
+    package func retryEntry(tenant: String, id: String) async throws(GatewayError) -> RetryEntry? {
         try await database.read { connection throws(GatewayError) in try RetryRows.find(connection, id: id, tenant: tenant) }
     }
 
-    public func replayRetry(tenant: String, id: String, now: Timestamp) async throws(GatewayError) -> RetryEntry {
+    package func replayRetry(tenant: String, id: String, now: Timestamp) async throws(GatewayError) -> RetryEntry {
         try await database.write { connection throws(GatewayError) in
             guard var entry = try RetryRows.find(connection, id: id, tenant: tenant) else { throw .notFound("Retry entry '\(id)' not found") }
             guard entry.status != .succeeded else { throw .conflict("Retry entry '\(id)' has already succeeded") }
@@ -106,7 +106,7 @@ extension SQLiteStore {
         }
     }
 
-    public func retryCounts() async throws(GatewayError) -> [RetryStatus: Int] {
+    package func retryCounts() async throws(GatewayError) -> [RetryStatus: Int] {
         try await database.read { connection throws(GatewayError) in
             let query = try connection.statement("SELECT status, count(*) FROM retry_entries GROUP BY status")
             var counts: [RetryStatus: Int] = [:]
@@ -118,7 +118,7 @@ extension SQLiteStore {
     }
 
     @discardableResult
-    public func purgeSucceeded(before: Timestamp) async throws(GatewayError) -> Int {
+    package func purgeSucceeded(before: Timestamp) async throws(GatewayError) -> Int {
         try await database.write { connection throws(GatewayError) in
             try connection.statement("DELETE FROM retry_entries WHERE status = 'succeeded' AND updated_at < ?").bind(.timestamp(before)).run()
             return connection.changes

@@ -1,23 +1,23 @@
 import ParcelGateCore
 
 /// The embedded default backend: one SQLite file in WAL mode, writes group-committed by one writer thread.
-public final class SQLiteStore: GatewayStore {
+package final class SQLiteStore: GatewayStore {
     let database: SQLiteDatabase
 
-    public init(path: String, durability: DurabilityMode = .normal, batching: WriteBatching = WriteBatching()) throws(GatewayError) {
+    package init(path: String, durability: DurabilityMode = .normal, batching: WriteBatching = WriteBatching()) throws(GatewayError) {
         database = try SQLiteDatabase(path: path, durability: durability, batching: batching, migrate: SQLiteMigrations.migrate)
     }
 
-    public func close() async { await database.close() }
+    package func close() async { await database.close() }
 
     /// Through the writer: ready means the writer is alive and can lock the file, not only that it can be read.
-    public func ping() async throws(GatewayError) {
+    package func ping() async throws(GatewayError) {
         _ = try await database.write { connection throws(GatewayError) in
             try connection.statement("SELECT count(*) FROM schema_migrations").step()
         }
     }
 
-    public func createFulfillment(_ new: NewFulfillment) async throws(GatewayError) -> Fulfillment {
+    package func createFulfillment(_ new: NewFulfillment) async throws(GatewayError) -> Fulfillment {
         try await database.write { connection throws(GatewayError) in
             let insert = try connection.statement("""
                 INSERT INTO fulfillments (tenant, id, order_id, status, created_at, updated_at)
@@ -32,13 +32,13 @@ public final class SQLiteStore: GatewayStore {
         }
     }
 
-    public func fulfillment(tenant: String, id: String) async throws(GatewayError) -> Fulfillment? {
+    package func fulfillment(tenant: String, id: String) async throws(GatewayError) -> Fulfillment? {
         try await database.read { connection throws(GatewayError) in
             try FulfillmentRows.load(connection, tenant: tenant, id: id, withHistory: true)
         }
     }
 
-    public func fulfillments(tenant: String, trackingNumber: String) async throws(GatewayError) -> [Fulfillment] {
+    package func fulfillments(tenant: String, trackingNumber: String) async throws(GatewayError) -> [Fulfillment] {
         try await database.read { connection throws(GatewayError) in
             let query = try connection.statement("SELECT id FROM fulfillments WHERE tenant = ? AND tracking_number = ? ORDER BY created_at, id")
             query.bind(.text(tenant), .text(trackingNumber))
@@ -52,7 +52,7 @@ public final class SQLiteStore: GatewayStore {
         }
     }
 
-    public func apply(_ command: FulfillmentCommand, tenant: String, fulfillmentId: String, at now: Timestamp) async throws(GatewayError) -> Fulfillment {
+    package func apply(_ command: FulfillmentCommand, tenant: String, fulfillmentId: String, at now: Timestamp) async throws(GatewayError) -> Fulfillment {
         try await database.write { connection throws(GatewayError) in
             guard var fulfillment = try FulfillmentRows.load(connection, tenant: tenant, id: fulfillmentId, withHistory: false) else {
                 throw .notFound("Fulfillment '\(fulfillmentId)' not found")
@@ -74,7 +74,7 @@ public final class SQLiteStore: GatewayStore {
         }
     }
 
-    public func ingest(_ callback: IngestCallback) async throws(GatewayError) -> IngestOutcome {
+    package func ingest(_ callback: IngestCallback) async throws(GatewayError) -> IngestOutcome {
         try await database.write { connection throws(GatewayError) in
             if let receiptKey = callback.receiptKey {
                 let receipt = try connection.statement("INSERT INTO receipts (tenant, carrier, receipt_key, received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")

@@ -1,5 +1,5 @@
 import Foundation
-import ParcelGateClient
+@testable import ParcelGateClient
 import Testing
 
 /// A real `parcelgate serve` process, for tests that kill it.

@@ -2,11 +2,11 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOConcurrencyHelpers
-import ParcelGateCarriers
-import ParcelGateClient
-import ParcelGateCore
-import ParcelGateServer
-import ParcelGateStore
+@testable import ParcelGateCarriers
+@testable import ParcelGateClient
+@testable import ParcelGateCore
+@testable import ParcelGateServer
+@testable import ParcelGateStore
 import ServiceLifecycle
 import Testing
 
