@@ -5,7 +5,7 @@ import NIOPosix
 /// One response, fully read.
 package struct HTTPClientResponse: Sendable {
     package var status: Int
-    package var headers: [(String, String)]
+    var headers: [(String, String)]
     package var body: [UInt8]
 
     package var text: String { String(decoding: body, as: UTF8.self) }
@@ -40,8 +40,8 @@ package enum HTTPClientError: Error, Sendable, CustomStringConvertible {
 /// several connections.
 package final class HTTPConnection: Sendable {
     private let channel: any Channel
-    package let host: String
-    package let port: Int
+    let host: String
+    let port: Int
 
     private init(channel: any Channel, host: String, port: Int) {
         self.channel = channel

@@ -9,21 +9,21 @@ import ServiceLifecycle
 /// Everything `parcelgate serve` needs, resolved from flags, environment and the config file.
 package struct GatewaySettings: Sendable {
     package var host: String
-    package var port: Int
-    package var config: GatewayConfig
-    package var clock: any GatewayClock
+    var port: Int
+    var config: GatewayConfig
+    var clock: any GatewayClock
     /// `PARCELGATE_OPERATOR_KEY`: the key of the operator API; `nil` disables it.
-    package var operatorKey: String?
+    var operatorKey: String?
     /// `PARCELGATE_MASTER_KEY`: 32 bytes, base64, sealing carrier secrets at rest; `nil` stores them in clear.
-    package var masterKey: String?
+    var masterKey: String?
     /// How often a replica checks whether another changed the tenant directory.
     var directoryRefreshInterval: Duration
     /// Where `/metrics` figures are recorded; share it with the store to see commit batch sizes.
-    package var metrics: GatewayMetrics
+    var metrics: GatewayMetrics
     /// How often the readiness monitor asks the database whether it answers.
     var readinessInterval: Duration
     /// Called once the separate metrics listener (`metrics.listen`) is up, with its channel.
-    package var onMetricsServerRunning: (@Sendable (any Channel) async -> Void)?
+    var onMetricsServerRunning: (@Sendable (any Channel) async -> Void)?
 
     package init(host: String = "127.0.0.1", port: Int = 8080, config: GatewayConfig, clock: any GatewayClock = SystemClock(),
                 operatorKey: String? = nil, masterKey: String? = nil, directoryRefreshInterval: Duration = .seconds(1),
@@ -45,8 +45,8 @@ package struct GatewaySettings: Sendable {
 /// A built gateway: the HTTP application (which also runs the retry worker) and the worker itself.
 package struct Gateway<App: ApplicationProtocol>: Sendable {
     package let application: App
-    package let worker: RetryWorker
-    package let directory: DirectoryProvider
+    let worker: RetryWorker
+    let directory: DirectoryProvider
     /// Every route, as `METHOD /path/{parameter}` (for the OpenAPI document's test).
     let routes: [String]
 }

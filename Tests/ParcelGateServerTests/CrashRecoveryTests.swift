@@ -125,8 +125,16 @@ import Testing
 /// A crash between a group commit and its responses: whatever was acknowledged is there after a restart,
 /// and resending everything applies nothing twice.
 @Suite(.timeLimit(.minutes(3))) struct GroupCommitCrashTests {
+    /// The retry worker polls rarely here: its idle claims are commits too, and would spend the fault's
+    /// commit budget before the first callback arrives on a slow machine.
+    static let config = """
+        {"tenants": [{"slug": "shopstream", "api_keys": ["\(TestGateway.apiKey)"],
+                      "sources": [{"carrier": "generic", "secrets": ["\(TestGateway.secret)"]}]}],
+         "worker": {"poll_interval_ms": 600000}}
+        """
+
     @Test func nothingAcknowledgedIsLostWhenTheProcessDiesAfterACommit() async throws {
-        let (_, configPath, database) = try GatewayProcess.workspace("commitcrash", config: CrashRecoveryTests.config)
+        let (_, configPath, database) = try GatewayProcess.workspace("commitcrash", config: Self.config)
         let auth = [("Authorization", "Bearer \(TestGateway.apiKey)"), ("Content-Type", "application/json")]
 
         // Ship the fulfillment first, on a process without the fault.
@@ -136,8 +144,8 @@ import Testing
         #expect(try await setup.request("PUT", "/v1/fulfillments/f/ship", headers: auth, body: Array(#"{"carrier":"generic","tracking_number":"GC-1"}"#.utf8)).status == 200)
         setup.terminate()
 
-        // This process kills itself right after its 12th commit, before answering that group.
-        let faulty = try await GatewayProcess.start(config: configPath, database: database, extraEnvironment: ["PARCELGATE_FAULT_CRASH_AFTER_COMMITS": "12"])
+        // This process kills itself right after its 16th commit, before answering that group.
+        let faulty = try await GatewayProcess.start(config: configPath, database: database, extraEnvironment: ["PARCELGATE_FAULT_CRASH_AFTER_COMMITS": "16"])
         let signer = try SignatureSigner(settings: GenericAdapter().defaultSignature, secret: TestGateway.secret)
         let bodies = (0..<300).map { index in
             Array(#"{"tracking_number":"GC-1","status":"in_transit","event_id":"gc-\#(index)","occurred_at":"\#(Timestamp(seconds: 1_700_000_000 + Int64(index)).rfc3339)"}"#.utf8)

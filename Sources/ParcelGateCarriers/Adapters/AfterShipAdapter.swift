@@ -11,13 +11,13 @@ import ParcelGateCore
 struct AfterShipAdapter: CarrierAdapter {
     package init() {}
 
-    package var slug: String { "aftership" }
+    var slug: String { "aftership" }
 
-    package var defaultSignature: SignatureSettings {
+    var defaultSignature: SignatureSettings {
         SignatureSettings(scheme: .hmacSHA256Base64, header: "aftership-hmac-sha256")
     }
 
-    package func normalise(_ body: Data, context: NormalisationContext) throws(GatewayError) -> NormalisedCallback {
+    func normalise(_ body: Data, context: NormalisationContext) throws(GatewayError) -> NormalisedCallback {
         let root = try JSONPayload(parsing: body).object()
         let eventId = try root.text("event_id")
         let tracking = try root.requiredObject("msg")

@@ -3,14 +3,14 @@ import ParcelGateCore
 
 /// What an adapter needs besides the body to produce canonical events.
 package struct NormalisationContext: Sendable {
-    package var tenant: String
-    package var carrier: String
+    var tenant: String
+    var carrier: String
     /// When the gateway received the callback: the event time of last resort.
-    package var receivedAt: Timestamp
+    var receivedAt: Timestamp
     /// Zone for naive local times whose location does not tell (IANA name); UTC when `nil`.
-    package var defaultTimeZone: String?
+    var defaultTimeZone: String?
     /// How far after `receivedAt` an event may be dated (`ingress.max_future_skew_s`).
-    package var maxFutureSkewSeconds: Int
+    var maxFutureSkewSeconds: Int
 
     static let defaultMaxFutureSkewSeconds = 86_400
 

@@ -9,13 +9,13 @@ import ParcelGateCore
 struct DHLAdapter: CarrierAdapter {
     package init() {}
 
-    package var slug: String { "dhl" }
+    var slug: String { "dhl" }
 
-    package var defaultSignature: SignatureSettings {
+    var defaultSignature: SignatureSettings {
         SignatureSettings(scheme: .staticToken, header: "X-DHL-Push-Token")
     }
 
-    package func normalise(_ body: Data, context: NormalisationContext) throws(GatewayError) -> NormalisedCallback {
+    func normalise(_ body: Data, context: NormalisationContext) throws(GatewayError) -> NormalisedCallback {
         let root = try JSONPayload(parsing: body).object()
         var events: [TrackingEvent] = []
         for shipment in try root.requiredObjects("shipments") {

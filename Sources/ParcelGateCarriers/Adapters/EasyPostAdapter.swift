@@ -12,13 +12,13 @@ import ParcelGateCore
 struct EasyPostAdapter: CarrierAdapter {
     package init() {}
 
-    package var slug: String { "easypost" }
+    var slug: String { "easypost" }
 
-    package var defaultSignature: SignatureSettings {
+    var defaultSignature: SignatureSettings {
         SignatureSettings(scheme: .hmacSHA256Hex, header: "X-Hmac-Signature", prefix: "hmac-sha256-hex=", normalizesSecret: true)
     }
 
-    package func normalise(_ body: Data, context: NormalisationContext) throws(GatewayError) -> NormalisedCallback {
+    func normalise(_ body: Data, context: NormalisationContext) throws(GatewayError) -> NormalisedCallback {
         let root = try JSONPayload(parsing: body).object()
         let eventId = try root.text("id")
         let tracker = try root.requiredObject("result")

@@ -10,13 +10,13 @@ import ParcelGateCore
 struct FedExAdapter: CarrierAdapter {
     package init() {}
 
-    package var slug: String { "fedex" }
+    var slug: String { "fedex" }
 
-    package var defaultSignature: SignatureSettings {
+    var defaultSignature: SignatureSettings {
         SignatureSettings(scheme: .hmacSHA256Base64, header: "fdx-signature")
     }
 
-    package func normalise(_ body: Data, context: NormalisationContext) throws(GatewayError) -> NormalisedCallback {
+    func normalise(_ body: Data, context: NormalisationContext) throws(GatewayError) -> NormalisedCallback {
         let root = try JSONPayload(parsing: body).object()
         let output = try root.requiredObject("output")
         var events: [TrackingEvent] = []

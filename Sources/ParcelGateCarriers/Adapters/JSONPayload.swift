@@ -6,7 +6,7 @@ import ParcelGateCore
 package struct JSONPayload: Sendable {
     package let value: JSONValue
     /// Dotted path used in error details.
-    package let path: String
+    let path: String
 
     package init(parsing body: Data) throws(GatewayError) {
         guard !body.isEmpty else { throw .invalidPayload("Body is empty") }
@@ -14,7 +14,7 @@ package struct JSONPayload: Sendable {
         self.init(value: value, path: "$")
     }
 
-    init(value: JSONValue, path: String) {
+    package init(value: JSONValue, path: String) {
         self.value = value
         self.path = path
     }
@@ -34,7 +34,7 @@ package struct JSONObject: Sendable {
     func child(_ key: String) -> String { path == "$" ? key : "\(path).\(key)" }
 
     /// `nil` when absent or null.
-    package func raw(_ key: String) -> JSONValue? {
+    func raw(_ key: String) -> JSONValue? {
         guard let value = fields[key], value != .null else { return nil }
         return value
     }
@@ -110,7 +110,7 @@ extension JSONObject {
     }
 
     /// An array whose elements must all be objects; `nil` when absent or null.
-    package func objects(_ key: String) throws(GatewayError) -> [JSONObject]? {
+    func objects(_ key: String) throws(GatewayError) -> [JSONObject]? {
         guard let items = try array(key) else { return nil }
         var objects: [JSONObject] = []
         objects.reserveCapacity(items.count)

@@ -36,7 +36,7 @@ package enum JSONValue: Sendable, Hashable {
     }
 
     /// Deeper documents are refused rather than recursed into, so no body can exhaust the stack.
-    package static let maxDepth = 256
+    static let maxDepth = 256
 
     /// A number as decimal text, the way carriers' numeric ids read: integers digit for digit, others
     /// through `Double` (`1.0` is `1`, `2.50` is `2.5`).
@@ -55,7 +55,7 @@ private struct JSONReader {
     let bytes: UnsafeBufferPointer<UInt8>
     var index = 0
 
-    init(bytes: UnsafeBufferPointer<UInt8>) {
+    package init(bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
         // A UTF-8 byte order mark is tolerated, as JSONSerialization does.
         if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { index = 3 }

@@ -12,13 +12,13 @@ import ParcelGateCore
 struct ShippoAdapter: CarrierAdapter {
     package init() {}
 
-    package var slug: String { "shippo" }
+    var slug: String { "shippo" }
 
-    package var defaultSignature: SignatureSettings {
+    var defaultSignature: SignatureSettings {
         SignatureSettings(scheme: .hmacSHA256Timestamped, header: "Shippo-Auth-Signature", toleranceSeconds: 300)
     }
 
-    package func normalise(_ body: Data, context: NormalisationContext) throws(GatewayError) -> NormalisedCallback {
+    func normalise(_ body: Data, context: NormalisationContext) throws(GatewayError) -> NormalisedCallback {
         let root = try JSONPayload(parsing: body).object()
         let data = try root.requiredObject("data")
         let trackingNumber = try data.requiredString("tracking_number")

@@ -4,7 +4,7 @@ import ParcelGateCore
 /// Turns a naive local time into an instant, given the IANA zone it is local to (CARRIERS.md "Times").
 package enum TimeZoneResolver {
     /// The instant of `civil` in `zone`; UTC when the zone is `nil` or unknown.
-    package static func instant(_ civil: CivilDateTime, zone: String?) -> Timestamp {
+    static func instant(_ civil: CivilDateTime, zone: String?) -> Timestamp {
         let utc = civil.timestamp(offsetSeconds: 0)
         guard let zone, let timeZone = TimeZone(identifier: zone) else { return utc }
         // The offset at the UTC reading is right except within hours of a DST change; one correction pass fixes that.
@@ -22,7 +22,7 @@ extension TimeZoneResolver {
     /// Whether `identifier` names an IANA zone this system knows.
     package static func zoneExists(_ identifier: String) -> Bool { TimeZone(identifier: identifier) != nil }
 
-    package static func zone(for location: TrackingLocation?) -> String? {
+    static func zone(for location: TrackingLocation?) -> String? {
         guard let country = location?.countryCode?.uppercased() else { return nil }
         if country == "US" {
             guard let region = location?.region?.trimmingWhitespace().uppercased() else { return nil }

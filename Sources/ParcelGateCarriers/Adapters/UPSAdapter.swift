@@ -9,16 +9,16 @@ import ParcelGateCore
 struct UPSAdapter: CarrierAdapter {
     package init() {}
 
-    package var slug: String { "ups" }
+    var slug: String { "ups" }
 
-    package var defaultSignature: SignatureSettings {
+    var defaultSignature: SignatureSettings {
         SignatureSettings(
             scheme: .staticToken, header: "credential",
             alternatives: [SignatureSettings.HeaderLocation(header: "Authorization", prefix: "Bearer ")]
         )
     }
 
-    package func normalise(_ body: Data, context: NormalisationContext) throws(GatewayError) -> NormalisedCallback {
+    func normalise(_ body: Data, context: NormalisationContext) throws(GatewayError) -> NormalisedCallback {
         let root = try JSONPayload(parsing: body).object()
         let trackingNumber = try root.requiredString("trackingNumber")
         let activity = try root.requiredObject("activityStatus")

@@ -9,13 +9,13 @@ import ParcelGateCore
 struct USPSAdapter: CarrierAdapter {
     package init() {}
 
-    package var slug: String { "usps" }
+    var slug: String { "usps" }
 
-    package var defaultSignature: SignatureSettings {
+    var defaultSignature: SignatureSettings {
         SignatureSettings(scheme: .hmacSHA256Hex, header: "X-USPS-Signature")
     }
 
-    package func normalise(_ body: Data, context: NormalisationContext) throws(GatewayError) -> NormalisedCallback {
+    func normalise(_ body: Data, context: NormalisationContext) throws(GatewayError) -> NormalisedCallback {
         let root = try JSONPayload(parsing: body).object()
         let trackingNumber = try root.requiredString("trackingNumber")
         var events: [TrackingEvent] = []

@@ -67,7 +67,7 @@ struct HMACKey: Sendable {
     }
 
     /// The MAC of `message`; an OpenSSL failure is an error (fails closed).
-    package func authenticate(_ message: some ContiguousBytes) throws(GatewayError) -> [UInt8] {
+    func authenticate(_ message: some ContiguousBytes) throws(GatewayError) -> [UInt8] {
         var inner = innerPad
         message.withUnsafeBytes { inner.append(contentsOf: $0) }
         return try Crypto.sha256(outerPad + Crypto.sha256(inner))

@@ -10,7 +10,7 @@ package protocol HeaderLookup {
 
 /// Headers as a plain list, for tests, the replay tool and stored retry entries.
 package struct HeaderList: HeaderLookup, Sendable, Hashable, Codable {
-    package var fields: [StoredHeader]
+    var fields: [StoredHeader]
 
     package init(_ fields: [(String, String)] = []) {
         self.fields = fields.map { StoredHeader(name: $0.0, value: $0.1) }

@@ -27,7 +27,7 @@ package struct SignatureSettings: Sendable, Hashable {
     /// Largest accepted distance between the signed timestamp and now, for schemes that carry one.
     package var toleranceSeconds: Int
     /// Whether the secret is Unicode-NFKD-normalised before use as the key (EasyPost).
-    package var normalizesSecret: Bool
+    var normalizesSecret: Bool
     /// Further places the value may arrive in, tried in order when `header` is absent
     /// (UPS sends its credential in `credential` or, in v2, as `Authorization: Bearer`).
     package var alternatives: [HeaderLocation]
@@ -35,8 +35,8 @@ package struct SignatureSettings: Sendable, Hashable {
     /// A header name and the prefix its value carries.
     package struct HeaderLocation: Sendable, Hashable {
         package var header: String
-        package var prefix: String
-        package init(header: String, prefix: String = "") {
+        var prefix: String
+        init(header: String, prefix: String = "") {
             self.header = header
             self.prefix = prefix
         }

@@ -17,7 +17,7 @@ struct SigningKey: Sendable {
     /// time whatever the presented token's length and reveals nothing about the secret's.
     let digest: [UInt8]
 
-    init(secret: String, settings: SignatureSettings) throws(GatewayError) {
+    package init(secret: String, settings: SignatureSettings) throws(GatewayError) {
         switch settings.scheme {
         case .standardWebhooks:
             let encoded = secret.hasPrefix("whsec_") ? String(secret.dropFirst(6)) : secret
@@ -40,7 +40,7 @@ struct SigningKey: Sendable {
 /// Built once per source when configuration loads; `verify` is the per-request work and allocates
 /// only the MAC it computes. Every comparison of secret material is constant-time.
 package struct SignatureVerifier: Sendable {
-    package let settings: SignatureSettings
+    let settings: SignatureSettings
     private let keys: [SigningKey]
     /// `header` then the alternatives, built once.
     private let locations: [SignatureSettings.HeaderLocation]
@@ -171,7 +171,7 @@ package struct SignatureVerifier: Sendable {
 /// Produces the headers a carrier would send: for the replay tool, the benchmark and tests.
 /// It shares key derivation and signed content with ``SignatureVerifier``, so the two cannot drift.
 package struct SignatureSigner: Sendable {
-    package let settings: SignatureSettings
+    let settings: SignatureSettings
     private let key: SigningKey
 
     package init(settings: SignatureSettings, secret: String) throws(GatewayError) {

@@ -7,7 +7,7 @@ package enum FulfillmentTransition: String, Sendable, Hashable, CaseIterable {
     case cancel
 
     /// The status this transition leads to; also the "Y" of "Cannot transition from X to Y".
-    package var target: FulfillmentStatus {
+    var target: FulfillmentStatus {
         switch self {
         case .pick: return .picking
         case .pack: return .packing
@@ -45,7 +45,7 @@ package enum FulfillmentStateMachine {
     ]
 
     /// Whether `transition` is legal from `status`.
-    package static func allows(_ transition: FulfillmentTransition, from status: FulfillmentStatus) -> Bool {
+    static func allows(_ transition: FulfillmentTransition, from status: FulfillmentStatus) -> Bool {
         table[transition]?.contains(status) ?? false
     }
 

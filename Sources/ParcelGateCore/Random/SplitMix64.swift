@@ -1,7 +1,7 @@
 /// SplitMix64: a small deterministic random number generator. For reproducible shuffles, jitter draws and
 /// random histories in tests and fuzz targets (a failing seed replays exactly); never for secrets.
 package struct SplitMix64: RandomNumberGenerator, Sendable {
-    package var state: UInt64
+    var state: UInt64
 
     package init(seed: UInt64) { state = seed }
 

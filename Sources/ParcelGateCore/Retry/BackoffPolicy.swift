@@ -8,7 +8,7 @@ package struct BackoffPolicy: Sendable, Hashable {
         case schedule(seconds: [Double])
     }
 
-    package let curve: Curve
+    let curve: Curve
     /// Attempts after which an entry is exhausted (a dead letter). 0 dead-letters at once.
     package let maxAttempts: Int
 
@@ -19,7 +19,7 @@ package struct BackoffPolicy: Sendable, Hashable {
 
     /// The longest delay any policy may ask for: 30 days. With it, every delay in milliseconds fits easily in
     /// an `Int64`, so no configured policy can overflow the arithmetic that schedules an attempt.
-    package static let maxDelaySeconds: Double = 2_592_000
+    static let maxDelaySeconds: Double = 2_592_000
     /// The most steps an explicit schedule may list.
     static let maxScheduleSteps = 100
 
@@ -46,7 +46,7 @@ package struct BackoffPolicy: Sendable, Hashable {
     }
 
     /// `delay(n)` before jitter: the longest wait before retry attempt `n` (1-based).
-    package func ceiling(attempt n: Int) -> Double {
+    func ceiling(attempt n: Int) -> Double {
         let attempt = max(1, n)
         switch curve {
         case .exponential(let base, let multiplier, let maxSeconds, _):
@@ -68,7 +68,7 @@ package struct BackoffPolicy: Sendable, Hashable {
         return Int64(saturating: ceiling * 1000)
     }
 
-    package func delayMilliseconds(attempt n: Int) -> Int64 {
+    func delayMilliseconds(attempt n: Int) -> Int64 {
         var generator = SystemRandomNumberGenerator()
         return delayMilliseconds(attempt: n, using: &generator)
     }

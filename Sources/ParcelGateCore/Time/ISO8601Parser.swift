@@ -2,7 +2,7 @@
 package struct ParsedDateTime: Sendable, Hashable {
     package var civil: CivilDateTime
     /// Seconds east of UTC when the text carried an offset (`Z` is 0); `nil` for a naive local time.
-    package var offsetSeconds: Int?
+    var offsetSeconds: Int?
 
     /// The instant, when the text said which zone it is in.
     package var instant: Timestamp? { offsetSeconds.map { civil.timestamp(offsetSeconds: $0) } }

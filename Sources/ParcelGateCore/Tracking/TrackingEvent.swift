@@ -45,7 +45,7 @@ package struct TrackingEvent: Sendable, Hashable {
     package var description: String
     package var occurredAt: Timestamp
     package var location: TrackingLocation?
-    package var providerEventId: String?
+    var providerEventId: String?
 
     package init(
         tenant: String, carrier: String, trackingNumber: String?, fulfillmentId: String? = nil,

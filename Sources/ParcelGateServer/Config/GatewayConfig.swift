@@ -7,12 +7,12 @@ import Yams
 /// The configuration file (README, "HTTP contract"): YAML, of which JSON is a subset.
 package struct GatewayConfig: Sendable, Decodable {
     package var tenants: [TenantConfig]
-    package var server: ServerConfig
+    var server: ServerConfig
     /// The default retry policy; a tenant's own `retry` overrides it.
     package var retry: RetryConfig?
-    package var worker: WorkerConfig
+    var worker: WorkerConfig
     package var database: DatabaseConfig
-    package var ingress: IngressConfig
+    var ingress: IngressConfig
     package var metrics: MetricsConfig
 
     package init(tenants: [TenantConfig], server: ServerConfig = ServerConfig(), retry: RetryConfig? = nil, worker: WorkerConfig = WorkerConfig(),
@@ -90,7 +90,7 @@ package struct GatewayConfig: Sendable, Decodable {
 
     /// Every value within its documented bounds (README "Hardening"), checked once at load: whatever a file
     /// says, no later arithmetic on these values can overflow and no conversion can trap.
-    package func validate() throws(GatewayError) {
+    func validate() throws(GatewayError) {
         try server.validate()
         try ingress.validate()
         try metrics.validate()
@@ -130,7 +130,7 @@ package struct DatabaseConfig: Sendable, Decodable {
     /// SQLite durability: `normal` or `full` (`--durability` wins).
     package var durability: DurabilityMode?
     /// SQLite group commit: most writes per transaction (default 256).
-    package var maxBatch: Int?
+    var maxBatch: Int?
     /// SQLite group commit: microseconds the writer waits for more writes once idle (default 0).
     var batchWaitMicroseconds: Int?
 
@@ -162,13 +162,13 @@ package struct ServerConfig: Sendable, Decodable {
     /// Largest request body read (`413` past it).
     var maxBodyBytes: Int = 1_048_576
     /// A connection with no request in progress and nothing read for this long is closed.
-    package var idleTimeoutSeconds: Int = 60
+    var idleTimeoutSeconds: Int = 60
     /// From a request's first byte to its last: a head or body trickled in slower than this is cut off.
-    package var requestTimeoutSeconds: Int = 30
+    var requestTimeoutSeconds: Int = 30
     /// Callbacks handled at once; past it the hook answers `503 overloaded` with `Retry-After`, before reading.
-    package var maxConcurrentIngress: Int = 1024
+    var maxConcurrentIngress: Int = 1024
     /// Addresses or CIDR blocks of reverse proxies whose `X-Forwarded-For` names the client.
-    package var trustedProxies: [String] = []
+    var trustedProxies: [String] = []
 
     static let bodyLimitRange = 1...67_108_864
 
@@ -212,13 +212,13 @@ package struct ServerConfig: Sendable, Decodable {
 package struct IngressConfig: Sendable, Decodable {
     /// Most tracking events one callback may carry (`400 invalid_payload` past it): bounds the work one body
     /// can cause inside a commit group.
-    package var maxEventsPerCallback: Int = 500
+    var maxEventsPerCallback: Int = 500
     /// An event dated more than this after its receipt is `400 invalid_payload`: one signed scan from the year
     /// 9999 would otherwise make every later real scan stale.
-    package var maxFutureSkewSeconds: Int = 86_400
+    var maxFutureSkewSeconds: Int = 86_400
     /// Failed signature checks allowed per source and client address before that address gets `429` without
     /// its body being read. Verified callbacks never spend it.
-    package var unverifiedRateLimit: RateLimitConfig = RateLimitConfig(perSecond: 5, burst: 20)
+    var unverifiedRateLimit: RateLimitConfig = RateLimitConfig(perSecond: 5, burst: 20)
 
     package init(maxEventsPerCallback: Int = 500, maxFutureSkewSeconds: Int = 86_400,
                 unverifiedRateLimit: RateLimitConfig = RateLimitConfig(perSecond: 5, burst: 20)) {
@@ -256,7 +256,7 @@ package struct IngressConfig: Sendable, Decodable {
 /// deployments that do not expose metrics publicly.
 package struct MetricsConfig: Sendable, Decodable {
     /// `host:port` of a separate metrics listener; `nil` serves `/metrics` on the main one.
-    package var listen: String?
+    var listen: String?
 
     package init(listen: String? = nil) { self.listen = listen }
 
@@ -277,7 +277,7 @@ package struct MetricsConfig: Sendable, Decodable {
 
 package struct TenantConfig: Sendable, Decodable {
     package var slug: String
-    package var apiKeys: [String]
+    var apiKeys: [String]
     package var sources: [SourceConfig]
     package var retry: RetryConfig?
     package var rateLimit: RateLimitConfig?
@@ -308,8 +308,8 @@ package struct TenantConfig: Sendable, Decodable {
 
 /// A tenant's ingress token bucket: `burst` callbacks at once, refilled at `per_second`.
 package struct RateLimitConfig: Sendable, Codable, Hashable {
-    package var perSecond: Double
-    package var burst: Int?
+    var perSecond: Double
+    var burst: Int?
 
     package init(perSecond: Double, burst: Int? = nil) {
         self.perSecond = perSecond
@@ -341,10 +341,10 @@ package struct RateLimitConfig: Sendable, Codable, Hashable {
 /// explicit `schedule_s`; fields left out take ``BackoffPolicy/default``'s values.
 package struct RetryConfig: Sendable, Codable, Hashable {
     var baseDelaySeconds: Double?
-    package var maxDelaySeconds: Double?
-    package var multiplier: Double?
-    package var maxAttempts: Int?
-    package var jitter: Bool?
+    var maxDelaySeconds: Double?
+    var multiplier: Double?
+    var maxAttempts: Int?
+    var jitter: Bool?
     var scheduleSeconds: [Double]?
 
     package init(baseDelaySeconds: Double? = nil, maxDelaySeconds: Double? = nil, multiplier: Double? = nil,
@@ -396,9 +396,9 @@ package struct WorkerConfig: Sendable, Decodable {
     /// How long a claimed entry stays invisible to other claimers; a crashed worker's entries return after it.
     var leaseSeconds: Int = 60
     /// How often the worker looks for due entries when nothing wakes it.
-    package var pollIntervalMilliseconds: Int = 1000
+    var pollIntervalMilliseconds: Int = 1000
     /// Entries processed at once.
-    package var concurrency: Int = 4
+    var concurrency: Int = 4
     /// How long succeeded entries are kept before they are purged.
     var retentionSeconds: Int = 7 * 86_400
 
@@ -440,11 +440,11 @@ package struct WorkerConfig: Sendable, Decodable {
 /// A carrier source: what is left out comes from the carrier adapter's defaults.
 package struct SourceConfig: Sendable, Decodable {
     package var carrier: String
-    package var scheme: String?
-    package var header: String?
-    package var prefix: String?
+    var scheme: String?
+    var header: String?
+    var prefix: String?
     package var secrets: [String]
-    package var toleranceSeconds: Int?
+    var toleranceSeconds: Int?
     package var timezone: String?
 
     package init(carrier: String, scheme: String? = nil, header: String? = nil, prefix: String? = nil,

@@ -52,7 +52,7 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     private let deadline: TimeAmount
     private var timer: Scheduled<Void>?
 
-    init(deadline: TimeAmount) { self.deadline = deadline }
+    package init(deadline: TimeAmount) { self.deadline = deadline }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if timer == nil {
@@ -106,7 +106,7 @@ final class IngressAdmission: Sendable {
     private let inFlight = Atomic<Int>(0)
     let limit: Int
 
-    init(limit: Int) { self.limit = limit }
+    package init(limit: Int) { self.limit = limit }
 
     /// Takes a place, or `overloaded`.
     func enter() throws(GatewayError) {

@@ -7,7 +7,7 @@ import NIOCore
 struct GatewayRequestContext: AuthenticatedRequestContext, RemoteAddressRequestContext {
     var coreContext: CoreRequestContextStorage
     let remoteAddress: SocketAddress?
-    package var caller: Caller?
+    var caller: Caller?
 
     package init(source: ApplicationRequestContextSource) {
         coreContext = CoreRequestContextStorage(source: source)

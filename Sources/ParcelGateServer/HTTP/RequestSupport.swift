@@ -11,12 +11,12 @@ struct RequestHeaders: HeaderLookup, Sendable {
 
     package init(fields: HTTPFields) { self.fields = fields }
 
-    package func value(for name: String) -> String? {
+    func value(for name: String) -> String? {
         guard let field = HTTPField.Name(name) else { return nil }
         return fields[field]
     }
 
-    package func values(for name: String) -> [String] {
+    func values(for name: String) -> [String] {
         guard let field = HTTPField.Name(name) else { return [] }
         return fields[values: field]
     }

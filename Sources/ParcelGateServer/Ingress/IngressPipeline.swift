@@ -56,7 +56,7 @@ struct IngressPipeline: Sendable {
         return source
     }
 
-    package func handle(source: ResolvedSource, body: Data, headers: RequestHeaders, client: String) async throws(GatewayError) -> IngressResult {
+    func handle(source: ResolvedSource, body: Data, headers: RequestHeaders, client: String) async throws(GatewayError) -> IngressResult {
         let receivedAt = clock.now()
         // 3. Verify over the raw bytes before anything reads them. A failure is charged to this client and
         // source; only a verified callback spends the tenant's own rate limit, so forgeries cannot exhaust it.

@@ -9,7 +9,7 @@ import Synchronization
 /// Labels are bounded: a callback to an unknown source is counted under tenant and carrier `unknown`, so a
 /// caller cannot create series by inventing URLs.
 package final class GatewayMetrics: Sendable {
-    package let registry: PrometheusCollectorRegistry
+    let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
     /// Counter handles already made, by label and label values, so a callback costs one dictionary lookup
     /// rather than a registry lookup with label arrays. Bounded like the labels themselves.
@@ -38,7 +38,7 @@ package final class GatewayMetrics: Sendable {
     }
 
     /// One callback's outcome: `applied`, `duplicate`, `queued`, or `rejected` with the error code.
-    package func callback(tenant: String, carrier: String, outcome: String, code: String = "") {
+    func callback(tenant: String, carrier: String, outcome: String, code: String = "") {
         counter(Self.callbacks, [("tenant", tenant), ("carrier", carrier), ("outcome", outcome), ("code", code)]).increment()
     }
 

@@ -18,7 +18,7 @@ final class ReadinessMonitor: Service, Sendable {
     }
 
     /// Starts ready: it is built right after the store was opened and read.
-    init(store: any GatewayStore, interval: Duration) {
+    package init(store: any GatewayStore, interval: Duration) {
         self.store = store
         self.interval = interval
         state = Mutex(State(failure: nil, checkedAt: .now))
@@ -33,7 +33,7 @@ final class ReadinessMonitor: Service, Sendable {
         return nil
     }
 
-    package func run() async throws {
+    func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             try? await Task.sleep(for: interval)
             let failure: String?

@@ -11,7 +11,7 @@ import ServiceLifecycle
 /// Each round claims due entries (round-robin across tenants, under a lease), re-runs normalise and apply
 /// on the stored raw body without re-verifying the signature (it was verified once, and stored by us), and
 /// marks the outcome. It sleeps until the next poll unless an entry is queued or expedited, which wakes it.
-package final class RetryWorker: Service, Sendable {
+final class RetryWorker: Service, Sendable {
     let store: any GatewayStore
     let directory: DirectoryProvider
     let clock: any GatewayClock
@@ -33,9 +33,9 @@ package final class RetryWorker: Service, Sendable {
     }
 
     /// Asks the worker to look for due entries now.
-    package func wake() { signal.signal() }
+    func wake() { signal.signal() }
 
-    package func run() async throws {
+    func run() async throws {
         await withGracefulShutdownHandler {
             var lastPurge = Timestamp(milliseconds: 0)
             while !Task.isShuttingDownGracefully && !Task.isCancelled {

@@ -10,7 +10,7 @@ import Synchronization
 /// The hot path reads `current` (a lock and a copy of a few references). An operator change made through
 /// this process reloads before its response, so the next request sees it at once; changes made by another
 /// replica are picked up by ``DirectoryRefresher`` within its interval.
-package final class DirectoryProvider: Sendable {
+final class DirectoryProvider: Sendable {
     let store: any GatewayStore
     let secretBox: SecretBox
     let defaultPolicy: BackoffPolicy
@@ -42,10 +42,10 @@ package final class DirectoryProvider: Sendable {
         }
     }
 
-    package var current: TenantDirectory { state.withLock { $0 } }
+    var current: TenantDirectory { state.withLock { $0 } }
 
     /// Rebuilds the directory from the database.
-    package func reload() async throws(GatewayError) {
+    func reload() async throws(GatewayError) {
         let directory = try TenantDirectory(snapshot: try await store.directory(), secretBox: secretBox, defaultPolicy: defaultPolicy)
         let previous: TenantDirectory? = state.withLock { current in
             guard directory.version >= current.version else { return nil }

@@ -9,7 +9,7 @@ import ParcelGateStore
 /// and API keys, only if it does not exist yet. Later changes go through the operator API, so a restart
 /// never brings back a secret or key that an operator removed.
 enum DirectorySeeder {
-    package static func seed(config: GatewayConfig, store: any GatewayStore, secretBox: SecretBox, clock: any GatewayClock,
+    static func seed(config: GatewayConfig, store: any GatewayStore, secretBox: SecretBox, clock: any GatewayClock,
                             registry: CarrierRegistry = .standard, logger: Logger) async throws(GatewayError) {
         let existing = Set(try await store.directory().tenants.map(\.slug))
         var seen: Set<String> = []

@@ -4,12 +4,12 @@ import ParcelGateCore
 import ParcelGateStore
 
 /// A carrier source ready for the hot path: adapter and verifier built once, secrets already derived into keys.
-package struct ResolvedSource: Sendable {
-    package let tenant: String
-    package let carrier: String
-    package let adapter: any CarrierAdapter
-    package let verifier: SignatureVerifier
-    package let timezone: String?
+struct ResolvedSource: Sendable {
+    let tenant: String
+    let carrier: String
+    let adapter: any CarrierAdapter
+    let verifier: SignatureVerifier
+    let timezone: String?
     /// Lower-cased names of headers never stored with a queued callback: credentials and this source's signature headers.
     let unstorableHeaders: Set<String>
     /// The tenant's retry policy.
@@ -22,16 +22,16 @@ package struct ResolvedSource: Sendable {
 /// Immutable: an operator change builds a new directory (see ``DirectoryProvider``). Lookups are
 /// dictionary reads, so the ingress path does no per-request setup. API keys are held only as SHA-256
 /// digests and compared in constant time; carrier secrets are decrypted here, once, into verifier keys.
-package struct TenantDirectory: Sendable {
+struct TenantDirectory: Sendable {
     private let sources: [SourceKey: ResolvedSource]
     /// Tenants by the SHA-256 digest of their API keys.
     private let apiKeyDigests: [[UInt8]: String]
     private let policies: [String: BackoffPolicy]
     private let rateLimits: [String: RateLimitConfig]
-    package let defaultPolicy: BackoffPolicy
-    package let tenants: [String]
+    let defaultPolicy: BackoffPolicy
+    let tenants: [String]
     /// The snapshot version this directory was built from.
-    package let version: Int64
+    let version: Int64
     /// What could not be loaded, each disabled on its own so that everything else keeps working: a source
     /// whose row cannot be used (edited by hand, say) or a tenant's unusable retry policy (the default
     /// applies). The provider logs each and counts them in `/metrics`.
@@ -39,10 +39,10 @@ package struct TenantDirectory: Sendable {
 
     /// One part of the directory that did not load, and why (never a secret).
     struct LoadProblem: Sendable, Hashable {
-        package let tenant: String
+        let tenant: String
         /// The source's carrier, or `nil` for a tenant-level setting.
-        package let carrier: String?
-        package let detail: String
+        let carrier: String?
+        let detail: String
     }
 
     /// Headers that carry credentials on any request.
@@ -108,7 +108,7 @@ package struct TenantDirectory: Sendable {
         self.problems = problems
     }
 
-    package func source(tenant: String, carrier: String) -> ResolvedSource? {
+    func source(tenant: String, carrier: String) -> ResolvedSource? {
         sources[SourceKey(tenant: tenant, carrier: carrier)]
     }
 
@@ -116,18 +116,18 @@ package struct TenantDirectory: Sendable {
     func retryPolicy(for tenant: String) -> BackoffPolicy { policies[tenant] ?? defaultPolicy }
 
     /// The tenant's ingress rate limit, if it has one.
-    package func rateLimit(for tenant: String) -> RateLimitConfig? { rateLimits[tenant] }
+    func rateLimit(for tenant: String) -> RateLimitConfig? { rateLimits[tenant] }
 
     /// The tenant an API key belongs to: one dictionary lookup by the key's digest, then the digest found
     /// compared in constant time. Only digests are hashed and compared, so timing says nothing about a key.
-    package func tenant(forAPIKey key: String) -> String? {
+    func tenant(forAPIKey key: String) -> String? {
         guard let digest = try? Self.digest(ofAPIKey: key), let entry = apiKeyDigests.index(forKey: digest) else { return nil }
         let (stored, tenant) = apiKeyDigests[entry]
         return Crypto.constantTimeEquals(stored, digest) ? tenant : nil
     }
 
     /// How an API key is stored.
-    package static func digest(ofAPIKey key: String) throws(GatewayError) -> [UInt8] { try Crypto.sha256(Array(key.utf8)) }
+    static func digest(ofAPIKey key: String) throws(GatewayError) -> [UInt8] { try Crypto.sha256(Array(key.utf8)) }
 
     static func isSlug(_ text: String) -> Bool {
         !text.isEmpty && text.utf8.count <= 64

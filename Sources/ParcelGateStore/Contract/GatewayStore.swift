@@ -104,10 +104,10 @@ package protocol GatewayStore: Sendable {
 
 /// The platform's request to create a fulfillment.
 package struct NewFulfillment: Sendable, Hashable {
-    package var tenant: String
-    package var id: String
-    package var orderId: String
-    package var createdAt: Timestamp
+    var tenant: String
+    var id: String
+    var orderId: String
+    var createdAt: Timestamp
 
     package init(tenant: String, id: String, orderId: String, createdAt: Timestamp) {
         self.tenant = tenant
@@ -119,17 +119,17 @@ package struct NewFulfillment: Sendable, Hashable {
 
 /// A verified callback in canonical form, ready to be applied.
 package struct IngestCallback: Sendable {
-    package var tenant: String
+    var tenant: String
     /// The source's carrier slug; also breaks ties between fulfillments sharing a tracking number.
-    package var carrier: String
+    var carrier: String
     /// Dedupe key: the provider's event id, else the scheme's message id, else SHA-256 of the body;
     /// `nil` on a retry whose receipt was stored when it was queued.
-    package var receiptKey: String?
-    package var events: [TrackingEvent]
-    package var receivedAt: Timestamp
+    var receiptKey: String?
+    var events: [TrackingEvent]
+    var receivedAt: Timestamp
     /// Builds what to queue, in the same transaction, when no fulfillment matches yet; `nil` on a retry.
     /// A closure so the common, matched callback never copies its body and headers into an entry.
-    package var queueIfUnmatched: (@Sendable () -> RetryEntry)?
+    var queueIfUnmatched: (@Sendable () -> RetryEntry)?
 
     package init(tenant: String, carrier: String, receiptKey: String?, events: [TrackingEvent], receivedAt: Timestamp,
                 queueIfUnmatched: (@Sendable () -> RetryEntry)? = nil) {

@@ -6,7 +6,7 @@ struct RefusedEventRef: Sendable, Hashable {
     var status: TrackingStatus
     var occurredAt: Timestamp
 
-    init(rowId: Int64, status: TrackingStatus, occurredAt: Timestamp) {
+    package init(rowId: Int64, status: TrackingStatus, occurredAt: Timestamp) {
         self.rowId = rowId
         self.status = status
         self.occurredAt = occurredAt
@@ -22,7 +22,7 @@ struct LedgerState: Sendable {
     /// Stored refused events per fulfillment, oldest first.
     var refused: [String: [RefusedEventRef]]
 
-    init(fulfillments: [String: Fulfillment], knownScans: Set<String>, refused: [String: [RefusedEventRef]]) {
+    package init(fulfillments: [String: Fulfillment], knownScans: Set<String>, refused: [String: [RefusedEventRef]]) {
         self.fulfillments = fulfillments
         self.knownScans = knownScans
         self.refused = refused

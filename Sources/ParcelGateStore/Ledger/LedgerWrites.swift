@@ -15,7 +15,7 @@ struct HistoryInsert: Sendable {
 
     var applied: Bool { outcome == .applied }
 
-    init(scanKey: String, carrier: String?, status: TrackingStatus, fulfillmentStatus: FulfillmentStatus, carrierStatusCode: String?,
+    package init(scanKey: String, carrier: String?, status: TrackingStatus, fulfillmentStatus: FulfillmentStatus, carrierStatusCode: String?,
          description: String, location: TrackingLocation?, occurredAt: Timestamp, receivedAt: Timestamp, outcome: EventOutcome) {
         self.scanKey = scanKey
         self.carrier = carrier
@@ -30,7 +30,7 @@ struct HistoryInsert: Sendable {
     }
 
     /// A carrier event the planner decided on.
-    init(_ new: LedgerPlan.NewEvent, receivedAt: Timestamp) {
+    package init(_ new: LedgerPlan.NewEvent, receivedAt: Timestamp) {
         self.init(scanKey: new.scanKey, carrier: new.event.carrier, status: new.event.status, fulfillmentStatus: new.fulfillmentStatus,
                   carrierStatusCode: new.event.carrierStatusCode, description: new.event.description, location: new.event.location,
                   occurredAt: new.event.occurredAt, receivedAt: receivedAt, outcome: new.outcome)

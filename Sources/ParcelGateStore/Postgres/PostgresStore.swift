@@ -6,16 +6,16 @@ import ParcelGateCore
 import PostgresNIO
 
 /// How to reach PostgreSQL: parsed from `postgres://user:password@host:port/database?sslmode=...&pool=N`.
-package struct PostgresSettings: Sendable {
-    package var host: String
-    package var port: Int
+struct PostgresSettings: Sendable {
+    var host: String
+    var port: Int
     var username: String
-    package var password: String?
-    package var database: String
+    var password: String?
+    var database: String
     /// `disable` (default), `prefer` or `require`.
     var sslMode: String
     /// Most connections the pool opens.
-    package var poolSize: Int
+    var poolSize: Int
     /// Seconds to wait for the server at start-up before failing with a clear error (libpq's `connect_timeout`).
     var connectTimeoutSeconds: Int
 
@@ -41,7 +41,7 @@ package struct PostgresSettings: Sendable {
     }
 
     /// Where the database is, for messages: never the password.
-    package var location: String { "\(username)@\(host):\(port)/\(database)" }
+    var location: String { "\(username)@\(host):\(port)/\(database)" }
 
     /// `url` with everything between `://` and its last `@` blanked: by text, not through a URL parser, so a
     /// URL no parser accepts (a password with a space, a `/` or a `?`) is blanked all the same. An `@` later
@@ -74,11 +74,11 @@ package struct PostgresSettings: Sendable {
 /// Concurrency between replicas rests on the database: dedupe receipts and per-scan keys are unique
 /// constraints, a callback locks the fulfillments it touches (`FOR UPDATE`), and `claimDue` takes due
 /// entries with `FOR UPDATE SKIP LOCKED`, so two replicas never claim the same entry.
-package final class PostgresStore: GatewayStore {
+final class PostgresStore: GatewayStore {
     let client: PostgresClient
     let logger: Logger
     private let runner: Task<Void, Never>
-    package let settings: PostgresSettings
+    let settings: PostgresSettings
 
     /// Connects, fails with a clear message when the database cannot be reached, and migrates.
     package init(settings: PostgresSettings, logger: Logger) async throws(GatewayError) {
@@ -103,7 +103,7 @@ package final class PostgresStore: GatewayStore {
 
     /// Creates an empty database `name` on the server `adminURL` points at, and returns the new database's URL.
     /// For tests and first-time set-up; a gateway only ever connects to an existing database.
-    package static func createDatabase(adminURL: String, name: String) async throws(GatewayError) -> String {
+    static func createDatabase(adminURL: String, name: String) async throws(GatewayError) -> String {
         guard name.utf8.allSatisfy({ (97...122).contains($0) || (48...57).contains($0) || $0 == 95 }), !name.isEmpty else {
             throw .badRequest("A database name must be lowercase letters, digits and '_'")
         }

@@ -19,9 +19,9 @@ package struct WriteBatching: Sendable {
     package var maxWaitMicroseconds: Int
     /// Test-only fault injection: kill the process (SIGKILL) right after this many commits, before any of
     /// the last group's callers is answered. Set from `PARCELGATE_FAULT_CRASH_AFTER_COMMITS`.
-    package var crashAfterCommits: Int?
+    var crashAfterCommits: Int?
     /// Told the size of every committed group (for the batch-size histogram).
-    package var onCommit: (@Sendable (Int) -> Void)?
+    var onCommit: (@Sendable (Int) -> Void)?
 
     package init(maxBatch: Int = 256, maxWaitMicroseconds: Int = 0, crashAfterCommits: Int? = nil, onCommit: (@Sendable (Int) -> Void)? = nil) {
         self.maxBatch = maxBatch
@@ -44,7 +44,7 @@ final class SQLiteDatabase: @unchecked Sendable {
     private let reader: SQLiteConnection
     private let checkpointer: WALCheckpointer
 
-    init(path: String, durability: DurabilityMode, batching: WriteBatching, migrate: (SQLiteConnection) throws(GatewayError) -> Void) throws(GatewayError) {
+    package init(path: String, durability: DurabilityMode, batching: WriteBatching, migrate: (SQLiteConnection) throws(GatewayError) -> Void) throws(GatewayError) {
         self.path = path
         let writeConnection = try Self.openWriter(path: path, durability: durability)
         // WAL is a property of the file: set once here, it holds for every later connection (and a reopened
@@ -113,7 +113,7 @@ final class SQLiteDatabase: @unchecked Sendable {
 
     /// Stops the writer after the writes already queued (later writes fail with `store_unavailable`) and
     /// returns once both threads have finished: every write queued before it is committed or answered.
-    func close() async {
+    package func close() async {
         writer.stop()
         checkpointer.stop()
         await writer.exited.wait()
@@ -160,7 +160,7 @@ private final class WriteJob: @unchecked Sendable {
     private let runWork: (SQLiteConnection) -> Bool
     private let finish: (GatewayError?) -> Void
 
-    init<T: Sendable>(work: @escaping @Sendable (SQLiteConnection) throws(GatewayError) -> T, continuation: UnsafeContinuation<Result<T, GatewayError>, Never>) {
+    package init<T: Sendable>(work: @escaping @Sendable (SQLiteConnection) throws(GatewayError) -> T, continuation: UnsafeContinuation<Result<T, GatewayError>, Never>) {
         var outcome: Result<T, GatewayError>?
         runWork = { connection in
             do throws(GatewayError) {
@@ -206,7 +206,7 @@ private final class WriterThread: @unchecked Sendable {
     private var thread: Thread?
     private var commits = 0
 
-    init(connection: SQLiteConnection, batching: WriteBatching, reopen: @escaping () throws(GatewayError) -> SQLiteConnection) {
+    package init(connection: SQLiteConnection, batching: WriteBatching, reopen: @escaping () throws(GatewayError) -> SQLiteConnection) {
         self.connection = connection
         self.batching = batching
         self.reopen = reopen

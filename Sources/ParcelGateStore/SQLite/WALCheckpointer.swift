@@ -21,7 +21,7 @@ final class WALCheckpointer: @unchecked Sendable {
     private var due = false
     private var stopping = false
 
-    init(connection: SQLiteConnection) {
+    package init(connection: SQLiteConnection) {
         self.connection = connection
     }
 
