@@ -79,4 +79,19 @@ import Testing
             try await gateway.request("GET", "/v1/retries", headers: [("Authorization", "Bearer \(TestGateway.operatorKey)")]).expectError(401, "unauthorized")
         }
     }
+
+    /// `GET /v1/fulfillments?order_id=` lists every part of an order with its history; exactly one filter.
+    @Test func fulfillmentsAreListedByOrderId() async throws {
+        try await TestGateway.run { gateway in
+            try await gateway.api("POST", "/v1/fulfillments", json: #"{"order_id":"ord-9","id":"p1"}"#).expect(201)
+            try await gateway.api("POST", "/v1/fulfillments", json: #"{"order_id":"ord-9","id":"p2"}"#).expect(201)
+            try await gateway.api("POST", "/v1/fulfillments", json: #"{"order_id":"ord-8","id":"p3"}"#).expect(201)
+            let listed = try await gateway.api("GET", "/v1/fulfillments?order_id=ord-9").expect(200)
+            #expect(listed["fulfillments"].array.map { $0["id"].string ?? "" }.sorted() == ["p1", "p2"])
+            // Another tenant's order of the same id is not there.
+            #expect(try await gateway.api("GET", "/v1/fulfillments?order_id=ord-9", key: TestGateway.otherApiKey).expect(200)["fulfillments"].array.isEmpty)
+            try await gateway.api("GET", "/v1/fulfillments").expectError(400, "bad_request")
+            try await gateway.api("GET", "/v1/fulfillments?order_id=ord-9&tracking_number=T").expectError(400, "bad_request")
+        }
+    }
 }

@@ -47,6 +47,29 @@ func temporaryDatabase() -> String {
         await reopened.close()
     }
 
+    /// Listing by order id or tracking number returns every match, oldest first, each with its own history
+    /// (read in two queries, not one per fulfillment).
+    @Test(arguments: StoreBackend.available)
+    func fulfillmentsAreListedByOrderOrTrackingNumber(backend: StoreBackend) async throws {
+        let store = try await backend.open()
+        for (id, order) in [("a", "order-1"), ("b", "order-1"), ("c", "order-2")] {
+            _ = try await store.createFulfillment(NewFulfillment(tenant: "acme", id: id, orderId: order, createdAt: t0.adding(milliseconds: Int64(id.utf8.first ?? 0))))
+            for command in [FulfillmentCommand.pick, .pack, .ready, .ship(carrier: "generic", trackingNumber: "T-\(id)", serviceLevel: nil)] {
+                _ = try await store.apply(command, tenant: "acme", fulfillmentId: id, at: t0)
+            }
+        }
+        _ = try await store.ingest(callback("ra", [event(.inTransit, tracking: "T-a", at: 1), event(.outForDelivery, tracking: "T-a", at: 2)]))
+        _ = try await store.ingest(callback("rb", [event(.inTransit, tracking: "T-b", at: 3)]))
+        let order = try await store.fulfillments(tenant: "acme", where: .orderId("order-1"))
+        #expect(order.map(\.id) == ["a", "b"])
+        #expect(order.map { $0.trackingEvents.map(\.status) } == [[.inTransit, .outForDelivery], [.inTransit]])
+        let single = try await store.fulfillments(tenant: "acme", where: .orderId("order-2"))
+        #expect(single.map(\.id) == ["c"] && single.first?.trackingEvents.isEmpty == true)
+        #expect(try await store.fulfillments(tenant: "acme", where: .trackingNumber("T-b")).map(\.id) == ["b"])
+        #expect(try await store.fulfillments(tenant: "acme", where: .orderId("nope")).isEmpty)
+        await store.close()
+    }
+
     /// A platform's delivery confirmation sets the status and `actual_delivery` but adds no tracking event;
     /// an exception raised through the API does add one. The same on every backend (the rule is shared).
     @Test(arguments: StoreBackend.available)
@@ -85,7 +108,8 @@ func temporaryDatabase() -> String {
         let store = try await backend.open()
         try await shipped(store)
         #expect(try await store.fulfillment(tenant: "other", id: "f1") == nil)
-        #expect(try await store.fulfillments(tenant: "other", trackingNumber: "T1").isEmpty)
+        #expect(try await store.fulfillments(tenant: "other", where: .trackingNumber("T1")).isEmpty)
+        #expect(try await store.fulfillments(tenant: "other", where: .orderId("o")).isEmpty)
         await #expect(throws: GatewayError.notFound("Fulfillment 'f1' not found")) {
             try await store.apply(.cancel, tenant: "other", fulfillmentId: "f1", at: t0)
         }

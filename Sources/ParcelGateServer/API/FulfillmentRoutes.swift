@@ -36,10 +36,14 @@ struct FulfillmentRoutes<Context: AuthenticatedRequestContext> {
 
     func list(_ request: Request, _ context: Context) async throws(GatewayError) -> Response {
         let tenant = try context.tenant()
-        guard let trackingNumber = request.uri.queryParameters.get("tracking_number"), !trackingNumber.isEmpty else {
-            throw .badRequest("Query parameter tracking_number is required")
+        let query = request.uri.queryParameters
+        let filter: FulfillmentFilter
+        switch (query.get("tracking_number").flatMap { $0.isEmpty ? nil : $0 }, query.get("order_id").flatMap { $0.isEmpty ? nil : $0 }) {
+        case (let trackingNumber?, nil): filter = .trackingNumber(trackingNumber)
+        case (nil, let orderId?): filter = .orderId(orderId)
+        default: throw .badRequest("Exactly one of the query parameters tracking_number and order_id is required")
         }
-        let found = try await store.fulfillments(tenant: tenant, trackingNumber: trackingNumber)
+        let found = try await store.fulfillments(tenant: tenant, where: filter)
         return JSONResponse.make(.ok, FulfillmentListJSON(fulfillments: found.map(FulfillmentJSON.init)))
     }
 

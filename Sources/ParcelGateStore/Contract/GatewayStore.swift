@@ -12,8 +12,9 @@ package protocol GatewayStore: Sendable {
     /// A fulfillment with its tracking history, or `nil`.
     func fulfillment(tenant: String, id: String) async throws(GatewayError) -> Fulfillment?
 
-    /// The tenant's fulfillments shipped with `trackingNumber`, with their histories.
-    func fulfillments(tenant: String, trackingNumber: String) async throws(GatewayError) -> [Fulfillment]
+    /// The tenant's fulfillments that `filter` selects, oldest first, with their histories: two queries
+    /// whatever their number (the fulfillments, then every history row of them), never one per fulfillment.
+    func fulfillments(tenant: String, where filter: FulfillmentFilter) async throws(GatewayError) -> [Fulfillment]
 
     /// Applies a platform command through the state machine; `not_found` or `invalid_transition`.
     func apply(_ command: FulfillmentCommand, tenant: String, fulfillmentId: String, at: Timestamp) async throws(GatewayError) -> Fulfillment
@@ -100,6 +101,28 @@ package protocol GatewayStore: Sendable {
 
     /// Finishes queued writes and releases the database.
     func close() async
+}
+
+/// Which of a tenant's fulfillments to list.
+package enum FulfillmentFilter: Sendable, Hashable {
+    /// Shipped with this tracking number (several may share one).
+    case trackingNumber(String)
+    /// Created for this order (an order may be fulfilled in several parts).
+    case orderId(String)
+
+    /// The `fulfillments` column the filter compares (each has an index with the tenant).
+    var column: String {
+        switch self {
+        case .trackingNumber: return "tracking_number"
+        case .orderId: return "order_id"
+        }
+    }
+
+    var value: String {
+        switch self {
+        case .trackingNumber(let value), .orderId(let value): return value
+        }
+    }
 }
 
 /// The platform's request to create a fulfillment.

@@ -44,6 +44,47 @@ enum PostgresFulfillmentRows {
         return entries
     }
 
+    /// The fulfillments `filter` selects, oldest first, each with its history: two queries in all.
+    static func list(_ connection: PostgresConnection, tenant: String, filter: FulfillmentFilter, logger: Logger) async throws -> [Fulfillment] {
+        let rows = try await connection.query(PostgresQuery(unsafeSQL: """
+            SELECT id, order_id, status, carrier, tracking_number, service_level, actual_delivery, latest_event_at, created_at, updated_at
+            FROM fulfillments WHERE tenant = $1 AND \(filter.column) = $2 ORDER BY created_at, id
+            """, binds: binds(tenant, filter.value)), logger: logger)
+        var found: [Fulfillment] = []
+        for try await (id, orderId, status, carrier, tracking, service, delivered, latest, created, updated)
+            in rows.decode((String, String, String, String?, String?, String?, Int64?, Int64?, Int64, Int64).self) {
+            guard let status = FulfillmentStatus(rawValue: status) else { throw GatewayError.internalError("Fulfillment '\(id)' has an unknown status in the database") }
+            found.append(Fulfillment(
+                id: id, tenant: tenant, orderId: orderId, status: status, carrier: carrier, trackingNumber: tracking, serviceLevel: service,
+                actualDelivery: delivered.map(Timestamp.init(milliseconds:)), latestEventAt: latest.map(Timestamp.init(milliseconds:)),
+                createdAt: Timestamp(milliseconds: created), updatedAt: Timestamp(milliseconds: updated)
+            ))
+        }
+        guard !found.isEmpty else { return [] }
+        let events = try await connection.query(PostgresQuery(unsafeSQL: """
+            SELECT e.fulfillment_id, e.id, e.status, e.fulfillment_status, e.carrier_status_code, e.description,
+                   e.location_city, e.location_region, e.location_postal_code, e.location_country_code, e.location_text,
+                   e.occurred_at, e.received_at, e.applied
+            FROM tracking_events e JOIN fulfillments f ON f.tenant = e.tenant AND f.id = e.fulfillment_id
+            WHERE f.tenant = $1 AND f.\(filter.column) = $2 ORDER BY e.occurred_at, e.id
+            """, binds: binds(tenant, filter.value)), logger: logger)
+        var histories: [String: [TrackingHistoryEntry]] = [:]
+        for try await (fulfillmentId, rowId, status, fulfillmentStatus, code, description, city, region, postal, country, text, occurred, received, applied)
+            in events.decode((String, Int64, String, String, String?, String, String?, String?, String?, String?, String?, Int64, Int64, Bool).self) {
+            let location = TrackingLocation(city: city, region: region, postalCode: postal, countryCode: country, text: text)
+            histories[fulfillmentId, default: []].append(TrackingHistoryEntry(
+                id: rowId, status: TrackingStatus(rawValue: status) ?? .unknown, fulfillmentStatus: FulfillmentStatus(rawValue: fulfillmentStatus) ?? .pending,
+                carrierStatusCode: code, description: description, location: location.isEmpty ? nil : location,
+                occurredAt: Timestamp(milliseconds: occurred), receivedAt: Timestamp(milliseconds: received), applied: applied
+            ))
+        }
+        return found.map { fulfillment in
+            var fulfillment = fulfillment
+            fulfillment.trackingEvents = histories[fulfillment.id] ?? []
+            return fulfillment
+        }
+    }
+
     static func update(_ connection: PostgresConnection, _ f: Fulfillment, logger: Logger) async throws {
         try await connection.query("""
             UPDATE fulfillments SET status = \(f.status.rawValue), carrier = \(f.carrier), tracking_number = \(f.trackingNumber),

@@ -85,6 +85,7 @@ enum PostgresMigrations {
         (4, ["DROP INDEX IF EXISTS domain_events_by_fulfillment"]),
         // Who holds a claimed entry: `mark*` land only with the token of the current claim (as on SQLite).
         (5, ["ALTER TABLE retry_entries ADD COLUMN claim_token TEXT"]),
+        (6, ["CREATE INDEX fulfillments_by_order ON fulfillments (tenant, order_id)"]),
     ]
 
     static func migrate(_ client: PostgresClient, logger: Logger) async throws {

@@ -198,21 +198,10 @@ final class PostgresStore: GatewayStore {
         }
     }
 
-    package func fulfillments(tenant: String, trackingNumber: String) async throws(GatewayError) -> [Fulfillment] {
+    package func fulfillments(tenant: String, where filter: FulfillmentFilter) async throws(GatewayError) -> [Fulfillment] {
         try await run {
             try await self.client.withConnection { connection in
-                var ids: [String] = []
-                let rows = try await connection.query("""
-                    SELECT id FROM fulfillments WHERE tenant = \(tenant) AND tracking_number = \(trackingNumber) ORDER BY created_at, id
-                    """, logger: self.logger)
-                for try await id in rows.decode(String.self) { ids.append(id) }
-                var result: [Fulfillment] = []
-                for id in ids {
-                    if let f = try await PostgresFulfillmentRows.load(connection, tenant: tenant, id: id, withHistory: true, forUpdate: false, logger: self.logger) {
-                        result.append(f)
-                    }
-                }
-                return result
+                try await PostgresFulfillmentRows.list(connection, tenant: tenant, filter: filter, logger: self.logger)
             }
         }
     }

@@ -39,21 +39,53 @@ enum FulfillmentRows {
             """)
         query.bind(.text(tenant), .text(id))
         var entries: [TrackingHistoryEntry] = []
-        while try query.step() {
-            let location = TrackingLocation(
-                city: query.optionalText(5), region: query.optionalText(6), postalCode: query.optionalText(7),
-                countryCode: query.optionalText(8), text: query.optionalText(9)
-            )
-            entries.append(TrackingHistoryEntry(
-                id: query.int(0), status: TrackingStatus(rawValue: query.text(1)) ?? .unknown,
-                fulfillmentStatus: FulfillmentStatus(rawValue: query.text(2)) ?? .pending,
-                carrierStatusCode: query.optionalText(3), description: query.text(4),
-                location: location.isEmpty ? nil : location,
-                occurredAt: Timestamp(milliseconds: query.int(10)), receivedAt: Timestamp(milliseconds: query.int(11)),
-                applied: query.int(12) != 0
-            ))
-        }
+        while try query.step() { entries.append(historyEntry(query, from: 0)) }
         return entries
+    }
+
+    /// The fulfillments `filter` selects, oldest first, each with its history: two statements in all.
+    static func list(_ connection: SQLiteConnection, tenant: String, filter: FulfillmentFilter) throws(GatewayError) -> [Fulfillment] {
+        let query = try connection.statement(sql: """
+            SELECT id, order_id, status, carrier, tracking_number, service_level, actual_delivery, latest_event_at, created_at, updated_at
+            FROM fulfillments WHERE tenant = ? AND \(filter.column) = ? ORDER BY created_at, id
+            """)
+        query.bind(.text(tenant), .text(filter.value))
+        var found: [Fulfillment] = []
+        while try query.step() { found.append(try decode(query, tenant: tenant)) }
+        guard !found.isEmpty else { return [] }
+        let events = try connection.statement(sql: """
+            SELECT e.fulfillment_id, e.id, e.status, e.fulfillment_status, e.carrier_status_code, e.description,
+                   e.location_city, e.location_region, e.location_postal_code, e.location_country_code, e.location_text,
+                   e.occurred_at, e.received_at, e.applied
+            FROM tracking_events e JOIN fulfillments f ON f.tenant = e.tenant AND f.id = e.fulfillment_id
+            WHERE f.tenant = ? AND f.\(filter.column) = ? ORDER BY e.occurred_at, e.id
+            """)
+        events.bind(.text(tenant), .text(filter.value))
+        var histories: [String: [TrackingHistoryEntry]] = [:]
+        while try events.step() { histories[events.text(0), default: []].append(historyEntry(events, from: 1)) }
+        return found.map { fulfillment in
+            var fulfillment = fulfillment
+            fulfillment.trackingEvents = histories[fulfillment.id] ?? []
+            return fulfillment
+        }
+    }
+
+    /// A history entry from the current row, its columns starting at `first`: `id, status, fulfillment_status,
+    /// carrier_status_code, description, location_city, location_region, location_postal_code,
+    /// location_country_code, location_text, occurred_at, received_at, applied`.
+    private static func historyEntry(_ query: SQLiteStatement, from first: Int32) -> TrackingHistoryEntry {
+        let location = TrackingLocation(
+            city: query.optionalText(first + 5), region: query.optionalText(first + 6), postalCode: query.optionalText(first + 7),
+            countryCode: query.optionalText(first + 8), text: query.optionalText(first + 9)
+        )
+        return TrackingHistoryEntry(
+            id: query.int(first), status: TrackingStatus(rawValue: query.text(first + 1)) ?? .unknown,
+            fulfillmentStatus: FulfillmentStatus(rawValue: query.text(first + 2)) ?? .pending,
+            carrierStatusCode: query.optionalText(first + 3), description: query.text(first + 4),
+            location: location.isEmpty ? nil : location,
+            occurredAt: Timestamp(milliseconds: query.int(first + 10)), receivedAt: Timestamp(milliseconds: query.int(first + 11)),
+            applied: query.int(first + 12) != 0
+        )
     }
 
     static func update(_ connection: SQLiteConnection, _ f: Fulfillment) throws(GatewayError) {

@@ -133,6 +133,7 @@ enum SQLiteMigrations {
         (4, "DROP INDEX domain_events_by_fulfillment;"),
         // Who holds a claimed entry: `mark*` land only with the token of the current claim (see `claimDue`).
         (5, "ALTER TABLE retry_entries ADD COLUMN claim_token TEXT;"),
+        (6, "CREATE INDEX fulfillments_by_order ON fulfillments (tenant, order_id);"),
     ]
 
     static func migrate(_ connection: SQLiteConnection) throws(GatewayError) {

@@ -38,18 +38,8 @@ package final class SQLiteStore: GatewayStore {
         }
     }
 
-    package func fulfillments(tenant: String, trackingNumber: String) async throws(GatewayError) -> [Fulfillment] {
-        try await database.read { connection throws(GatewayError) in
-            let query = try connection.statement("SELECT id FROM fulfillments WHERE tenant = ? AND tracking_number = ? ORDER BY created_at, id")
-            query.bind(.text(tenant), .text(trackingNumber))
-            var ids: [String] = []
-            while try query.step() { ids.append(query.text(0)) }
-            var result: [Fulfillment] = []
-            for id in ids {
-                if let fulfillment = try FulfillmentRows.load(connection, tenant: tenant, id: id, withHistory: true) { result.append(fulfillment) }
-            }
-            return result
-        }
+    package func fulfillments(tenant: String, where filter: FulfillmentFilter) async throws(GatewayError) -> [Fulfillment] {
+        try await database.read { connection throws(GatewayError) in try FulfillmentRows.list(connection, tenant: tenant, filter: filter) }
     }
 
     package func apply(_ command: FulfillmentCommand, tenant: String, fulfillmentId: String, at now: Timestamp) async throws(GatewayError) -> Fulfillment {
