@@ -8,7 +8,7 @@ import Testing
     let t0 = Timestamp(seconds: 1_763_500_000)
 
     /// SQLite writes a callback's fulfillment changes with `FulfillmentRows.updateProgress`, which sets only
-    /// status and timestamps. A plan that changed anything else would be silently lost there.
+    /// status, timestamps and the domain-event count. A plan that changed anything else would be lost there.
     @Test func aCallbackChangesOnlyStatusAndTimestamps() throws {
         let shipped = Fulfillment(
             id: "f1", tenant: "acme", orderId: "o1", status: .shipped, carrier: "ups", trackingNumber: "1Z1",
@@ -34,7 +34,12 @@ import Testing
         expected.actualDelivery = updated.actualDelivery
         expected.latestEventAt = updated.latestEventAt
         expected.updatedAt = updated.updatedAt
+        expected.eventSequence = updated.eventSequence
         #expect(updated == expected)
+        // Each applied move records a domain event, numbered from 1 in order; the fulfillment keeps the count.
+        #expect(plan.domainEvents.map(\.sequence) == [1, 2, 3])
+        #expect(plan.domainEvents.map(\.type) == [.trackingEventReceived, .trackingEventReceived, .deliveryConfirmed])
+        #expect(updated.eventSequence == 3)
         #expect(updated.updatedAt == receivedAt)
     }
 

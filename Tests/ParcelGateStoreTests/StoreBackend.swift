@@ -2,6 +2,7 @@ import Foundation
 import Logging
 @testable import ParcelGateCore
 @testable import ParcelGateStore
+import PostgresNIO
 import Testing
 
 /// The backends the store contract runs against: SQLite always, PostgreSQL whenever
@@ -41,5 +42,34 @@ enum StoreBackend: String, Sendable, CustomTestStringConvertible {
 
     static func createDatabase(adminURL: String) async throws -> String {
         try await PostgresStore.createDatabase(adminURL: adminURL, name: "parcelgate_test_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16))
+    }
+
+    /// A fulfillment's domain events as stored, oldest first: `sequence|type|from|to|order_id|carrier|service_level|reason|location`.
+    /// Read with each backend's own connection (no store operation reads them yet).
+    static func domainEvents(_ store: any GatewayStore, tenant: String, fulfillmentId: String) async throws -> [String] {
+        if let sqlite = store as? SQLiteStore {
+            return try await sqlite.database.read { connection throws(GatewayError) in
+                let query = try connection.statement(sql: """
+                    SELECT sequence, type, from_status, to_status, order_id, carrier, service_level, reason, location
+                    FROM domain_events WHERE tenant = ? AND fulfillment_id = ? ORDER BY id
+                    """)
+                query.bind(.text(tenant), .text(fulfillmentId))
+                var rows: [String] = []
+                while try query.step() {
+                    rows.append((0..<9).map { query.optionalText(Int32($0)) ?? "-" }.joined(separator: "|"))
+                }
+                return rows
+            }
+        }
+        let postgres = try #require(store as? PostgresStore)
+        var rows: [String] = []
+        let result = try await postgres.client.query("""
+            SELECT sequence::text, type, from_status, to_status, order_id, carrier, service_level, reason, location
+            FROM domain_events WHERE tenant = \(tenant) AND fulfillment_id = \(fulfillmentId) ORDER BY id
+            """)
+        for try await row in result.decode((String?, String?, String?, String?, String?, String?, String?, String?, String?).self) {
+            rows.append([row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8].map { $0 ?? "-" }.joined(separator: "|"))
+        }
+        return rows
     }
 }

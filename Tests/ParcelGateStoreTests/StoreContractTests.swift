@@ -70,6 +70,33 @@ func temporaryDatabase() -> String {
         await store.close()
     }
 
+    /// Domain events carry what a consumer needs: the order id, the old and new status, the carrier and
+    /// service level, an exception's reason and place, and a per-fulfillment sequence number in order.
+    @Test(arguments: StoreBackend.available)
+    func domainEventsCarryWhatAConsumerNeeds(backend: StoreBackend) async throws {
+        let store = try await backend.open()
+        _ = try await store.createFulfillment(NewFulfillment(tenant: "acme", id: "f1", orderId: "order-7", createdAt: t0))
+        for command in [FulfillmentCommand.pick, .pack, .ready, .ship(carrier: "generic", trackingNumber: "T1", serviceLevel: "express")] {
+            _ = try await store.apply(command, tenant: "acme", fulfillmentId: "f1", at: t0)
+        }
+        let failed = TrackingEvent(tenant: "acme", carrier: "generic", trackingNumber: "T1", status: .deliveryFailed, carrierStatusCode: "x",
+                                   description: "Nobody home", occurredAt: t0.adding(milliseconds: 2000),
+                                   location: TrackingLocation(city: "Reno", region: "NV", countryCode: "US"))
+        _ = try await store.ingest(callback("r1", [event(.inTransit, at: 1), failed]))
+        _ = try await store.apply(.deliver, tenant: "acme", fulfillmentId: "f1", at: t0.adding(milliseconds: 9000))
+        let rows = try await StoreBackend.domainEvents(store, tenant: "acme", fulfillmentId: "f1")
+        #expect(rows == [
+            "1|FulfillmentStatusChanged|PENDING|PICKING|order-7|-|-|-|-",
+            "2|FulfillmentStatusChanged|PICKING|PACKING|order-7|-|-|-|-",
+            "3|FulfillmentStatusChanged|PACKING|READY_TO_SHIP|order-7|-|-|-|-",
+            "4|FulfillmentStatusChanged|READY_TO_SHIP|SHIPPED|order-7|generic|express|-|-",
+            "5|TrackingEventReceived|SHIPPED|IN_TRANSIT|order-7|generic|express|-|-",
+            "6|DeliveryException|IN_TRANSIT|EXCEPTION|order-7|generic|express|Nobody home|Reno, NV, US",
+            "7|DeliveryConfirmed|EXCEPTION|DELIVERED|order-7|generic|express|-|-",
+        ])
+        await store.close()
+    }
+
     /// A platform's delivery confirmation sets the status and `actual_delivery` but adds no tracking event;
     /// an exception raised through the API does add one. The same on every backend (the rule is shared).
     @Test(arguments: StoreBackend.available)

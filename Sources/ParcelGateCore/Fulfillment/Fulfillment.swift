@@ -12,6 +12,9 @@ package struct Fulfillment: Sendable, Hashable {
     package var latestEventAt: Timestamp?
     package var createdAt: Timestamp
     package var updatedAt: Timestamp
+    /// How many domain events this fulfillment has recorded: the last one's sequence number. Kept on the row
+    /// (written with every change anyway), so numbering an event costs no extra read or index.
+    package var eventSequence: Int64
     /// Oldest first by event time.
     package var trackingEvents: [TrackingHistoryEntry]
 
@@ -19,7 +22,7 @@ package struct Fulfillment: Sendable, Hashable {
         id: String, tenant: String, orderId: String, status: FulfillmentStatus = .pending,
         carrier: String? = nil, trackingNumber: String? = nil, serviceLevel: String? = nil,
         actualDelivery: Timestamp? = nil, latestEventAt: Timestamp? = nil,
-        createdAt: Timestamp, updatedAt: Timestamp, trackingEvents: [TrackingHistoryEntry] = []
+        createdAt: Timestamp, updatedAt: Timestamp, eventSequence: Int64 = 0, trackingEvents: [TrackingHistoryEntry] = []
     ) {
         self.id = id
         self.tenant = tenant
@@ -32,6 +35,7 @@ package struct Fulfillment: Sendable, Hashable {
         self.latestEventAt = latestEventAt
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.eventSequence = eventSequence
         self.trackingEvents = trackingEvents
     }
 }

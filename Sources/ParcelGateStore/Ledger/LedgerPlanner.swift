@@ -5,11 +5,16 @@ struct RefusedEventRef: Sendable, Hashable {
     var rowId: Int64
     var status: TrackingStatus
     var occurredAt: Timestamp
+    /// What a domain event reports if this event is applied later (an exception's reason and place).
+    var description: String?
+    var location: TrackingLocation?
 
-    package init(rowId: Int64, status: TrackingStatus, occurredAt: Timestamp) {
+    init(rowId: Int64, status: TrackingStatus, occurredAt: Timestamp, description: String? = nil, location: TrackingLocation? = nil) {
         self.rowId = rowId
         self.status = status
         self.occurredAt = occurredAt
+        self.description = description
+        self.location = location
     }
 }
 
@@ -22,7 +27,7 @@ struct LedgerState: Sendable {
     /// Stored refused events per fulfillment, oldest first.
     var refused: [String: [RefusedEventRef]]
 
-    package init(fulfillments: [String: Fulfillment], knownScans: Set<String>, refused: [String: [RefusedEventRef]]) {
+    init(fulfillments: [String: Fulfillment], knownScans: Set<String>, refused: [String: [RefusedEventRef]]) {
         self.fulfillments = fulfillments
         self.knownScans = knownScans
         self.refused = refused
@@ -45,12 +50,19 @@ struct LedgerPlan: Sendable {
     }
 
     /// A domain event to record.
+    /// A domain event to record: `fulfillment` as it is after the change (its `eventSequence` numbers the
+    /// event), what it was before, and for an exception the reason and place a consumer shows.
     struct DomainEvent: Sendable {
         var fulfillment: Fulfillment
         var type: DomainEventType
         var from: FulfillmentStatus
         var trackingStatus: TrackingStatus?
         var occurredAt: Timestamp
+        var reason: String? = nil
+        var location: TrackingLocation? = nil
+
+        /// The event's number among its fulfillment's domain events (1, 2, ...).
+        var sequence: Int64 { fulfillment.eventSequence }
     }
 
     var newEvents: [NewEvent] = []
@@ -106,17 +118,29 @@ enum LedgerPlanner {
             case .new(let index): return plan.newEvents[index].event.status
             }
         }
-        func advance(_ id: String, decision: EventDecision, eventStatus: TrackingStatus, occurredAt: Timestamp) {
+        func details(_ pending: Pending) -> (description: String?, location: TrackingLocation?) {
+            switch pending {
+            case .stored(let ref): return (ref.description, ref.location)
+            case .new(let index): return (plan.newEvents[index].event.description, plan.newEvents[index].event.location)
+            }
+        }
+        func advance(_ id: String, decision: EventDecision, eventStatus: TrackingStatus, occurredAt: Timestamp,
+                     description: String?, location: TrackingLocation?) {
             guard var fulfillment = fulfillments[id] else { return }
             let from = fulfillment.status
             fulfillment.status = decision.resultingStatus
             fulfillment.latestEventAt = max(fulfillment.latestEventAt ?? occurredAt, occurredAt)
             if decision.resultingStatus == .delivered { fulfillment.actualDelivery = occurredAt }
             fulfillment.updatedAt = receivedAt
+            if decision.domainEvent != nil { fulfillment.eventSequence += 1 }
             fulfillments[id] = fulfillment
             if !touched.contains(id) { touched.append(id) }
             if let type = decision.domainEvent {
-                plan.domainEvents.append(LedgerPlan.DomainEvent(fulfillment: fulfillment, type: type, from: from, trackingStatus: eventStatus, occurredAt: occurredAt))
+                let exception = type == .deliveryException
+                plan.domainEvents.append(LedgerPlan.DomainEvent(
+                    fulfillment: fulfillment, type: type, from: from, trackingStatus: eventStatus, occurredAt: occurredAt,
+                    reason: exception ? description : nil, location: exception ? location : nil
+                ))
             }
         }
         /// Adds one of this callback's refused events. They arrive in event-time order, so appending keeps
@@ -152,7 +176,8 @@ enum LedgerPlanner {
                     plan.newEvents[index].outcome = .applied
                     plan.newEvents[index].fulfillmentStatus = chosen.decision.resultingStatus
                 }
-                advance(id, decision: chosen.decision, eventStatus: status(head), occurredAt: chosen.at)
+                advance(id, decision: chosen.decision, eventStatus: status(head), occurredAt: chosen.at,
+                        description: details(head).description, location: details(head).location)
             }
         }
 
@@ -170,7 +195,8 @@ enum LedgerPlanner {
             recorded += 1
             switch decision.outcome {
             case .applied:
-                advance(id, decision: decision, eventStatus: event.status, occurredAt: event.occurredAt)
+                advance(id, decision: decision, eventStatus: event.status, occurredAt: event.occurredAt,
+                        description: event.description, location: event.location)
                 reconsider(id)
                 lastApplied = id
             case .stale:

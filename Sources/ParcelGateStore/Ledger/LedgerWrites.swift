@@ -15,7 +15,7 @@ struct HistoryInsert: Sendable {
 
     var applied: Bool { outcome == .applied }
 
-    package init(scanKey: String, carrier: String?, status: TrackingStatus, fulfillmentStatus: FulfillmentStatus, carrierStatusCode: String?,
+    init(scanKey: String, carrier: String?, status: TrackingStatus, fulfillmentStatus: FulfillmentStatus, carrierStatusCode: String?,
          description: String, location: TrackingLocation?, occurredAt: Timestamp, receivedAt: Timestamp, outcome: EventOutcome) {
         self.scanKey = scanKey
         self.carrier = carrier
@@ -30,7 +30,7 @@ struct HistoryInsert: Sendable {
     }
 
     /// A carrier event the planner decided on.
-    package init(_ new: LedgerPlan.NewEvent, receivedAt: Timestamp) {
+    init(_ new: LedgerPlan.NewEvent, receivedAt: Timestamp) {
         self.init(scanKey: new.scanKey, carrier: new.event.carrier, status: new.event.status, fulfillmentStatus: new.fulfillmentStatus,
                   carrierStatusCode: new.event.carrierStatusCode, description: new.event.description, location: new.event.location,
                   occurredAt: new.event.occurredAt, receivedAt: receivedAt, outcome: new.outcome)
@@ -74,9 +74,17 @@ enum PlatformCommand {
                 location: location.map { TrackingLocation(text: $0) }, occurredAt: now, receivedAt: now, outcome: .applied
             )
         }
+        fulfillment.eventSequence += 1
+        var reason: String?
+        var place: TrackingLocation?
+        if case .exception(let text, let location, _) = command {
+            reason = text
+            place = location.map { TrackingLocation(text: $0) }
+        }
         let domain = LedgerPlan.DomainEvent(
             fulfillment: fulfillment, type: FulfillmentLedger.domainEvent(for: command.transition), from: from,
-            trackingStatus: history?.0 ?? (command.transition == .deliver ? .delivered : nil), occurredAt: now
+            trackingStatus: history?.0 ?? (command.transition == .deliver ? .delivered : nil), occurredAt: now,
+            reason: reason, location: place
         )
         return Change(historyEntry: entry, domainEvent: domain)
     }

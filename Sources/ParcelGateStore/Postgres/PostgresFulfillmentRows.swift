@@ -7,17 +7,17 @@ enum PostgresFulfillmentRows {
     static func load(_ connection: PostgresConnection, tenant: String, id: String, withHistory: Bool, forUpdate: Bool, logger: Logger) async throws -> Fulfillment? {
         let lock = forUpdate ? " FOR UPDATE" : ""
         let rows = try await connection.query(PostgresQuery(unsafeSQL: """
-            SELECT order_id, status, carrier, tracking_number, service_level, actual_delivery, latest_event_at, created_at, updated_at
+            SELECT order_id, status, carrier, tracking_number, service_level, actual_delivery, latest_event_at, created_at, updated_at, event_sequence
             FROM fulfillments WHERE tenant = $1 AND id = $2\(lock)
             """, binds: binds(tenant, id)), logger: logger)
         var found: Fulfillment?
-        for try await (orderId, status, carrier, tracking, service, delivered, latest, created, updated)
-            in rows.decode((String, String, String?, String?, String?, Int64?, Int64?, Int64, Int64).self) {
+        for try await (orderId, status, carrier, tracking, service, delivered, latest, created, updated, sequence)
+            in rows.decode((String, String, String?, String?, String?, Int64?, Int64?, Int64, Int64, Int64).self) {
             guard let status = FulfillmentStatus(rawValue: status) else { throw GatewayError.internalError("Fulfillment '\(id)' has an unknown status in the database") }
             found = Fulfillment(
                 id: id, tenant: tenant, orderId: orderId, status: status, carrier: carrier, trackingNumber: tracking, serviceLevel: service,
                 actualDelivery: delivered.map(Timestamp.init(milliseconds:)), latestEventAt: latest.map(Timestamp.init(milliseconds:)),
-                createdAt: Timestamp(milliseconds: created), updatedAt: Timestamp(milliseconds: updated)
+                createdAt: Timestamp(milliseconds: created), updatedAt: Timestamp(milliseconds: updated), eventSequence: sequence
             )
         }
         if withHistory, found != nil { found?.trackingEvents = try await history(connection, tenant: tenant, id: id, logger: logger) }
@@ -47,17 +47,17 @@ enum PostgresFulfillmentRows {
     /// The fulfillments `filter` selects, oldest first, each with its history: two queries in all.
     static func list(_ connection: PostgresConnection, tenant: String, filter: FulfillmentFilter, logger: Logger) async throws -> [Fulfillment] {
         let rows = try await connection.query(PostgresQuery(unsafeSQL: """
-            SELECT id, order_id, status, carrier, tracking_number, service_level, actual_delivery, latest_event_at, created_at, updated_at
+            SELECT id, order_id, status, carrier, tracking_number, service_level, actual_delivery, latest_event_at, created_at, updated_at, event_sequence
             FROM fulfillments WHERE tenant = $1 AND \(filter.column) = $2 ORDER BY created_at, id
             """, binds: binds(tenant, filter.value)), logger: logger)
         var found: [Fulfillment] = []
-        for try await (id, orderId, status, carrier, tracking, service, delivered, latest, created, updated)
-            in rows.decode((String, String, String, String?, String?, String?, Int64?, Int64?, Int64, Int64).self) {
+        for try await (id, orderId, status, carrier, tracking, service, delivered, latest, created, updated, sequence)
+            in rows.decode((String, String, String, String?, String?, String?, Int64?, Int64?, Int64, Int64, Int64).self) {
             guard let status = FulfillmentStatus(rawValue: status) else { throw GatewayError.internalError("Fulfillment '\(id)' has an unknown status in the database") }
             found.append(Fulfillment(
                 id: id, tenant: tenant, orderId: orderId, status: status, carrier: carrier, trackingNumber: tracking, serviceLevel: service,
                 actualDelivery: delivered.map(Timestamp.init(milliseconds:)), latestEventAt: latest.map(Timestamp.init(milliseconds:)),
-                createdAt: Timestamp(milliseconds: created), updatedAt: Timestamp(milliseconds: updated)
+                createdAt: Timestamp(milliseconds: created), updatedAt: Timestamp(milliseconds: updated), eventSequence: sequence
             ))
         }
         guard !found.isEmpty else { return [] }
@@ -89,7 +89,7 @@ enum PostgresFulfillmentRows {
         try await connection.query("""
             UPDATE fulfillments SET status = \(f.status.rawValue), carrier = \(f.carrier), tracking_number = \(f.trackingNumber),
                 service_level = \(f.serviceLevel), actual_delivery = \(f.actualDelivery?.milliseconds), latest_event_at = \(f.latestEventAt?.milliseconds),
-                updated_at = \(f.updatedAt.milliseconds)
+                updated_at = \(f.updatedAt.milliseconds), event_sequence = \(f.eventSequence)
             WHERE tenant = \(f.tenant) AND id = \(f.id)
             """, logger: logger)
     }
@@ -109,20 +109,25 @@ enum PostgresFulfillmentRows {
 
     static func recordDomainEvent(_ connection: PostgresConnection, _ d: LedgerPlan.DomainEvent, recordedAt: Timestamp, logger: Logger) async throws {
         try await connection.query("""
-            INSERT INTO domain_events (tenant, fulfillment_id, type, from_status, to_status, tracking_status, carrier, service_level, occurred_at, recorded_at)
+            INSERT INTO domain_events (tenant, fulfillment_id, type, from_status, to_status, tracking_status, carrier, service_level, occurred_at, recorded_at,
+                                       order_id, sequence, reason, location)
             VALUES (\(d.fulfillment.tenant), \(d.fulfillment.id), \(d.type.rawValue), \(d.from.rawValue), \(d.fulfillment.status.rawValue),
-                \(d.trackingStatus?.rawValue), \(d.fulfillment.carrier), \(d.fulfillment.serviceLevel), \(d.occurredAt.milliseconds), \(recordedAt.milliseconds))
+                \(d.trackingStatus?.rawValue), \(d.fulfillment.carrier), \(d.fulfillment.serviceLevel), \(d.occurredAt.milliseconds), \(recordedAt.milliseconds),
+                \(d.fulfillment.orderId), \(d.sequence), \(d.reason), \(d.location?.summary))
             """, logger: logger)
     }
 
     static func refusedEvents(_ connection: PostgresConnection, tenant: String, fulfillmentId: String, logger: Logger) async throws -> [RefusedEventRef] {
         let rows = try await connection.query("""
-            SELECT id, status, occurred_at FROM tracking_events
-            WHERE tenant = \(tenant) AND fulfillment_id = \(fulfillmentId) AND outcome = 'refused' ORDER BY occurred_at, id
+            SELECT id, status, occurred_at, description, location_city, location_region, location_postal_code, location_country_code, location_text
+            FROM tracking_events WHERE tenant = \(tenant) AND fulfillment_id = \(fulfillmentId) AND outcome = 'refused' ORDER BY occurred_at, id
             """, logger: logger)
         var refs: [RefusedEventRef] = []
-        for try await (id, status, occurred) in rows.decode((Int64, String, Int64).self) {
-            refs.append(RefusedEventRef(rowId: id, status: TrackingStatus(rawValue: status) ?? .unknown, occurredAt: Timestamp(milliseconds: occurred)))
+        for try await (id, status, occurred, description, city, region, postal, country, text)
+            in rows.decode((Int64, String, Int64, String, String?, String?, String?, String?, String?).self) {
+            let location = TrackingLocation(city: city, region: region, postalCode: postal, countryCode: country, text: text)
+            refs.append(RefusedEventRef(rowId: id, status: TrackingStatus(rawValue: status) ?? .unknown, occurredAt: Timestamp(milliseconds: occurred),
+                                        description: description, location: location.isEmpty ? nil : location))
         }
         return refs
     }

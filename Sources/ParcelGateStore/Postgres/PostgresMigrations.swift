@@ -86,6 +86,13 @@ enum PostgresMigrations {
         // Who holds a claimed entry: `mark*` land only with the token of the current claim (as on SQLite).
         (5, ["ALTER TABLE retry_entries ADD COLUMN claim_token TEXT"]),
         (6, ["CREATE INDEX fulfillments_by_order ON fulfillments (tenant, order_id)"]),
+        (7, [
+            "ALTER TABLE fulfillments ADD COLUMN event_sequence BIGINT NOT NULL DEFAULT 0",
+            "ALTER TABLE domain_events ADD COLUMN order_id TEXT",
+            "ALTER TABLE domain_events ADD COLUMN sequence BIGINT",
+            "ALTER TABLE domain_events ADD COLUMN reason TEXT",
+            "ALTER TABLE domain_events ADD COLUMN location TEXT",
+        ]),
     ]
 
     static func migrate(_ client: PostgresClient, logger: Logger) async throws {

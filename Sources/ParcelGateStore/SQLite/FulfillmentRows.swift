@@ -4,7 +4,7 @@ import ParcelGateCore
 enum FulfillmentRows {
     static func load(_ connection: SQLiteConnection, tenant: String, id: String, withHistory: Bool) throws(GatewayError) -> Fulfillment? {
         let query = try connection.statement("""
-            SELECT id, order_id, status, carrier, tracking_number, service_level, actual_delivery, latest_event_at, created_at, updated_at
+            SELECT id, order_id, status, carrier, tracking_number, service_level, actual_delivery, latest_event_at, created_at, updated_at, event_sequence
             FROM fulfillments WHERE tenant = ? AND id = ?
             """)
         query.bind(.text(tenant), .text(id))
@@ -15,7 +15,7 @@ enum FulfillmentRows {
     }
 
     /// A fulfillment from the current row of a query selecting `id, order_id, status, carrier, tracking_number,
-    /// service_level, actual_delivery, latest_event_at, created_at, updated_at`, in that order.
+    /// service_level, actual_delivery, latest_event_at, created_at, updated_at, event_sequence`, in that order.
     private static func decode(_ query: SQLiteStatement, tenant: String) throws(GatewayError) -> Fulfillment {
         let id = query.text(0)
         guard let status = FulfillmentStatus(rawValue: query.text(2)) else {
@@ -26,7 +26,7 @@ enum FulfillmentRows {
             carrier: query.optionalText(3), trackingNumber: query.optionalText(4), serviceLevel: query.optionalText(5),
             actualDelivery: query.optionalInt(6).map(Timestamp.init(milliseconds:)),
             latestEventAt: query.optionalInt(7).map(Timestamp.init(milliseconds:)),
-            createdAt: Timestamp(milliseconds: query.int(8)), updatedAt: Timestamp(milliseconds: query.int(9))
+            createdAt: Timestamp(milliseconds: query.int(8)), updatedAt: Timestamp(milliseconds: query.int(9)), eventSequence: query.int(10)
         )
     }
 
@@ -46,7 +46,7 @@ enum FulfillmentRows {
     /// The fulfillments `filter` selects, oldest first, each with its history: two statements in all.
     static func list(_ connection: SQLiteConnection, tenant: String, filter: FulfillmentFilter) throws(GatewayError) -> [Fulfillment] {
         let query = try connection.statement(sql: """
-            SELECT id, order_id, status, carrier, tracking_number, service_level, actual_delivery, latest_event_at, created_at, updated_at
+            SELECT id, order_id, status, carrier, tracking_number, service_level, actual_delivery, latest_event_at, created_at, updated_at, event_sequence
             FROM fulfillments WHERE tenant = ? AND \(filter.column) = ? ORDER BY created_at, id
             """)
         query.bind(.text(tenant), .text(filter.value))
@@ -91,10 +91,11 @@ enum FulfillmentRows {
     static func update(_ connection: SQLiteConnection, _ f: Fulfillment) throws(GatewayError) {
         try connection.statement("""
             UPDATE fulfillments SET status = ?, carrier = ?, tracking_number = ?, service_level = ?, actual_delivery = ?,
-                latest_event_at = ?, updated_at = ? WHERE tenant = ? AND id = ?
+                latest_event_at = ?, updated_at = ?, event_sequence = ? WHERE tenant = ? AND id = ?
             """)
             .bind(.text(f.status.rawValue), .optional(f.carrier), .optional(f.trackingNumber), .optional(f.serviceLevel),
-                  .timestamp(f.actualDelivery), .timestamp(f.latestEventAt), .timestamp(f.updatedAt), .text(f.tenant), .text(f.id))
+                  .timestamp(f.actualDelivery), .timestamp(f.latestEventAt), .timestamp(f.updatedAt), .integer(f.eventSequence),
+                  .text(f.tenant), .text(f.id))
             .run()
     }
 
@@ -103,10 +104,11 @@ enum FulfillmentRows {
     /// index entry on every callback.
     static func updateProgress(_ connection: SQLiteConnection, _ f: Fulfillment) throws(GatewayError) {
         try connection.statement("""
-            UPDATE fulfillments SET status = ?, actual_delivery = ?, latest_event_at = ?, updated_at = ? WHERE tenant = ? AND id = ?
+            UPDATE fulfillments SET status = ?, actual_delivery = ?, latest_event_at = ?, updated_at = ?, event_sequence = ?
+            WHERE tenant = ? AND id = ?
             """)
             .bind(.text(f.status.rawValue), .timestamp(f.actualDelivery), .timestamp(f.latestEventAt), .timestamp(f.updatedAt),
-                  .text(f.tenant), .text(f.id))
+                  .integer(f.eventSequence), .text(f.tenant), .text(f.id))
             .run()
     }
 
@@ -135,13 +137,18 @@ enum FulfillmentRows {
     /// The fulfillment's refused events, oldest first.
     static func refusedEvents(_ connection: SQLiteConnection, tenant: String, fulfillmentId: String) throws(GatewayError) -> [RefusedEventRef] {
         let query = try connection.statement("""
-            SELECT id, status, occurred_at FROM tracking_events
-            WHERE tenant = ? AND fulfillment_id = ? AND outcome = 'refused' ORDER BY occurred_at, id
+            SELECT id, status, occurred_at, description,
+                   location_city, location_region, location_postal_code, location_country_code, location_text
+            FROM tracking_events WHERE tenant = ? AND fulfillment_id = ? AND outcome = 'refused' ORDER BY occurred_at, id
             """)
         query.bind(.text(tenant), .text(fulfillmentId))
         var events: [RefusedEventRef] = []
         while try query.step() {
-            events.append(RefusedEventRef(rowId: query.int(0), status: TrackingStatus(rawValue: query.text(1)) ?? .unknown, occurredAt: Timestamp(milliseconds: query.int(2))))
+            let location = TrackingLocation(city: query.optionalText(4), region: query.optionalText(5), postalCode: query.optionalText(6),
+                                            countryCode: query.optionalText(7), text: query.optionalText(8))
+            events.append(RefusedEventRef(rowId: query.int(0), status: TrackingStatus(rawValue: query.text(1)) ?? .unknown,
+                                          occurredAt: Timestamp(milliseconds: query.int(2)), description: query.text(3),
+                                          location: location.isEmpty ? nil : location))
         }
         return events
     }
@@ -154,12 +161,14 @@ enum FulfillmentRows {
 
     static func recordDomainEvent(_ connection: SQLiteConnection, _ d: LedgerPlan.DomainEvent, recordedAt: Timestamp) throws(GatewayError) {
         try connection.statement("""
-            INSERT INTO domain_events (tenant, fulfillment_id, type, from_status, to_status, tracking_status, carrier, service_level, occurred_at, recorded_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO domain_events (tenant, fulfillment_id, type, from_status, to_status, tracking_status, carrier, service_level, occurred_at, recorded_at,
+                                       order_id, sequence, reason, location)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
             .bind(.text(d.fulfillment.tenant), .text(d.fulfillment.id), .text(d.type.rawValue), .text(d.from.rawValue),
                   .text(d.fulfillment.status.rawValue), .optional(d.trackingStatus?.rawValue), .optional(d.fulfillment.carrier),
-                  .optional(d.fulfillment.serviceLevel), .timestamp(d.occurredAt), .timestamp(recordedAt))
+                  .optional(d.fulfillment.serviceLevel), .timestamp(d.occurredAt), .timestamp(recordedAt),
+                  .text(d.fulfillment.orderId), .integer(d.sequence), .optional(d.reason), .optional(d.location?.summary))
             .run()
     }
 
@@ -173,7 +182,7 @@ enum FulfillmentRows {
         guard let trackingNumber = event.trackingNumber else { return nil }
         // The index is named: without statistics SQLite may prefer walking the primary key for the ORDER BY.
         let query = try connection.statement("""
-            SELECT id, order_id, status, carrier, tracking_number, service_level, actual_delivery, latest_event_at, created_at, updated_at
+            SELECT id, order_id, status, carrier, tracking_number, service_level, actual_delivery, latest_event_at, created_at, updated_at, event_sequence
             FROM fulfillments INDEXED BY fulfillments_by_tracking WHERE tenant = ? AND tracking_number = ?
             ORDER BY (lower(coalesce(carrier, '')) = lower(?)) DESC, created_at DESC, id LIMIT 1
             """)

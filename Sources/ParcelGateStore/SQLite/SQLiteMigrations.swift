@@ -134,6 +134,13 @@ enum SQLiteMigrations {
         // Who holds a claimed entry: `mark*` land only with the token of the current claim (see `claimDue`).
         (5, "ALTER TABLE retry_entries ADD COLUMN claim_token TEXT;"),
         (6, "CREATE INDEX fulfillments_by_order ON fulfillments (tenant, order_id);"),
+        (7, """
+            ALTER TABLE fulfillments ADD COLUMN event_sequence INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE domain_events ADD COLUMN order_id TEXT;
+            ALTER TABLE domain_events ADD COLUMN sequence INTEGER;
+            ALTER TABLE domain_events ADD COLUMN reason TEXT;
+            ALTER TABLE domain_events ADD COLUMN location TEXT;
+            """),
     ]
 
     static func migrate(_ connection: SQLiteConnection) throws(GatewayError) {
