@@ -9,7 +9,7 @@ import ParcelGateCore
 /// (an `id` is used when present). `carrierStatusCode` is the checkpoint's `subtag` (`InTransit_002`),
 /// which names the tag as well, else its `tag`, else the carrier's `raw_tag`.
 struct AfterShipAdapter: CarrierAdapter {
-    package init() {}
+    init() {}
 
     var slug: String { "aftership" }
 

@@ -7,7 +7,7 @@ import ParcelGateCore
 /// `carrierStatusCode` is DHL's `statusCode` verbatim (`transit`). DHL has five codes only, so
 /// out for delivery is read from the description (CARRIERS.md).
 struct DHLAdapter: CarrierAdapter {
-    package init() {}
+    init() {}
 
     var slug: String { "dhl" }
 

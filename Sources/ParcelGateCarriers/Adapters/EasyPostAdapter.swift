@@ -10,7 +10,7 @@ import ParcelGateCore
 /// when present). `carrierStatusCode` is EasyPost's `status/status_detail` (`in_transit/departed_facility`),
 /// the pair the mapping reads; the underlying carrier's `carrier_code` is not used.
 struct EasyPostAdapter: CarrierAdapter {
-    package init() {}
+    init() {}
 
     var slug: String { "easypost" }
 

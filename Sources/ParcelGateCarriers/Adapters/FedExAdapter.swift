@@ -8,7 +8,7 @@ import ParcelGateCore
 /// `carrierStatusCode` is the scan's `eventType` (`DE`), followed by `/exceptionCode` when the scan
 /// carries one (`DE/08`): the exception code is the reason, and FedEx gives no event id to keep it apart.
 struct FedExAdapter: CarrierAdapter {
-    package init() {}
+    init() {}
 
     var slug: String { "fedex" }
 

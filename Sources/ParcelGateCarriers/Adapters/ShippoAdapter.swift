@@ -10,7 +10,7 @@ import ParcelGateCore
 /// Shippo documents its webhooks as not idempotent and gives no event id, so none is set and each scan
 /// is deduplicated by its fingerprint (the entries' `object_id`s are Shippo's records, not event ids).
 struct ShippoAdapter: CarrierAdapter {
-    package init() {}
+    init() {}
 
     var slug: String { "shippo" }
 

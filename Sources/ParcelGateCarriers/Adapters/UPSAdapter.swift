@@ -7,7 +7,7 @@ import ParcelGateCore
 /// `carrierStatusCode` is `type/code` (`I/DP`, `X/48`): neither field alone identifies a UPS activity,
 /// and the pair is what the mapping reads. A payload with only one of them keeps that one.
 struct UPSAdapter: CarrierAdapter {
-    package init() {}
+    init() {}
 
     var slug: String { "ups" }
 

@@ -7,7 +7,7 @@ import ParcelGateCore
 ///
 /// `carrierStatusCode` is the scan's `eventCode` verbatim (`A1`), or its `eventType` text when a scan has no code.
 struct USPSAdapter: CarrierAdapter {
-    package init() {}
+    init() {}
 
     var slug: String { "usps" }
 

@@ -58,7 +58,7 @@ struct HMACKey: Sendable {
     private let innerPad: [UInt8]
     private let outerPad: [UInt8]
 
-    package init(_ key: [UInt8]) throws(GatewayError) {
+    init(_ key: [UInt8]) throws(GatewayError) {
         // Keys longer than SHA-256's 64-byte block are hashed first; shorter ones are padded with zeros.
         var block = key.count > 64 ? try Crypto.sha256(key) : key
         block += [UInt8](repeating: 0, count: 64 - block.count)

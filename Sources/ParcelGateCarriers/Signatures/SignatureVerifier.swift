@@ -17,7 +17,7 @@ struct SigningKey: Sendable {
     /// time whatever the presented token's length and reveals nothing about the secret's.
     let digest: [UInt8]
 
-    package init(secret: String, settings: SignatureSettings) throws(GatewayError) {
+    init(secret: String, settings: SignatureSettings) throws(GatewayError) {
         switch settings.scheme {
         case .standardWebhooks:
             let encoded = secret.hasPrefix("whsec_") ? String(secret.dropFirst(6)) : secret

@@ -244,7 +244,7 @@ struct TenantJSON: Encodable {
     let apiKeys: [KeyJSON]
     let createdAt: String
 
-    package init(_ tenant: TenantRecord, snapshot: DirectorySnapshot) {
+    init(_ tenant: TenantRecord, snapshot: DirectorySnapshot) {
         slug = tenant.slug
         rateLimit = tenant.ratePerSecond.map { RateLimitConfig(perSecond: $0, burst: tenant.rateBurst) }
         retry = tenant.retryPolicyJSON.flatMap { try? RetryConfig(json: $0) }
@@ -267,7 +267,7 @@ struct SourceJSON: Encodable {
     let toleranceSeconds: Int?
     let secrets: [SecretIdJSON]
 
-    package init(_ source: SourceRecord) {
+    init(_ source: SourceRecord) {
         carrier = source.carrier
         scheme = source.scheme
         header = source.header

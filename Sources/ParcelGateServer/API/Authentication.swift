@@ -55,7 +55,7 @@ struct TenantAuthMiddleware<Context: AuthenticatedRequestContext>: RouterMiddlew
 struct OperatorAuthMiddleware<Context: AuthenticatedRequestContext>: RouterMiddleware {
     private let digest: [UInt8]?
 
-    package init(key: String?) throws(GatewayError) {
+    init(key: String?) throws(GatewayError) {
         digest = try key.flatMap { key throws(GatewayError) in key.isEmpty ? nil : try Crypto.sha256(Array(key.utf8)) }
     }
 

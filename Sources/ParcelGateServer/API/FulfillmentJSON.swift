@@ -13,7 +13,7 @@ struct FulfillmentJSON: Encodable {
     let updatedAt: String
     let trackingEvents: [TrackingEventJSON]
 
-    package init(_ f: Fulfillment) {
+    init(_ f: Fulfillment) {
         id = f.id
         orderId = f.orderId
         status = f.status.rawValue
@@ -64,7 +64,7 @@ struct TrackingEventJSON: Encodable {
     let receivedAt: String
     let applied: Bool
 
-    package init(_ e: TrackingHistoryEntry) {
+    init(_ e: TrackingHistoryEntry) {
         id = e.id
         status = e.status.rawValue
         fulfillmentStatus = e.fulfillmentStatus.rawValue

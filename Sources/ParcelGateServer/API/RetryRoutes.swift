@@ -51,7 +51,7 @@ struct RetryEntryJSON: Encodable {
     let lastError: String?
     let createdAt, updatedAt: String
 
-    package init(_ e: RetryEntry) {
+    init(_ e: RetryEntry) {
         id = e.id
         carrier = e.carrier
         reason = e.reason.rawValue

@@ -11,7 +11,7 @@ struct IPAddress: Hashable, Sendable, CustomStringConvertible {
     let bytes: [UInt8]
 
     /// `nil` unless `text` is exactly one address (IPv6 may be bracketed). Longer text is refused unread.
-    package init?(_ text: some StringProtocol) {
+    init?(_ text: some StringProtocol) {
         var candidate = String(text)
         guard candidate.utf8.count <= 64 else { return nil }
         if candidate.hasPrefix("["), candidate.hasSuffix("]") { candidate = String(candidate.dropFirst().dropLast()) }
@@ -53,7 +53,7 @@ struct AddressBlock: Sendable, Hashable {
     /// Leading bits that must match, counted over the 16-byte form.
     let prefixBits: Int
 
-    package init?(_ text: String) {
+    init?(_ text: String) {
         let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
         guard let address = IPAddress(parts[0]) else { return nil }
         let width = address.isIPv4 ? 32 : 128

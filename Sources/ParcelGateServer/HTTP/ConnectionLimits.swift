@@ -52,7 +52,7 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     private let deadline: TimeAmount
     private var timer: Scheduled<Void>?
 
-    package init(deadline: TimeAmount) { self.deadline = deadline }
+    init(deadline: TimeAmount) { self.deadline = deadline }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if timer == nil {
@@ -106,7 +106,7 @@ final class IngressAdmission: Sendable {
     private let inFlight = Atomic<Int>(0)
     let limit: Int
 
-    package init(limit: Int) { self.limit = limit }
+    init(limit: Int) { self.limit = limit }
 
     /// Takes a place, or `overloaded`.
     func enter() throws(GatewayError) {

@@ -9,7 +9,7 @@ struct GatewayRequestContext: AuthenticatedRequestContext, RemoteAddressRequestC
     let remoteAddress: SocketAddress?
     var caller: Caller?
 
-    package init(source: ApplicationRequestContextSource) {
+    init(source: ApplicationRequestContextSource) {
         coreContext = CoreRequestContextStorage(source: source)
         remoteAddress = source.channel.remoteAddress
     }

@@ -9,7 +9,7 @@ import ParcelGateCore
 struct RequestHeaders: HeaderLookup, Sendable {
     let fields: HTTPFields
 
-    package init(fields: HTTPFields) { self.fields = fields }
+    init(fields: HTTPFields) { self.fields = fields }
 
     func value(for name: String) -> String? {
         guard let field = HTTPField.Name(name) else { return nil }

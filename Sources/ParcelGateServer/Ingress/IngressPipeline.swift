@@ -35,7 +35,7 @@ struct IngressPipeline: Sendable {
     }
 
     /// `retryQueued` is called after a callback is queued (to wake the retry worker).
-    package init(directory: DirectoryProvider, store: any GatewayStore, clock: any GatewayClock, limits: IngressConfig = IngressConfig(),
+    init(directory: DirectoryProvider, store: any GatewayStore, clock: any GatewayClock, limits: IngressConfig = IngressConfig(),
                 retryQueued: @escaping @Sendable () -> Void = {}) {
         self.directory = directory
         self.store = store

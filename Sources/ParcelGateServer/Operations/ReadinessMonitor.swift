@@ -18,7 +18,7 @@ final class ReadinessMonitor: Service, Sendable {
     }
 
     /// Starts ready: it is built right after the store was opened and read.
-    package init(store: any GatewayStore, interval: Duration) {
+    init(store: any GatewayStore, interval: Duration) {
         self.store = store
         self.interval = interval
         state = Mutex(State(failure: nil, checkedAt: .now))

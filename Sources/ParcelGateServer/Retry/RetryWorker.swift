@@ -21,7 +21,7 @@ final class RetryWorker: Service, Sendable {
     let limits: IngressConfig
     private let signal = WakeSignal()
 
-    package init(store: any GatewayStore, directory: DirectoryProvider, clock: any GatewayClock, settings: WorkerConfig, logger: Logger, metrics: GatewayMetrics,
+    init(store: any GatewayStore, directory: DirectoryProvider, clock: any GatewayClock, settings: WorkerConfig, logger: Logger, metrics: GatewayMetrics,
                 limits: IngressConfig = IngressConfig()) {
         self.limits = limits
         self.store = store

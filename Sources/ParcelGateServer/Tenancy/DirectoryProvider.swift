@@ -18,7 +18,7 @@ final class DirectoryProvider: Sendable {
     let metrics: GatewayMetrics
     private let state: Mutex<TenantDirectory>
 
-    package init(store: any GatewayStore, secretBox: SecretBox, defaultPolicy: BackoffPolicy, logger: Logger = Logger(label: "parcelgate"),
+    init(store: any GatewayStore, secretBox: SecretBox, defaultPolicy: BackoffPolicy, logger: Logger = Logger(label: "parcelgate"),
                 metrics: GatewayMetrics = GatewayMetrics()) async throws(GatewayError) {
         self.store = store
         self.secretBox = secretBox

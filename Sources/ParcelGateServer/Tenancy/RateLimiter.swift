@@ -19,7 +19,7 @@ final class RateLimiter<Key: Hashable & Sendable>: Sendable {
     private let buckets = Mutex<[Key: Bucket]>([:])
     let maxKeys: Int
 
-    package init(maxKeys: Int = 10_000) { self.maxKeys = max(1, maxKeys) }
+    init(maxKeys: Int = 10_000) { self.maxKeys = max(1, maxKeys) }
 
     /// Takes one token from `key`'s bucket, or throws `rate_limited` with the seconds until the next token.
     func admit(_ key: Key, limit: RateLimitConfig, now: Timestamp) throws(GatewayError) {

@@ -53,7 +53,7 @@ struct TenantDirectory: Sendable {
         let carrier: String
     }
 
-    package init(snapshot: DirectorySnapshot, secretBox: SecretBox, defaultPolicy: BackoffPolicy, registry: CarrierRegistry = .standard) throws(GatewayError) {
+    init(snapshot: DirectorySnapshot, secretBox: SecretBox, defaultPolicy: BackoffPolicy, registry: CarrierRegistry = .standard) throws(GatewayError) {
         var policies: [String: BackoffPolicy] = [:]
         var rateLimits: [String: RateLimitConfig] = [:]
         var problems: [LoadProblem] = []

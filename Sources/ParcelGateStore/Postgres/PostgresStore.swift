@@ -19,7 +19,7 @@ struct PostgresSettings: Sendable {
     /// Seconds to wait for the server at start-up before failing with a clear error (libpq's `connect_timeout`).
     var connectTimeoutSeconds: Int
 
-    package init(url: String, poolSize: Int? = nil) throws(GatewayError) {
+    init(url: String, poolSize: Int? = nil) throws(GatewayError) {
         guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
             let host = components.host, !host.isEmpty
         else { throw .badRequest("Not a PostgreSQL URL (postgres://user:password@host:port/database): \(Self.redacted(url))") }
@@ -81,7 +81,7 @@ final class PostgresStore: GatewayStore {
     let settings: PostgresSettings
 
     /// Connects, fails with a clear message when the database cannot be reached, and migrates.
-    package init(settings: PostgresSettings, logger: Logger) async throws(GatewayError) {
+    init(settings: PostgresSettings, logger: Logger) async throws(GatewayError) {
         self.settings = settings
         self.logger = logger
         let client = PostgresClient(configuration: settings.clientConfiguration, backgroundLogger: logger)

@@ -24,7 +24,7 @@ final class SQLiteConnection: @unchecked Sendable {
     /// foreign file): the writer replaces the connection before its next transaction.
     private(set) var isDamaged = false
 
-    package init(path: String, readOnly: Bool = false) throws(GatewayError) {
+    init(path: String, readOnly: Bool = false) throws(GatewayError) {
         _ = sqliteConfigured
         var db: OpaquePointer?
         let flags = (readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) | SQLITE_OPEN_NOMUTEX
@@ -136,7 +136,7 @@ final class SQLiteStatement {
     private let raw: OpaquePointer
     private unowned let connection: SQLiteConnection
 
-    package init(raw: OpaquePointer, connection: SQLiteConnection) {
+    init(raw: OpaquePointer, connection: SQLiteConnection) {
         self.raw = raw
         self.connection = connection
     }

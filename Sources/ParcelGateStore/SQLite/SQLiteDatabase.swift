@@ -44,7 +44,7 @@ final class SQLiteDatabase: @unchecked Sendable {
     private let reader: SQLiteConnection
     private let checkpointer: WALCheckpointer
 
-    package init(path: String, durability: DurabilityMode, batching: WriteBatching, migrate: (SQLiteConnection) throws(GatewayError) -> Void) throws(GatewayError) {
+    init(path: String, durability: DurabilityMode, batching: WriteBatching, migrate: (SQLiteConnection) throws(GatewayError) -> Void) throws(GatewayError) {
         self.path = path
         let writeConnection = try Self.openWriter(path: path, durability: durability)
         // WAL is a property of the file: set once here, it holds for every later connection (and a reopened
@@ -160,7 +160,7 @@ private final class WriteJob: @unchecked Sendable {
     private let runWork: (SQLiteConnection) -> Bool
     private let finish: (GatewayError?) -> Void
 
-    package init<T: Sendable>(work: @escaping @Sendable (SQLiteConnection) throws(GatewayError) -> T, continuation: UnsafeContinuation<Result<T, GatewayError>, Never>) {
+    init<T: Sendable>(work: @escaping @Sendable (SQLiteConnection) throws(GatewayError) -> T, continuation: UnsafeContinuation<Result<T, GatewayError>, Never>) {
         var outcome: Result<T, GatewayError>?
         runWork = { connection in
             do throws(GatewayError) {
@@ -206,7 +206,7 @@ private final class WriterThread: @unchecked Sendable {
     private var thread: Thread?
     private var commits = 0
 
-    package init(connection: SQLiteConnection, batching: WriteBatching, reopen: @escaping () throws(GatewayError) -> SQLiteConnection) {
+    init(connection: SQLiteConnection, batching: WriteBatching, reopen: @escaping () throws(GatewayError) -> SQLiteConnection) {
         self.connection = connection
         self.batching = batching
         self.reopen = reopen

@@ -21,7 +21,7 @@ final class WALCheckpointer: @unchecked Sendable {
     private var due = false
     private var stopping = false
 
-    package init(connection: SQLiteConnection) {
+    init(connection: SQLiteConnection) {
         self.connection = connection
     }
 
