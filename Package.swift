@@ -87,7 +87,7 @@ let package = Package(
         .executableTarget(
             name: "parcelgate",
             dependencies: [
-                "ParcelGateServer", "ParcelGateClient", "ParcelGateCarriers",
+                "ParcelGateServer", "ParcelGateClient", "ParcelGateCarriers", "ParcelGateStore", "ParcelGateCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],

@@ -6,7 +6,8 @@ import ParcelGateCore
 import ParcelGateServer
 import ParcelGateStore
 
-/// `parcelgate serve`: flags win over environment variables, which win over the defaults of README, "HTTP contract".
+/// `parcelgate serve`: flags win over environment variables, which win over the config file and the defaults
+/// (`parcelgate serve --help`, README "Set up" and "Hardening").
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run the gateway.")
 

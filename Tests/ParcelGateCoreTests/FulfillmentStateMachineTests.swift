@@ -1,7 +1,7 @@
 @testable import ParcelGateCore
 import Testing
 
-/// The state machine table of DESIGN §4, checked for every (status, transition) pair.
+/// The state machine table of docs/architecture.md ("The state machine"), checked for every (status, transition) pair.
 @Suite struct FulfillmentStateMachineTests {
     /// The design's table, written out independently of the implementation's.
     static let legal: Set<String> = [

@@ -4,7 +4,7 @@ import Foundation
 @testable import ParcelGateServer
 import Testing
 
-/// Every response of DESIGN §1 over a real server.
+/// Every response of the hook (README, "HTTP contract") over a real server.
 @Suite(.timeLimit(.minutes(2))) struct IngressTests {
     @Test func unknownTenantOrCarrierIs404UnknownSource() async throws {
         try await TestGateway.run { gateway in

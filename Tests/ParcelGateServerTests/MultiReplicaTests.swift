@@ -9,7 +9,7 @@ import Testing
 /// The PostgreSQL server CI starts for the tests, if any.
 var testPostgresURL: String? { ProcessInfo.processInfo.environment["PARCELGATE_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 } }
 
-/// Two real `parcelgate serve` processes on one PostgreSQL database (DESIGN: several replicas share dedupe,
+/// Two real `parcelgate serve` processes on one PostgreSQL database (README "Several replicas on PostgreSQL": several replicas share dedupe,
 /// fulfillments and the retry queue). Runs whenever `PARCELGATE_TEST_POSTGRES_URL` is set, as in CI.
 @Suite(.enabled(if: testPostgresURL != nil, "needs PARCELGATE_TEST_POSTGRES_URL"), .timeLimit(.minutes(5)))
 struct MultiReplicaTests {

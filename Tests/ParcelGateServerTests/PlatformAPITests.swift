@@ -1,6 +1,6 @@
 import Testing
 
-/// The platform API of DESIGN §8 over a real server: authentication, scoping, validation.
+/// The platform API of README "HTTP contract" over a real server: authentication, scoping, validation.
 @Suite(.timeLimit(.minutes(2))) struct PlatformAPITests {
     @Test func requestsWithoutAValidKeyAre401() async throws {
         try await TestGateway.run { gateway in

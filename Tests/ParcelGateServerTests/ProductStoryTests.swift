@@ -1,6 +1,6 @@
 import Testing
 
-/// The product story of DESIGN §4 over a real server and a real SQLite file: every row of it.
+/// The product story of the state machine (docs/architecture.md) over a real server and a real SQLite file: every row of it.
 @Suite(.timeLimit(.minutes(2))) struct ProductStoryTests {
     @Test func happyPathThroughDelivery() async throws {
         try await TestGateway.run { gateway in

@@ -3,7 +3,7 @@ import Foundation
 @testable import ParcelGateStore
 import Testing
 
-/// The retry queue lifecycle of DESIGN §5 on a real SQLite file.
+/// The retry queue lifecycle of docs/architecture.md ("The retry queue") on a real SQLite file.
 @Suite(.timeLimit(.minutes(3))) struct RetryQueueTests {
     let t0 = Timestamp(seconds: 1_800_000_000)
     let lease: Int64 = 60_000

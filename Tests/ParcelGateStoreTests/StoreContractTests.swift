@@ -111,6 +111,13 @@ func temporaryDatabase() -> String {
         #expect(delivered.status == .delivered)
         #expect(delivered.actualDelivery == t0.adding(milliseconds: 9000))
         #expect(delivered.trackingEvents.count == 2)
+        // The carrier's own delivered scan, dated before the confirmation and arriving after it, is history
+        // (stale), not a refused transition out of DELIVERED.
+        let late = try await store.ingest(callback("r-late", [event(.delivered, at: 8)]))
+        #expect(late == .applied(fulfillmentId: "f1", status: .delivered, recorded: 1))
+        let after = try #require(try await store.fulfillment(tenant: "acme", id: "f1"))
+        #expect(after.trackingEvents.last?.applied == false)
+        #expect(after.actualDelivery == t0.adding(milliseconds: 9000))
         await store.close()
     }
 

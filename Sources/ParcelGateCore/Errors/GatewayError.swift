@@ -21,7 +21,7 @@ package enum GatewayError: Error, Sendable, Hashable {
     case storeUnavailable(String)
     case internalError(String)
 
-    /// Stable machine-readable code (docs/architecture.md, "The path of one callback", §8).
+    /// Stable machine-readable code (README, "HTTP contract").
     package var code: String {
         switch self {
         case .unknownSource: return "unknown_source"

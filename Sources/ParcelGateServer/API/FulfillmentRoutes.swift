@@ -38,7 +38,9 @@ struct FulfillmentRoutes<Context: AuthenticatedRequestContext> {
         let tenant = try context.tenant()
         let query = request.uri.queryParameters
         let filter: FulfillmentFilter
-        switch (query.get("tracking_number").flatMap { $0.isEmpty ? nil : $0 }, query.get("order_id").flatMap { $0.isEmpty ? nil : $0 }) {
+        // Trimmed as create and ship trim what they store.
+        func value(_ name: String) -> String? { query.get(name).map { $0.trimmingWhitespace() }.flatMap { $0.isEmpty ? nil : $0 } }
+        switch (value("tracking_number"), value("order_id")) {
         case (let trackingNumber?, nil): filter = .trackingNumber(trackingNumber)
         case (nil, let orderId?): filter = .orderId(orderId)
         default: throw .badRequest("Exactly one of the query parameters tracking_number and order_id is required")

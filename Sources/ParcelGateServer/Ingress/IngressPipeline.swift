@@ -13,8 +13,8 @@ enum IngressResult: Sendable, Hashable {
 
 /// The path of one callback (docs/architecture.md, "The path of one callback"): resolve source, verify, normalise, dedupe and apply, or queue.
 ///
-/// Steps 1-5 failing make the callback invalid: it is rejected with a 4xx and nothing is stored or queued.
-/// A transient failure at step 6 (no fulfillment yet, store busy) queues the exact raw body instead.
+/// Steps 1-4 failing make the callback invalid: it is rejected with a 4xx and nothing is stored or queued.
+/// A transient failure at step 5, ingest (no fulfillment yet, store busy), queues the exact raw body instead.
 /// The body limit (step 2) is enforced by the HTTP layer while reading, before this runs.
 struct IngressPipeline: Sendable {
     let directory: DirectoryProvider
@@ -110,7 +110,7 @@ struct IngressPipeline: Sendable {
         }
     }
 
-    /// Step 5: the adapter's events, or `invalid_payload`. Shared with the retry worker, which passes the
+    /// Step 4: the adapter's events, or `invalid_payload`. Shared with the retry worker, which passes the
     /// original receipt time, so an event's allowed future skew is measured from when it first arrived.
     static func normalise(_ body: Data, source: ResolvedSource, receivedAt: Timestamp, limits: IngressConfig) throws(GatewayError) -> NormalisedCallback {
         let context = NormalisationContext(tenant: source.tenant, carrier: source.carrier, receivedAt: receivedAt, defaultTimeZone: source.timezone,
@@ -123,7 +123,7 @@ struct IngressPipeline: Sendable {
         return normalised
     }
 
-    /// The dedupe receipt key (docs/architecture.md, "The path of one callback" step 4): provider event id, else the scheme's message id, else the body's digest.
+    /// The dedupe receipt key (docs/architecture.md, "The path of one callback", step 5): provider event id, else the scheme's message id, else the body's digest.
     static func receiptKey(providerEventId: String?, messageId: String?, body: Data) throws(GatewayError) -> String {
         if let providerEventId { return "event:" + providerEventId }
         if let messageId { return "message:" + messageId }

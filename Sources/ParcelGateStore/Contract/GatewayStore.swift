@@ -1,6 +1,6 @@
 import ParcelGateCore
 
-/// Everything the gateway persists, behind one seam (docs/architecture.md, "Modules").
+/// Everything the gateway persists, behind one seam (docs/architecture.md, "The store seam").
 ///
 /// Callers never see SQL or a backend type, so a PostgreSQL backend is an addition, not a rewrite.
 /// Every method that writes returns only after its transaction has committed. Every method is
@@ -19,7 +19,7 @@ package protocol GatewayStore: Sendable {
     /// Applies a platform command through the state machine; `not_found` or `invalid_transition`.
     func apply(_ command: FulfillmentCommand, tenant: String, fulfillmentId: String, at: Timestamp) async throws(GatewayError) -> Fulfillment
 
-    /// Stores the receipt and applies a verified, normalised callback in one transaction (docs/architecture.md, "The path of one callback" steps 4 and 6).
+    /// Stores the receipt and applies a verified, normalised callback in one transaction (docs/architecture.md, "The path of one callback", step 5: dedupe and apply).
     func ingest(_ callback: IngestCallback) async throws(GatewayError) -> IngestOutcome
 
     // MARK: Retry queue (docs/architecture.md, "The retry queue"): the same five operations on every backend.

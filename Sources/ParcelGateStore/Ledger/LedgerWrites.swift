@@ -62,6 +62,9 @@ enum PlatformCommand {
             history = (status, reason, location)
         case .deliver:
             fulfillment.actualDelivery = now
+            // The confirmation is the newest word on the shipment: a carrier scan dated before it, arriving
+            // after, is history (stale), not a refused transition out of DELIVERED.
+            fulfillment.latestEventAt = max(fulfillment.latestEventAt ?? now, now)
         case .pick, .pack, .ready, .cancel:
             break
         }

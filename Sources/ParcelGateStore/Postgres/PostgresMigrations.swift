@@ -92,6 +92,18 @@ enum PostgresMigrations {
             "ALTER TABLE domain_events ADD COLUMN sequence BIGINT",
             "ALTER TABLE domain_events ADD COLUMN reason TEXT",
             "ALTER TABLE domain_events ADD COLUMN location TEXT",
+            // Existing events are numbered in the order they were recorded, and counted on their fulfillment.
+            """
+            UPDATE domain_events SET sequence = numbered.n
+                FROM (SELECT id, row_number() OVER (PARTITION BY tenant, fulfillment_id ORDER BY id) AS n FROM domain_events) AS numbered
+                WHERE domain_events.id = numbered.id
+            """,
+            "UPDATE domain_events SET order_id = f.order_id FROM fulfillments f WHERE f.tenant = domain_events.tenant AND f.id = domain_events.fulfillment_id",
+            """
+            UPDATE fulfillments SET event_sequence = counts.n
+                FROM (SELECT tenant, fulfillment_id, count(*) AS n FROM domain_events GROUP BY tenant, fulfillment_id) AS counts
+                WHERE fulfillments.tenant = counts.tenant AND fulfillments.id = counts.fulfillment_id
+            """,
         ]),
     ]
 

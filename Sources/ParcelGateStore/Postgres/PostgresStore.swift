@@ -199,10 +199,10 @@ final class PostgresStore: GatewayStore {
     }
 
     package func fulfillments(tenant: String, where filter: FulfillmentFilter) async throws(GatewayError) -> [Fulfillment] {
-        try await run {
-            try await self.client.withConnection { connection in
-                try await PostgresFulfillmentRows.list(connection, tenant: tenant, filter: filter, logger: self.logger)
-            }
+        // Both queries in one snapshot, so a fulfillment's status and its history agree (as on SQLite's reader).
+        try await transaction { connection in
+            try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: self.logger)
+            return try await PostgresFulfillmentRows.list(connection, tenant: tenant, filter: filter, logger: self.logger)
         }
     }
 

@@ -1,6 +1,6 @@
 import ParcelGateCore
 
-/// Applies a callback's events inside the caller's SQLite transaction (docs/architecture.md, "The path of one callback" step 6): match, read the
+/// Applies a callback's events inside the caller's SQLite transaction (docs/architecture.md, "The path of one callback", step 5): match, read the
 /// state the ``LedgerPlanner`` needs, and execute its plan.
 enum CallbackApplication {
     /// What applying found: the outcome, or that some event matched no fulfillment.
