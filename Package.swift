@@ -89,6 +89,7 @@ let package = Package(
             dependencies: [
                 "ParcelGateServer", "ParcelGateClient", "ParcelGateCarriers", "ParcelGateStore", "ParcelGateCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

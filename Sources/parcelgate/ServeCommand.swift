@@ -5,6 +5,8 @@ import Logging
 import ParcelGateCore
 import ParcelGateServer
 import ParcelGateStore
+import Synchronization
+import ServiceLifecycle
 
 /// `parcelgate serve`: flags win over environment variables, which win over the config file and the defaults
 /// (`parcelgate serve --help`, README "Set up" and "Hardening").
@@ -67,7 +69,18 @@ struct ServeCommand: AsyncParsableCommand {
                 crashAfterCommits: environment["PARCELGATE_FAULT_CRASH_AFTER_COMMITS"].flatMap { StrictNumber.int($0, in: 1...1_000_000) },
                 onCommit: { metrics.commitBatch(size: $0) }
             )
-            let store = try await StoreLocation.open(databasePath, durability: mode, poolSize: gatewayConfig.database.poolSize, batching: batching, logger: logger)
+            // PostgreSQL's client runs as a Service of the ServiceGroup below (started first, stopped last); the
+            // SQLite store owns its threads and is opened here.
+            let store: any GatewayStore
+            var postgres: PostgresStore?
+            if StoreLocation.isPostgres(databasePath) {
+                let client = PostgresStore(settings: try PostgresSettings(url: databasePath, poolSize: gatewayConfig.database.poolSize), logger: logger,
+                                           runsOwnClient: false)
+                postgres = client
+                store = client
+            } else {
+                store = try await StoreLocation.open(databasePath, durability: mode, poolSize: gatewayConfig.database.poolSize, batching: batching, logger: logger)
+            }
             let settings = GatewaySettings(
                 host: host, port: listenPort, config: gatewayConfig,
                 operatorKey: environment["PARCELGATE_OPERATOR_KEY"], masterKey: environment["PARCELGATE_MASTER_KEY"], metrics: metrics,
@@ -77,15 +90,33 @@ struct ServeCommand: AsyncParsableCommand {
                     FileHandle.standardOutput.write(Data(line.utf8))
                 }
             )
-            let gateway = try await GatewayApplication.build(settings: settings, store: store, logger: logger) { channel in
-                let bound = channel.localAddress?.port ?? listenPort
-                // One stable line on stdout so scripts and tests can find the port.
-                let line = "parcelgate listening on http://\(settings.host):\(bound) database=\(StoreLocation.redacted(databasePath)) config=\(configPath)\n"
-                FileHandle.standardOutput.write(Data(line.utf8))
+            let startFailure = Mutex<GatewayError?>(nil)
+            let gatewayService = ClosureService { [postgres, logger] in
+                do {
+                    try await postgres?.prepare()
+                    let gateway = try await GatewayApplication.build(settings: settings, store: store, logger: logger) { channel in
+                        let bound = channel.localAddress?.port ?? listenPort
+                        // One stable line on stdout so scripts and tests can find the port.
+                        let line = "parcelgate listening on http://\(settings.host):\(bound) database=\(StoreLocation.redacted(databasePath)) config=\(configPath)\n"
+                        FileHandle.standardOutput.write(Data(line.utf8))
+                    }
+                    try await gateway.application.run()
+                } catch let error as GatewayError {
+                    startFailure.withLock { $0 = error }
+                    throw error
+                }
             }
-            try await gateway.application.runService()
+            let services: [any Service] = (postgres.map { [$0.client] } ?? []) + [gatewayService]
+            let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            do {
+                try await group.run()
+            } catch {
+                // The group reports the first service error; a start-up failure is told as such.
+                throw startFailure.withLock { $0 } ?? error
+            }
             await store.close()
-        } catch let error as GatewayError {
+        } catch {
+            guard let error = error as? GatewayError else { throw error }
             logger.critical("Cannot start: \(error.detail)")
             throw ExitCode(2)
         }
@@ -93,3 +124,12 @@ struct ServeCommand: AsyncParsableCommand {
 }
 
 extension DurabilityMode: ExpressibleByArgument {}
+
+/// A Service whose `run` is a closure: the gateway, started once the services before it in the group run.
+struct ClosureService: Service {
+    let body: @Sendable () async throws -> Void
+
+    init(_ body: @escaping @Sendable () async throws -> Void) { self.body = body }
+
+    func run() async throws { try await body() }
+}

@@ -22,6 +22,18 @@ struct MultiReplicaTests {
         let outcome: String
     }
 
+    /// `parcelgate serve` on PostgreSQL runs the connection pool as a Service of its ServiceGroup: the gateway
+    /// becomes ready once the pool runs and the schema is migrated, and SIGTERM stops both, cleanly.
+    @Test func thePoolRunsAsAServiceAndStopsWithTheGateway() async throws {
+        let adminURL = try #require(testPostgresURL)
+        let database = try await PostgresStore.createDatabase(adminURL: adminURL, name: "parcelgate_lifecycle_" + String(UInt32.random(in: 0...UInt32.max), radix: 16))
+        let (_, configPath, _) = try GatewayProcess.workspace("lifecycle", config: CrashRecoveryTests.config)
+        let server = try await GatewayProcess.start(config: configPath, database: database)
+        #expect(try await server.request("GET", "/readyz").status == 200)
+        server.terminate()
+        #expect(server.process.terminationReason == .exit && server.process.terminationStatus == 0)
+    }
+
     @Test func twoReplicasApplyEveryCallbackExactlyOnce() async throws {
         let adminURL = try #require(testPostgresURL)
         let database = try await PostgresStore.createDatabase(adminURL: adminURL, name: "parcelgate_replicas_" + String(UInt32.random(in: 0...UInt32.max), radix: 16))

@@ -6,7 +6,7 @@ import ParcelGateCore
 import PostgresNIO
 
 /// How to reach PostgreSQL: parsed from `postgres://user:password@host:port/database?sslmode=...&pool=N`.
-struct PostgresSettings: Sendable {
+package struct PostgresSettings: Sendable {
     var host: String
     var port: Int
     var username: String
@@ -19,7 +19,7 @@ struct PostgresSettings: Sendable {
     /// Seconds to wait for the server at start-up before failing with a clear error (libpq's `connect_timeout`).
     var connectTimeoutSeconds: Int
 
-    init(url: String, poolSize: Int? = nil) throws(GatewayError) {
+    package init(url: String, poolSize: Int? = nil) throws(GatewayError) {
         guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? ""),
             let host = components.host, !host.isEmpty
         else { throw .badRequest("Not a PostgreSQL URL (postgres://user:password@host:port/database): \(Self.redacted(url))") }
@@ -74,29 +74,50 @@ struct PostgresSettings: Sendable {
 /// Concurrency between replicas rests on the database: dedupe receipts and per-scan keys are unique
 /// constraints, a callback locks the fulfillments it touches (`FOR UPDATE`), and `claimDue` takes due
 /// entries with `FOR UPDATE SKIP LOCKED`, so two replicas never claim the same entry.
-final class PostgresStore: GatewayStore {
-    let client: PostgresClient
+package final class PostgresStore: GatewayStore {
+    /// The connection pool. A ServiceLifecycle `Service`: `parcelgate serve` runs it in its ServiceGroup,
+    /// beside the HTTP application, so it starts first and stops last.
+    package let client: PostgresClient
     let logger: Logger
-    private let runner: Task<Void, Never>
+    /// The task running `client` when the store runs it itself (tools and tests); `nil` when the caller runs
+    /// it as a Service.
+    private let runner: Task<Void, Never>?
     let settings: PostgresSettings
 
-    /// Connects, fails with a clear message when the database cannot be reached, and migrates.
-    init(settings: PostgresSettings, logger: Logger) async throws(GatewayError) {
+    /// A store whose client the caller runs (``client`` in its ServiceGroup), or that runs it itself
+    /// (`runsOwnClient`). Nothing is connected until the client runs; then ``prepare()``.
+    package init(settings: PostgresSettings, logger: Logger, runsOwnClient: Bool) {
         self.settings = settings
         self.logger = logger
         let client = PostgresClient(configuration: settings.clientConfiguration, backgroundLogger: logger)
         self.client = client
-        runner = Task { await client.run() }
+        runner = runsOwnClient ? Task { await client.run() } : nil
+    }
+
+    /// Runs its own client, connects, fails with a clear message when the database cannot be reached, and
+    /// migrates: for tools and tests.
+    convenience init(settings: PostgresSettings, logger: Logger) async throws(GatewayError) {
+        self.init(settings: settings, logger: logger, runsOwnClient: true)
+        do {
+            try await prepare()
+        } catch {
+            runner?.cancel()
+            throw error
+        }
+    }
+
+    /// Waits for the database (at most `connect_timeout`), with a clear message when it cannot be reached,
+    /// then migrates. The client must be running.
+    package func prepare() async throws(GatewayError) {
+        let client = self.client, logger = self.logger
         do {
             try await Self.withTimeout(seconds: settings.connectTimeoutSeconds) { try await client.query("SELECT 1", logger: logger) }
         } catch {
-            runner.cancel()
             throw .storeUnavailable("Cannot reach PostgreSQL at \(settings.location): \(Self.describe(error))")
         }
         do {
             try await PostgresMigrations.migrate(client, logger: logger)
         } catch {
-            runner.cancel()
             throw .storeUnavailable("PostgreSQL migrations failed at \(settings.location): \(Self.describe(error))")
         }
     }
@@ -121,9 +142,10 @@ final class PostgresStore: GatewayStore {
         return components.string ?? adminURL
     }
 
+    /// Stops the client when the store runs it; a client run as a Service stops with its ServiceGroup.
     package func close() async {
-        runner.cancel()
-        _ = await runner.value
+        runner?.cancel()
+        _ = await runner?.value
     }
 
     package func ping() async throws(GatewayError) {
