@@ -91,10 +91,15 @@ final class RequestEndObserver: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
 
+    /// Found once, when this handler joins the pipeline (the deadline handler is added before it).
+    private var deadline: RequestDeadlineHandler?
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        deadline = try? context.pipeline.syncOperations.handler(type: RequestDeadlineHandler.self)
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .end = unwrapInboundIn(data), let deadline = try? context.pipeline.syncOperations.handler(type: RequestDeadlineHandler.self) {
-            deadline.requestReceived()
-        }
+        if case .end = unwrapInboundIn(data) { deadline?.requestReceived() }
         context.fireChannelRead(data)
     }
 }

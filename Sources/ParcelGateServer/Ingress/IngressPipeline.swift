@@ -68,7 +68,7 @@ struct IngressPipeline: Sendable {
                                     limit: limits.unverifiedRateLimit, now: receivedAt)
             throw error
         }
-        if let limit = directory.current.rateLimit(for: source.tenant) {
+        if let limit = source.rateLimit {
             try tenantLimiter.admit(source.tenant, limit: limit, now: receivedAt)
         }
         // 5. Normalise (pure). Dedupe (4) is checked atomically with apply (6) in the store's transaction.

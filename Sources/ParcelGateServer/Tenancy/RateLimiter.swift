@@ -26,8 +26,10 @@ final class RateLimiter<Key: Hashable & Sendable>: Sendable {
         if let wait = update(key, limit: limit, now: now, take: true) { throw .rateLimited(retryAfterSeconds: wait) }
     }
 
-    /// Throws `rate_limited` when `key`'s bucket is empty; takes nothing.
+    /// Throws `rate_limited` when `key`'s bucket is empty; takes nothing. A key with no bucket (a client that
+    /// never failed) is let through without one being made: this check runs for every callback.
     func ensureAvailable(_ key: Key, limit: RateLimitConfig, now: Timestamp) throws(GatewayError) {
+        guard buckets.withLock({ $0[key] != nil }) else { return }
         if let wait = update(key, limit: limit, now: now, take: false) { throw .rateLimited(retryAfterSeconds: wait) }
     }
 

@@ -14,6 +14,8 @@ struct ResolvedSource: Sendable {
     let unstorableHeaders: Set<String>
     /// The tenant's retry policy.
     let retryPolicy: BackoffPolicy
+    /// The tenant's ingress rate limit, if it has one (resolved here so a callback needs one directory read).
+    let rateLimit: RateLimitConfig?
 }
 
 /// Who is who: tenants' carrier sources, API keys, retry policies and rate limits, resolved once from a
@@ -27,7 +29,6 @@ struct TenantDirectory: Sendable {
     /// Tenants by the SHA-256 digest of their API keys.
     private let apiKeyDigests: [[UInt8]: String]
     private let policies: [String: BackoffPolicy]
-    private let rateLimits: [String: RateLimitConfig]
     let defaultPolicy: BackoffPolicy
     let tenants: [String]
     /// The snapshot version this directory was built from.
@@ -91,7 +92,8 @@ struct TenantDirectory: Sendable {
                 sources[SourceKey(tenant: source.tenant, carrier: source.carrier)] = ResolvedSource(
                     tenant: source.tenant, carrier: source.carrier, adapter: adapter,
                     verifier: try SignatureVerifier(settings: settings, secrets: secrets), timezone: source.timezone,
-                    unstorableHeaders: unstorable, retryPolicy: policies[source.tenant] ?? defaultPolicy
+                    unstorableHeaders: unstorable, retryPolicy: policies[source.tenant] ?? defaultPolicy,
+                    rateLimit: rateLimits[source.tenant]
                 )
             } catch {
                 // Only this source is disabled; its callbacks answer `unknown_source` until it is fixed.
@@ -101,7 +103,6 @@ struct TenantDirectory: Sendable {
         self.sources = sources
         self.apiKeyDigests = Dictionary(snapshot.apiKeys.map { ($0.digest, $0.tenant) }, uniquingKeysWith: { first, _ in first })
         self.policies = policies
-        self.rateLimits = rateLimits
         self.defaultPolicy = defaultPolicy
         self.tenants = snapshot.tenants.map(\.slug)
         self.version = snapshot.version
@@ -115,8 +116,6 @@ struct TenantDirectory: Sendable {
     /// The retry policy for `tenant`'s entries.
     func retryPolicy(for tenant: String) -> BackoffPolicy { policies[tenant] ?? defaultPolicy }
 
-    /// The tenant's ingress rate limit, if it has one.
-    func rateLimit(for tenant: String) -> RateLimitConfig? { rateLimits[tenant] }
 
     /// The tenant an API key belongs to: one dictionary lookup by the key's digest, then the digest found
     /// compared in constant time. Only digests are hashed and compared, so timing says nothing about a key.
