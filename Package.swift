@@ -55,6 +55,8 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 // Only for `ConnectionPoolError`, which PostgresNIO's pool throws unwrapped (its circuit breaker).
                 .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
+                // The SQLite store's threads as a Service (already built for PostgresNIO's client).
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],

@@ -69,17 +69,21 @@ struct ServeCommand: AsyncParsableCommand {
                 crashAfterCommits: environment["PARCELGATE_FAULT_CRASH_AFTER_COMMITS"].flatMap { StrictNumber.int($0, in: 1...1_000_000) },
                 onCommit: { metrics.commitBatch(size: $0) }
             )
-            // PostgreSQL's client runs as a Service of the ServiceGroup below (started first, stopped last); the
-            // SQLite store owns its threads and is opened here.
+            // The store's lifetime is the first Service of the ServiceGroup below (started first, stopped last):
+            // PostgreSQL's connection pool, or the SQLite writer and checkpoint threads.
             let store: any GatewayStore
+            let storeService: any Service
             var postgres: PostgresStore?
             if StoreLocation.isPostgres(databasePath) {
                 let client = PostgresStore(settings: try PostgresSettings(url: databasePath, poolSize: gatewayConfig.database.poolSize), logger: logger,
                                            runsOwnClient: false)
                 postgres = client
                 store = client
+                storeService = client.client
             } else {
-                store = try await StoreLocation.open(databasePath, durability: mode, poolSize: gatewayConfig.database.poolSize, batching: batching, logger: logger)
+                let sqlite = try SQLiteStore(path: databasePath, durability: mode, batching: batching)
+                store = sqlite
+                storeService = sqlite.service
             }
             let settings = GatewaySettings(
                 host: host, port: listenPort, config: gatewayConfig,
@@ -106,7 +110,7 @@ struct ServeCommand: AsyncParsableCommand {
                     throw error
                 }
             }
-            let services: [any Service] = (postgres.map { [$0.client] } ?? []) + [gatewayService]
+            let services: [any Service] = [storeService, gatewayService]
             let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             do {
                 try await group.run()
@@ -114,7 +118,6 @@ struct ServeCommand: AsyncParsableCommand {
                 // The group reports the first service error; a start-up failure is told as such.
                 throw startFailure.withLock { $0 } ?? error
             }
-            await store.close()
         } catch {
             guard let error = error as? GatewayError else { throw error }
             logger.critical("Cannot start: \(error.detail)")

@@ -7,7 +7,7 @@ import Testing
 @Suite struct LedgerPlannerTests {
     let t0 = Timestamp(seconds: 1_763_500_000)
 
-    /// SQLite writes a callback's fulfillment changes with `FulfillmentRows.updateProgress`, which sets only
+    /// Every backend writes a callback's fulfillment changes with `FulfillmentStatements.updateProgress`, which sets only
     /// status, timestamps and the domain-event count. A plan that changed anything else would be lost there.
     @Test func aCallbackChangesOnlyStatusAndTimestamps() throws {
         let shipped = Fulfillment(

@@ -92,13 +92,11 @@ import Testing
             #expect(!error.isTransient)
             #expect(error.detail.contains("column 'n'"), "\(error.detail)")
         }
-        // The same decoding failure inside a transaction (as every write runs).
+        // The same decoding failure in a workflow's transaction (as every write runs), through the shared decoders.
         do {
-            _ = try await store.transaction { connection in
-                var numbers: [Int] = []
-                for try await number in try await connection.query("SELECT 'x'::text", logger: store.logger).decode(Int.self) { numbers.append(number) }
-                return numbers
-            }
+            _ = try await store.perform(Workflow(.write, .run(Statement("SELECT 'x'::text", yield: .rows(.integer))) { rows throws(GatewayError) in
+                .done(rows.integers)
+            }))
             Issue.record("decoded")
         } catch {
             #expect(error.code == "internal_error", "\(error)")

@@ -45,31 +45,20 @@ enum StoreBackend: String, Sendable, CustomTestStringConvertible {
     }
 
     /// A fulfillment's domain events as stored, oldest first: `sequence|type|from|to|order_id|carrier|service_level|reason|location`.
-    /// Read with each backend's own connection (no store operation reads them yet).
+    /// Read through the backend's own statement runner (no store operation reads them yet).
     static func domainEvents(_ store: any GatewayStore, tenant: String, fulfillmentId: String) async throws -> [String] {
-        if let sqlite = store as? SQLiteStore {
-            return try await sqlite.database.read { connection throws(GatewayError) in
-                let query = try connection.statement(sql: """
-                    SELECT sequence, type, from_status, to_status, order_id, carrier, service_level, reason, location
-                    FROM domain_events WHERE tenant = ? AND fulfillment_id = ? ORDER BY id
-                    """)
-                query.bind(.text(tenant), .text(fulfillmentId))
-                var rows: [String] = []
-                while try query.step() {
-                    rows.append((0..<9).map { query.optionalText(Int32($0)) ?? "-" }.joined(separator: "|"))
-                }
-                return rows
-            }
-        }
-        let postgres = try #require(store as? PostgresStore)
-        var rows: [String] = []
-        let result = try await postgres.client.query("""
-            SELECT sequence::text, type, from_status, to_status, order_id, carrier, service_level, reason, location
-            FROM domain_events WHERE tenant = \(tenant) AND fulfillment_id = \(fulfillmentId) ORDER BY id
-            """)
-        for try await row in result.decode((String?, String?, String?, String?, String?, String?, String?, String?, String?).self) {
-            rows.append([row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8].map { $0 ?? "-" }.joined(separator: "|"))
-        }
-        return rows
+        let runner = try #require(store as? any WorkflowRunner)
+        let read = Statement("""
+            SELECT sequence || '|' || type || '|' || from_status || '|' || to_status || '|' || order_id || '|' || coalesce(carrier, '-')
+                   || '|' || coalesce(service_level, '-') || '|' || coalesce(reason, '-') || '|' || coalesce(location, '-')
+            FROM domain_events WHERE tenant = ? AND fulfillment_id = ? ORDER BY id
+            """, [.text(tenant), .text(fulfillmentId)], yield: .rows(.text))
+        return try await runner.perform(Workflow(.read, .run(read) { rows throws(GatewayError) in .done(rows.texts) }))
+    }
+
+    /// Runs SQL written for this backend (test set-up: a trigger, a raw change), in its own transaction.
+    static func execute(_ store: any GatewayStore, _ sql: String) async throws {
+        let runner = try #require(store as? any WorkflowRunner)
+        try await runner.perform(Workflow(.write, .run([Statement(built: sql)], finishing: ())))
     }
 }

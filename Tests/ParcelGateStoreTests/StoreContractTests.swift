@@ -229,6 +229,47 @@ func temporaryDatabase() -> String {
         await store.close()
     }
 
+    /// Issue 14: a callback writes only what it may change (status, timestamps, the domain-event count),
+    /// never the shipment's columns, on every backend. A trigger refuses any UPDATE that names those columns
+    /// in its SET list, even with unchanged values: so the PostgreSQL copy that wrote the whole row, as it
+    /// once did, fails here. The platform command at the end shows that the trigger does fire.
+    @Test(arguments: StoreBackend.available)
+    func aCallbackWritesOnlyTheColumnsItMayChange(backend: StoreBackend) async throws {
+        let store = try await backend.open()
+        try await shipped(store, id: "f1", tracking: "T1")
+        try await shipped(store, id: "f2", tracking: "T2")
+        let shipmentColumns = "carrier, tracking_number, service_level, order_id, created_at"
+        switch backend {
+        case .sqlite:
+            try await StoreBackend.execute(store, """
+                CREATE TRIGGER callbacks_keep_shipment BEFORE UPDATE OF \(shipmentColumns) ON fulfillments
+                BEGIN SELECT RAISE(ABORT, 'shipment columns written'); END
+                """)
+        case .postgres:
+            try await StoreBackend.execute(store, """
+                CREATE FUNCTION refuse_shipment_write() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'shipment columns written'; END $$
+                """)
+            try await StoreBackend.execute(store, """
+                CREATE TRIGGER callbacks_keep_shipment BEFORE UPDATE OF \(shipmentColumns) ON fulfillments
+                FOR EACH ROW EXECUTE FUNCTION refuse_shipment_write()
+                """)
+        }
+        // Moves, an exception, a refused scan that a later one makes legal, and delivery.
+        _ = try await store.ingest(callback("c1", [event(.inTransit, at: 10), event(.deliveryFailed, at: 20)]))
+        _ = try await store.ingest(callback("c2", [event(.pending, at: 5), event(.outForDelivery, at: 30)]))
+        let outcome = try await store.ingest(callback("c3", [event(.delivered, at: 40)]))
+        #expect(outcome == .applied(fulfillmentId: "f1", status: .delivered, recorded: 1))
+        let f1 = try #require(try await store.fulfillment(tenant: "acme", id: "f1"))
+        #expect(f1.status == .delivered && f1.carrier == "generic" && f1.trackingNumber == "T1" && f1.actualDelivery == t0.adding(milliseconds: 40_000))
+        // A platform command writes the whole row: the trigger refuses it, so it is not vacuous.
+        await #expect(throws: GatewayError.self) {
+            _ = try await store.apply(.deliver, tenant: "acme", fulfillmentId: "f2", at: t0)
+        }
+        #expect(try await store.fulfillment(tenant: "acme", id: "f2")?.status == .shipped)
+        await store.close()
+    }
+
     @Test func unopenableDatabaseIsAClearError() async {
         #expect(throws: GatewayError.self) { try SQLiteStore(path: "/nonexistent-dir/x/y.sqlite") }
         // A PostgreSQL server that is not there: a clear error naming where, not a hang or a crash loop.

@@ -9,9 +9,6 @@ package enum StoreLocation {
 
     package static func open(_ location: String, durability: DurabilityMode, poolSize: Int?, batching: WriteBatching = WriteBatching(),
                             logger: Logger) async throws(GatewayError) -> any GatewayStore {
-        // SQLite reads an empty path as a private temporary database per connection: the reader would not see
-        // what the writer migrated. Refused, as any path that names nothing.
-        guard !location.trimmingWhitespace().isEmpty else { throw .badRequest("The database location is empty: give a SQLite file path or a postgres:// URL") }
         if isPostgres(location) {
             return try await PostgresStore(settings: PostgresSettings(url: location, poolSize: poolSize), logger: logger)
         }

@@ -74,7 +74,8 @@ package struct PostgresSettings: Sendable {
 /// Concurrency between replicas rests on the database: dedupe receipts and per-scan keys are unique
 /// constraints, a callback locks the fulfillments it touches (`FOR UPDATE`), and `claimDue` takes due
 /// entries with `FOR UPDATE SKIP LOCKED`, so two replicas never claim the same entry.
-package final class PostgresStore: GatewayStore {
+package final class PostgresStore: WorkflowRunner {
+    let dialect = StoreDialect.postgres
     /// The connection pool. A ServiceLifecycle `Service`: `parcelgate serve` runs it in its ServiceGroup,
     /// beside the HTTP application, so it starts first and stops last.
     package let client: PostgresClient
@@ -167,9 +168,23 @@ package final class PostgresStore: GatewayStore {
         }
     }
 
-    /// Runs `work` in one transaction, classified like `run`.
-    func transaction<T: Sendable>(_ work: @escaping (PostgresConnection) async throws -> T) async throws(GatewayError) -> T {
-        try await run { try await self.client.withTransaction(logger: self.logger) { connection in try await work(connection) } }
+    /// Runs a workflow on one pooled connection: in a transaction for writes (rolled back when a step throws),
+    /// in a read-only repeatable-read transaction for a snapshot, and as it comes for plain reads.
+    func perform<Output: Sendable>(_ workflow: Workflow<Output>) async throws(GatewayError) -> Output {
+        let first = workflow.first, logger = self.logger
+        switch workflow.access {
+        case .write:
+            return try await run { try await self.client.withTransaction(logger: logger) { try await $0.drive(first, logger: logger) } }
+        case .snapshot:
+            return try await run {
+                try await self.client.withTransaction(logger: logger) { connection in
+                    try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
+                    return try await connection.drive(first, logger: logger)
+                }
+            }
+        case .read:
+            return try await run { try await self.client.withConnection { try await $0.drive(first, logger: logger) } }
+        }
     }
 
     /// See ``PostgresErrorClassification``.
@@ -194,116 +209,6 @@ package final class PostgresStore: GatewayStore {
             guard let first = try await group.next() else { throw GatewayError.storeUnavailable("no result") }
             group.cancelAll()
             return first
-        }
-    }
-
-    // MARK: Fulfillments
-
-    package func createFulfillment(_ new: NewFulfillment) async throws(GatewayError) -> Fulfillment {
-        try await transaction { connection in
-            let inserted = try await connection.query("""
-                INSERT INTO fulfillments (tenant, id, order_id, status, created_at, updated_at)
-                VALUES (\(new.tenant), \(new.id), \(new.orderId), \(FulfillmentStatus.pending.rawValue), \(new.createdAt.milliseconds), \(new.createdAt.milliseconds))
-                ON CONFLICT DO NOTHING RETURNING id
-                """, logger: self.logger).collect()
-            guard !inserted.isEmpty else { throw GatewayError.conflict("A fulfillment with id '\(new.id)' already exists") }
-            try await PostgresRetryRows.expedite(connection, tenant: new.tenant, matchKey: new.id, now: new.createdAt, logger: self.logger)
-            return Fulfillment(id: new.id, tenant: new.tenant, orderId: new.orderId, createdAt: new.createdAt, updatedAt: new.createdAt)
-        }
-    }
-
-    package func fulfillment(tenant: String, id: String) async throws(GatewayError) -> Fulfillment? {
-        try await run {
-            try await self.client.withConnection { connection in
-                try await PostgresFulfillmentRows.load(connection, tenant: tenant, id: id, withHistory: true, forUpdate: false, logger: self.logger)
-            }
-        }
-    }
-
-    package func fulfillments(tenant: String, where filter: FulfillmentFilter) async throws(GatewayError) -> [Fulfillment] {
-        // Both queries in one snapshot, so a fulfillment's status and its history agree (as on SQLite's reader).
-        try await transaction { connection in
-            try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: self.logger)
-            return try await PostgresFulfillmentRows.list(connection, tenant: tenant, filter: filter, logger: self.logger)
-        }
-    }
-
-    package func apply(_ command: FulfillmentCommand, tenant: String, fulfillmentId: String, at now: Timestamp) async throws(GatewayError) -> Fulfillment {
-        try await transaction { connection in
-            guard var fulfillment = try await PostgresFulfillmentRows.load(connection, tenant: tenant, id: fulfillmentId, withHistory: false, forUpdate: true, logger: self.logger) else {
-                throw GatewayError.notFound("Fulfillment '\(fulfillmentId)' not found")
-            }
-            let change = try PlatformCommand.apply(command, to: &fulfillment, at: now)
-            if case .ship(_, let trackingNumber, _) = command {
-                try await PostgresRetryRows.expedite(connection, tenant: tenant, matchKey: trackingNumber, now: now, logger: self.logger)
-            }
-            if let entry = change.historyEntry {
-                try await PostgresFulfillmentRows.insertEvent(connection, tenant: tenant, fulfillmentId: fulfillmentId, entry: entry, logger: self.logger)
-            }
-            try await PostgresFulfillmentRows.update(connection, fulfillment, logger: self.logger)
-            try await PostgresFulfillmentRows.recordDomainEvent(connection, change.domainEvent, recordedAt: now, logger: self.logger)
-            guard let updated = try await PostgresFulfillmentRows.load(connection, tenant: tenant, id: fulfillmentId, withHistory: true, forUpdate: false, logger: self.logger) else {
-                throw GatewayError.internalError("Fulfillment vanished during its own transaction")
-            }
-            return updated
-        }
-    }
-
-    // MARK: Ingest
-
-    package func ingest(_ callback: IngestCallback) async throws(GatewayError) -> IngestOutcome {
-        try await transaction { connection in
-            if let receiptKey = callback.receiptKey {
-                let inserted = try await connection.query("""
-                    INSERT INTO receipts (tenant, carrier, receipt_key, received_at)
-                    VALUES (\(callback.tenant), \(callback.carrier), \(receiptKey), \(callback.receivedAt.milliseconds))
-                    ON CONFLICT DO NOTHING RETURNING 1
-                    """, logger: self.logger).collect()
-                if inserted.isEmpty { return IngestOutcome.duplicate }
-            }
-            var matches: [String] = []
-            var cache: [String: String?] = [:]
-            for event in callback.events {
-                let key = LedgerMatching.key(event)
-                let id: String?
-                if let cached = cache[key] { id = cached } else {
-                    id = try await PostgresFulfillmentRows.match(connection, event: event, carrier: callback.carrier, logger: self.logger)
-                    cache[key] = id
-                }
-                guard let id else {
-                    guard let makeEntry = callback.queueIfUnmatched else { throw GatewayError.unmatched(LedgerMatching.unmatchedDetail(event)) }
-                    // The receipt and the raw callback commit together: a 202 loses nothing.
-                    let entry = makeEntry()
-                    try await PostgresRetryRows.insert(connection, entry, logger: self.logger)
-                    return IngestOutcome.queued(retryId: entry.id)
-                }
-                matches.append(id)
-            }
-            var state = LedgerState(fulfillments: [:], knownScans: [], refused: [:])
-            // Lock the fulfillments in a stable order so two replicas applying to the same ones cannot deadlock.
-            for id in Set(matches).sorted() {
-                guard let fulfillment = try await PostgresFulfillmentRows.load(connection, tenant: callback.tenant, id: id, withHistory: false, forUpdate: true, logger: self.logger) else {
-                    throw GatewayError.unmatched("No fulfillment '\(id)'")
-                }
-                state.fulfillments[id] = fulfillment
-                state.refused[id] = try await PostgresFulfillmentRows.refusedEvents(connection, tenant: callback.tenant, fulfillmentId: id, logger: self.logger)
-                let scanKeys = zip(callback.events, matches).filter { $0.1 == id }.map { $0.0.scanKey }
-                for key in try await PostgresFulfillmentRows.knownScans(connection, tenant: callback.tenant, fulfillmentId: id, scanKeys: scanKeys, logger: self.logger) {
-                    state.knownScans.insert(LedgerState.scanRef(id, key))
-                }
-            }
-            let plan = LedgerPlanner.plan(events: callback.events, matches: matches, state: state, receivedAt: callback.receivedAt)
-            for new in plan.newEvents {
-                try await PostgresFulfillmentRows.insertEvent(connection, tenant: callback.tenant, fulfillmentId: new.fulfillmentId, entry: HistoryInsert(new, receivedAt: callback.receivedAt), logger: self.logger)
-            }
-            for (rowId, status) in plan.reapplied {
-                try await connection.query("UPDATE tracking_events SET applied = TRUE, outcome = 'applied', fulfillment_status = \(status.rawValue) WHERE id = \(rowId)", logger: self.logger)
-            }
-            for fulfillment in plan.updatedFulfillments { try await PostgresFulfillmentRows.update(connection, fulfillment, logger: self.logger) }
-            for domain in plan.domainEvents {
-                try await PostgresFulfillmentRows.recordDomainEvent(connection, domain, recordedAt: callback.receivedAt, logger: self.logger)
-            }
-            return plan.outcome
         }
     }
 }

@@ -153,15 +153,16 @@ final class SQLiteStatement {
     }
 
     @discardableResult
-    func bind(_ values: SQLiteValue...) -> SQLiteStatement {
+    func bind(_ values: SQLValue...) -> SQLiteStatement {
         for (offset, value) in values.enumerated() { bind(value, at: Int32(offset + 1)) }
         return self
     }
 
-    func bind(_ value: SQLiteValue, at index: Int32) {
+    func bind(_ value: SQLValue, at index: Int32) {
         switch value {
         case .null: sqlite3_bind_null(raw, index)
         case .integer(let v): sqlite3_bind_int64(raw, index, v)
+        case .bool(let v): sqlite3_bind_int64(raw, index, v ? 1 : 0)
         case .real(let v): sqlite3_bind_double(raw, index, v)
         case .text(let v): sqlite3_bind_text(raw, index, v, Int32(v.utf8.count), SQLITE_TRANSIENT)
         case .blob(let v):
@@ -208,20 +209,6 @@ final class SQLiteStatement {
         guard count > 0, let pointer = sqlite3_column_blob(raw, column) else { return [] }
         return Array(UnsafeRawBufferPointer(start: pointer, count: count))
     }
-}
-
-/// A value to bind.
-enum SQLiteValue {
-    case null
-    case integer(Int64)
-    case real(Double)
-    case text(String)
-    case blob([UInt8])
-
-    static func optional(_ value: String?) -> SQLiteValue { value.map { .text($0) } ?? .null }
-    static func optional(_ value: Int64?) -> SQLiteValue { value.map { .integer($0) } ?? .null }
-    static func optional(_ value: Double?) -> SQLiteValue { value.map { .real($0) } ?? .null }
-    static func timestamp(_ value: Timestamp?) -> SQLiteValue { value.map { .integer($0.milliseconds) } ?? .null }
 }
 
 /// Classifies SQLite result codes into the gateway's errors: the store's half of docs/architecture.md, "The retry queue"'s one classification.

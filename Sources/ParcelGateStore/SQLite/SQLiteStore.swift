@@ -1,14 +1,37 @@
 import ParcelGateCore
+import ServiceLifecycle
 
 /// The embedded default backend: one SQLite file in WAL mode, writes group-committed by one writer thread.
-package final class SQLiteStore: GatewayStore {
+///
+/// It runs the shared workflows (``WorkflowRunner``): writes on the writer thread, inside the group's
+/// transaction and the write's own savepoint; reads on the reader connection, in one read transaction.
+package final class SQLiteStore: WorkflowRunner {
     let database: SQLiteDatabase
+    let dialect = StoreDialect.sqlite
 
     package init(path: String, durability: DurabilityMode = .normal, batching: WriteBatching = WriteBatching()) throws(GatewayError) {
+        // SQLite reads an empty path as a private temporary database per connection: the reader would not see
+        // what the writer migrated. Refused, as any path that names nothing.
+        guard !path.trimmingWhitespace().isEmpty else { throw .badRequest("The database location is empty: give a SQLite file path or a postgres:// URL") }
         database = try SQLiteDatabase(path: path, durability: durability, batching: batching, migrate: SQLiteMigrations.migrate)
     }
 
+    func perform<Output: Sendable>(_ workflow: Workflow<Output>) async throws(GatewayError) -> Output {
+        let first = workflow.first
+        switch workflow.access {
+        case .write:
+            return try await database.write { connection throws(GatewayError) in try connection.drive(first) }
+        case .read, .snapshot:
+            return try await database.read { connection throws(GatewayError) in try connection.drive(first) }
+        }
+    }
+
     package func close() async { await database.close() }
+
+    /// The writer and checkpoint threads' lifetime as a ServiceLifecycle `Service`, for `parcelgate serve`'s
+    /// ServiceGroup: it runs until the group shuts down gracefully, then drains the queued writes and joins
+    /// both threads (``close()``). Listed before the HTTP server, it stops after it.
+    package var service: some Service { SQLiteStoreService(store: self) }
 
     /// Through the writer: ready means the writer is alive and can lock the file, not only that it can be read.
     package func ping() async throws(GatewayError) {
@@ -16,76 +39,16 @@ package final class SQLiteStore: GatewayStore {
             try connection.statement("SELECT count(*) FROM schema_migrations").step()
         }
     }
+}
 
-    package func createFulfillment(_ new: NewFulfillment) async throws(GatewayError) -> Fulfillment {
-        try await database.write { connection throws(GatewayError) in
-            let insert = try connection.statement("""
-                INSERT INTO fulfillments (tenant, id, order_id, status, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
-                """)
-            insert.bind(.text(new.tenant), .text(new.id), .text(new.orderId), .text(FulfillmentStatus.pending.rawValue),
-                        .timestamp(new.createdAt), .timestamp(new.createdAt))
-            try insert.run()
-            guard connection.changes == 1 else { throw .conflict("A fulfillment with id '\(new.id)' already exists") }
-            try RetryRows.expedite(connection, tenant: new.tenant, matchKey: new.id, now: new.createdAt)
-            return Fulfillment(id: new.id, tenant: new.tenant, orderId: new.orderId, createdAt: new.createdAt, updatedAt: new.createdAt)
-        }
-    }
+/// See ``SQLiteStore/service``.
+struct SQLiteStoreService: Service {
+    let store: SQLiteStore
 
-    package func fulfillment(tenant: String, id: String) async throws(GatewayError) -> Fulfillment? {
-        try await database.read { connection throws(GatewayError) in
-            try FulfillmentRows.load(connection, tenant: tenant, id: id, withHistory: true)
-        }
-    }
-
-    package func fulfillments(tenant: String, where filter: FulfillmentFilter) async throws(GatewayError) -> [Fulfillment] {
-        try await database.read { connection throws(GatewayError) in try FulfillmentRows.list(connection, tenant: tenant, filter: filter) }
-    }
-
-    package func apply(_ command: FulfillmentCommand, tenant: String, fulfillmentId: String, at now: Timestamp) async throws(GatewayError) -> Fulfillment {
-        try await database.write { connection throws(GatewayError) in
-            guard var fulfillment = try FulfillmentRows.load(connection, tenant: tenant, id: fulfillmentId, withHistory: false) else {
-                throw .notFound("Fulfillment '\(fulfillmentId)' not found")
-            }
-            let change = try PlatformCommand.apply(command, to: &fulfillment, at: now)
-            if case .ship(_, let trackingNumber, _) = command {
-                // Callbacks queued because this shipment was unknown can be applied now.
-                try RetryRows.expedite(connection, tenant: tenant, matchKey: trackingNumber, now: now)
-            }
-            if let entry = change.historyEntry {
-                try FulfillmentRows.insertEvent(connection, tenant: tenant, fulfillmentId: fulfillmentId, entry: entry)
-            }
-            try FulfillmentRows.update(connection, fulfillment)
-            try FulfillmentRows.recordDomainEvent(connection, change.domainEvent, recordedAt: now)
-            guard let updated = try FulfillmentRows.load(connection, tenant: tenant, id: fulfillmentId, withHistory: true) else {
-                throw .internalError("Fulfillment vanished during its own transaction")
-            }
-            return updated
-        }
-    }
-
-    package func ingest(_ callback: IngestCallback) async throws(GatewayError) -> IngestOutcome {
-        try await database.write { connection throws(GatewayError) in
-            if let receiptKey = callback.receiptKey {
-                let receipt = try connection.statement("INSERT INTO receipts (tenant, carrier, receipt_key, received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
-                receipt.bind(.text(callback.tenant), .text(callback.carrier), .text(receiptKey), .timestamp(callback.receivedAt))
-                try receipt.run()
-                guard connection.changes == 1 else { return .duplicate }
-            }
-            switch try CallbackApplication.apply(callback, connection: connection) {
-            case .outcome(let outcome):
-                return outcome
-            case .unmatched(let detail):
-                guard let makeEntry = callback.queueIfUnmatched else {
-                    // Roll back the receipt and anything applied: the whole callback is tried again later.
-                    throw .unmatched(detail)
-                }
-                // The receipt, whatever matched, and the raw callback commit together: a 202 loses nothing.
-                let entry = makeEntry()
-                try RetryRows.insert(connection, entry)
-                return .queued(retryId: entry.id)
-            }
-        }
+    func run() async throws {
+        // Cancelled or told to shut down: either way, finish the writes and join the threads.
+        try? await gracefulShutdown()
+        await store.close()
     }
 }
 

@@ -1,0 +1,101 @@
+import Logging
+import NIOCore
+import ParcelGateCore
+import PostgresNIO
+
+/// How PostgreSQL runs a ``Statement`` and a ``Step`` chain: number the `?` placeholders, bind, run, decode
+/// with the shared ``RowDecoder``. Nothing here decides anything.
+extension PostgresConnection {
+    func run(_ statement: Statement, logger: Logger) async throws -> StatementResult {
+        var sql = PostgresDialect.numbered(statement.postgres.string)
+        // PostgreSQL reports no change count through PostgresNIO's row sequence: count the returned rows.
+        if case .changes = statement.yield { sql += " RETURNING 1" }
+        var bindings = PostgresBindings(capacity: statement.binds.count)
+        for value in statement.binds {
+            switch value {
+            case .null: bindings.appendNull()
+            case .integer(let v): bindings.append(v)
+            case .real(let v): bindings.append(v)
+            case .text(let v): bindings.append(v)
+            case .blob(let v): bindings.append(ByteBuffer(bytes: v))
+            case .bool(let v): bindings.append(v)
+            }
+        }
+        let rows = try await query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
+        switch statement.yield {
+        case .nothing:
+            for try await _ in rows {}
+            return StatementResult()
+        case .changes:
+            var changed = 0
+            for try await _ in rows { changed += 1 }
+            return StatementResult(changes: changed)
+        case .rows(let decoder):
+            var decoded: [DecodedRow] = []
+            for try await row in rows { decoded.append(try decoder.decode(PostgresRowReader(row: row.makeRandomAccess()))) }
+            return StatementResult(rows: decoded)
+        }
+    }
+
+    /// Runs a workflow's steps to the end, inside the caller's transaction.
+    func drive<Output>(_ first: Step<Output>, logger: Logger) async throws -> Output {
+        var step = first
+        while true {
+            switch step {
+            case .done(let output):
+                return output
+            case .run(let statements, let then):
+                var results: [StatementResult] = []
+                results.reserveCapacity(statements.count)
+                for statement in statements { results.append(try await run(statement, logger: logger)) }
+                step = try then(results)
+            }
+        }
+    }
+}
+
+enum PostgresDialect {
+    /// `?` placeholders as PostgreSQL's `$1`, `$2`...; text that numbers its own (a value used twice) passes unchanged.
+    static func numbered(_ sql: String) -> String {
+        guard sql.utf8.contains(UInt8(ascii: "?")) else { return sql }
+        var numbered = ""
+        numbered.reserveCapacity(sql.utf8.count + 16)
+        var next = 0
+        for character in sql {
+            if character == "?" {
+                next += 1
+                numbered += "$\(next)"
+            } else {
+                numbered.append(character)
+            }
+        }
+        return numbered
+    }
+}
+
+/// A PostgreSQL row, for the shared decoders. Decoding failures are damaged rows: internal errors.
+struct PostgresRowReader: RowReader {
+    let row: PostgresRandomAccessRow
+
+    private func cell(_ column: Int) throws(GatewayError) -> PostgresCell {
+        guard column >= 0, column < row.count else { throw .internalError("A query returned fewer columns than its decoder reads") }
+        return row[column]
+    }
+
+    private func decode<T: PostgresDecodable>(_ type: T.Type, _ column: Int) throws(GatewayError) -> T {
+        do {
+            return try cell(column).decode(T.self)
+        } catch let error as GatewayError {
+            throw error
+        } catch {
+            throw .internalError("Cannot decode column \(column) as \(T.self)")
+        }
+    }
+
+    func isNull(_ column: Int) throws(GatewayError) -> Bool { try cell(column).bytes == nil }
+    func int(_ column: Int) throws(GatewayError) -> Int64 { try decode(Int64.self, column) }
+    func double(_ column: Int) throws(GatewayError) -> Double { try decode(Double.self, column) }
+    func text(_ column: Int) throws(GatewayError) -> String { try decode(String.self, column) }
+    func blob(_ column: Int) throws(GatewayError) -> [UInt8] { Array(try decode(ByteBuffer.self, column).readableBytesView) }
+    func bool(_ column: Int) throws(GatewayError) -> Bool { try decode(Bool.self, column) }
+}

@@ -1,0 +1,160 @@
+import ParcelGateCore
+
+/// The statements on `fulfillments`, `tracking_events`, `domain_events` and `receipts`: the only place that
+/// knows their columns.
+enum FulfillmentStatements {
+    /// What ``RowDecoder/fulfillment(tenant:)`` reads.
+    private static let fulfillmentColumns = "id, order_id, status, carrier, tracking_number, service_level, actual_delivery, latest_event_at, created_at, updated_at, event_sequence"
+
+    /// Dedupe: inserts the callback's receipt; no change means it was already stored.
+    static func insertReceipt(tenant: String, carrier: String, key: String, at: Timestamp) -> Statement {
+        Statement("INSERT INTO receipts (tenant, carrier, receipt_key, received_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                  [.text(tenant), .text(carrier), .text(key), .timestamp(at)], yield: .changes)
+    }
+
+    /// Creates a fulfillment in `PENDING`; no change means the id is taken.
+    static func insert(_ new: NewFulfillment) -> Statement {
+        Statement("""
+            INSERT INTO fulfillments (tenant, id, order_id, status, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+            """,
+            [.text(new.tenant), .text(new.id), .text(new.orderId), .text(FulfillmentStatus.pending.rawValue), .timestamp(new.createdAt), .timestamp(new.createdAt)],
+            yield: .changes)
+    }
+
+    /// One fulfillment without its history. `lock` takes its row lock until the transaction ends, where the
+    /// backend has row locks (PostgreSQL); SQLite's single writer already serialises every write.
+    static func find(tenant: String, id: String, lock: Bool = false) -> Statement {
+        Statement(
+            sqlite: .literal("""
+                SELECT id, order_id, status, carrier, tracking_number, service_level, actual_delivery, latest_event_at, created_at, updated_at, event_sequence
+                FROM fulfillments WHERE tenant = ? AND id = ?
+                """),
+            postgres: lock
+                ? .literal("""
+                    SELECT id, order_id, status, carrier, tracking_number, service_level, actual_delivery, latest_event_at, created_at, updated_at, event_sequence
+                    FROM fulfillments WHERE tenant = ? AND id = ? FOR UPDATE
+                    """)
+                : .literal("""
+                    SELECT id, order_id, status, carrier, tracking_number, service_level, actual_delivery, latest_event_at, created_at, updated_at, event_sequence
+                    FROM fulfillments WHERE tenant = ? AND id = ?
+                    """),
+            [.text(tenant), .text(id)], yield: .rows(.fulfillment(tenant: tenant)))
+    }
+
+    /// The fulfillment a tracking number names (README, "HTTP contract"): the one shipped with the source's
+    /// carrier first, then the newest. It runs for every callback, so it returns the row itself.
+    static func findByTrackingNumber(tenant: String, trackingNumber: String, carrier: String) -> Statement {
+        Statement(
+            // The index is named: without statistics SQLite may prefer walking the primary key for the ORDER BY.
+            sqlite: .literal("""
+                SELECT id, order_id, status, carrier, tracking_number, service_level, actual_delivery, latest_event_at, created_at, updated_at, event_sequence
+                FROM fulfillments INDEXED BY fulfillments_by_tracking WHERE tenant = ? AND tracking_number = ?
+                ORDER BY (lower(coalesce(carrier, '')) = lower(?)) DESC, created_at DESC, id LIMIT 1
+                """),
+            postgres: .literal("""
+                SELECT id, order_id, status, carrier, tracking_number, service_level, actual_delivery, latest_event_at, created_at, updated_at, event_sequence
+                FROM fulfillments WHERE tenant = ? AND tracking_number = ?
+                ORDER BY (lower(coalesce(carrier, '')) = lower(?)) DESC, created_at DESC, id LIMIT 1
+                """),
+            [.text(tenant), .text(trackingNumber), .text(carrier)], yield: .rows(.fulfillment(tenant: tenant)))
+    }
+
+    /// The fulfillments `filter` selects, oldest first (each filter's column has an index with the tenant).
+    static func list(tenant: String, filter: FulfillmentFilter) -> Statement {
+        Statement(built: "SELECT \(fulfillmentColumns) FROM fulfillments WHERE tenant = ? AND \(filter.column) = ? ORDER BY created_at, id",
+                  [.text(tenant), .text(filter.value)], yield: .rows(.fulfillment(tenant: tenant)))
+    }
+
+    /// One fulfillment's tracking history, in event-time order.
+    static func history(tenant: String, id: String) -> Statement {
+        Statement("""
+            SELECT fulfillment_id, id, status, fulfillment_status, carrier_status_code, description,
+                   location_city, location_region, location_postal_code, location_country_code, location_text,
+                   occurred_at, received_at, applied
+            FROM tracking_events WHERE tenant = ? AND fulfillment_id = ? ORDER BY occurred_at, id
+            """, [.text(tenant), .text(id)], yield: .rows(.historyEntry))
+    }
+
+    /// The histories of every fulfillment `filter` selects, in one statement.
+    static func histories(tenant: String, filter: FulfillmentFilter) -> Statement {
+        Statement(built: """
+            SELECT e.fulfillment_id, e.id, e.status, e.fulfillment_status, e.carrier_status_code, e.description,
+                   e.location_city, e.location_region, e.location_postal_code, e.location_country_code, e.location_text,
+                   e.occurred_at, e.received_at, e.applied
+            FROM tracking_events e JOIN fulfillments f ON f.tenant = e.tenant AND f.id = e.fulfillment_id
+            WHERE f.tenant = ? AND f.\(filter.column) = ? ORDER BY e.occurred_at, e.id
+            """, [.text(tenant), .text(filter.value)], yield: .rows(.historyEntry))
+    }
+
+    /// Writes everything a platform command can change.
+    static func update(_ f: Fulfillment) -> Statement {
+        Statement("""
+            UPDATE fulfillments SET status = ?, carrier = ?, tracking_number = ?, service_level = ?, actual_delivery = ?,
+                latest_event_at = ?, updated_at = ?, event_sequence = ? WHERE tenant = ? AND id = ?
+            """,
+            [.text(f.status.rawValue), .optional(f.carrier), .optional(f.trackingNumber), .optional(f.serviceLevel), .timestamp(f.actualDelivery),
+             .timestamp(f.latestEventAt), .timestamp(f.updatedAt), .integer(f.eventSequence), .text(f.tenant), .text(f.id)])
+    }
+
+    /// Writes what a carrier callback can change: status and timestamps, never the shipment's carrier or
+    /// tracking number (``LedgerPlannerTests`` pins that a plan changes nothing else). Leaving those out of the
+    /// SET list keeps SQLite from rewriting the tracking-number index entry on every callback.
+    static func updateProgress(_ f: Fulfillment) -> Statement {
+        Statement("""
+            UPDATE fulfillments SET status = ?, actual_delivery = ?, latest_event_at = ?, updated_at = ?, event_sequence = ?
+            WHERE tenant = ? AND id = ?
+            """,
+            [.text(f.status.rawValue), .timestamp(f.actualDelivery), .timestamp(f.latestEventAt), .timestamp(f.updatedAt),
+             .integer(f.eventSequence), .text(f.tenant), .text(f.id)])
+    }
+
+    /// Which of `scanKeys` the fulfillment already holds.
+    static func knownScans(tenant: String, fulfillmentId: String, scanKeys: [String]) -> Statement {
+        Statement(built: "SELECT scan_key FROM tracking_events WHERE tenant = ? AND fulfillment_id = ? AND scan_key IN (\(Statement.placeholders(scanKeys.count)))",
+                  [.text(tenant), .text(fulfillmentId)] + scanKeys.map { .text($0) }, yield: .rows(.text))
+    }
+
+    /// The fulfillment's refused events, oldest first.
+    static func refusedEvents(tenant: String, fulfillmentId: String) -> Statement {
+        Statement("""
+            SELECT id, status, occurred_at, description,
+                   location_city, location_region, location_postal_code, location_country_code, location_text
+            FROM tracking_events WHERE tenant = ? AND fulfillment_id = ? AND outcome = 'refused' ORDER BY occurred_at, id
+            """, [.text(tenant), .text(fulfillmentId)], yield: .rows(.refusedEvent))
+    }
+
+    /// Inserts a history row. A scan another replica stored first is skipped by the unique key.
+    static func insertEvent(tenant: String, fulfillmentId: String, _ e: HistoryInsert) -> Statement {
+        Statement("""
+            INSERT INTO tracking_events (tenant, fulfillment_id, scan_key, carrier, status, fulfillment_status, carrier_status_code,
+                description, location_city, location_region, location_postal_code, location_country_code, location_text,
+                occurred_at, received_at, applied, outcome)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (tenant, fulfillment_id, scan_key) DO NOTHING
+            """,
+            [.text(tenant), .text(fulfillmentId), .text(e.scanKey), .optional(e.carrier), .text(e.status.rawValue),
+             .text(e.fulfillmentStatus.rawValue), .optional(e.carrierStatusCode), .text(e.description),
+             .optional(e.location?.city), .optional(e.location?.region), .optional(e.location?.postalCode),
+             .optional(e.location?.countryCode), .optional(e.location?.text),
+             .timestamp(e.occurredAt), .timestamp(e.receivedAt), .bool(e.applied), .text(e.outcome.rawValue)])
+    }
+
+    /// Marks a reconsidered refused event as applied.
+    static func markApplied(rowId: Int64, fulfillmentStatus: FulfillmentStatus) -> Statement {
+        Statement("UPDATE tracking_events SET applied = ?, outcome = ?, fulfillment_status = ? WHERE id = ?",
+                  [.bool(true), .text(EventOutcome.applied.rawValue), .text(fulfillmentStatus.rawValue), .integer(rowId)])
+    }
+
+    static func insertDomainEvent(_ d: LedgerPlan.DomainEvent, recordedAt: Timestamp) -> Statement {
+        Statement("""
+            INSERT INTO domain_events (tenant, fulfillment_id, type, from_status, to_status, tracking_status, carrier, service_level, occurred_at, recorded_at,
+                                       order_id, sequence, reason, location)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [.text(d.fulfillment.tenant), .text(d.fulfillment.id), .text(d.type.rawValue), .text(d.from.rawValue),
+             .text(d.fulfillment.status.rawValue), .optional(d.trackingStatus?.rawValue), .optional(d.fulfillment.carrier),
+             .optional(d.fulfillment.serviceLevel), .timestamp(d.occurredAt), .timestamp(recordedAt),
+             .text(d.fulfillment.orderId), .integer(d.sequence), .optional(d.reason), .optional(d.location?.summary)])
+    }
+}

@@ -1,0 +1,124 @@
+import ParcelGateCore
+
+/// The shared row decoders: the only code that turns a result row into a record, for every backend.
+///
+/// Each case names the columns its statements must select, in order; the statement factories select exactly
+/// those (``FulfillmentStatements/fulfillmentColumns`` and friends), so a column list and its decoder change together.
+enum RowDecoder: Sendable {
+    /// `fulfillmentColumns`, of a fulfillment of `tenant`.
+    case fulfillment(tenant: String)
+    /// `fulfillment_id` then `historyColumns`.
+    case historyEntry
+    /// `id, status, occurred_at, description, location_city, location_region, location_postal_code, location_country_code, location_text`.
+    case refusedEvent
+    /// One text column.
+    case text
+    /// One integer column.
+    case integer
+    /// `RetryStatements.columns`.
+    case retryEntry
+    /// `status, count(*)`.
+    case statusCount
+    /// `slug, rate_per_second, rate_burst, retry_policy, created_at`.
+    case tenant
+    /// `tenant, carrier, scheme, header, prefix, tolerance_s, timezone, created_at` (secrets come separately).
+    case source
+    /// `id, tenant, carrier, secret, encrypted, created_at`.
+    case secret
+    /// `id, tenant, digest, label, created_at`.
+    case apiKey
+
+    func decode(_ row: some RowReader) throws(GatewayError) -> DecodedRow {
+        switch self {
+        case .fulfillment(let tenant): return .fulfillment(try Self.fulfillment(row, tenant: tenant))
+        case .historyEntry: return .historyEntry(fulfillmentId: try row.text(0), try Self.historyEntry(row, from: 1))
+        case .refusedEvent:
+            return .refused(RefusedEventRef(
+                rowId: try row.int(0), status: TrackingStatus(rawValue: try row.text(1)) ?? .unknown, occurredAt: try row.timestamp(2),
+                description: try row.text(3), location: try Self.location(row, from: 4)
+            ))
+        case .text: return .text(try row.text(0))
+        case .integer: return .integer(try row.int(0))
+        case .retryEntry: return .retryEntry(try Self.retryEntry(row))
+        case .statusCount: return .statusCount(try row.text(0), try row.int(1))
+        case .tenant:
+            return .tenant(TenantRecord(
+                slug: try row.text(0), ratePerSecond: try row.optionalDouble(1), rateBurst: try row.optionalInt(2).map { Int(truncatingIfNeeded: $0) },
+                retryPolicyJSON: try row.optionalText(3), createdAt: try row.timestamp(4)
+            ))
+        case .source:
+            return .source(SourceRecord(
+                tenant: try row.text(0), carrier: try row.text(1), scheme: try row.optionalText(2), header: try row.optionalText(3),
+                prefix: try row.optionalText(4), toleranceSeconds: try row.optionalInt(5).map { Int(truncatingIfNeeded: $0) },
+                timezone: try row.optionalText(6), createdAt: try row.timestamp(7)
+            ))
+        case .secret:
+            return .secret(tenant: try row.text(1), carrier: try row.text(2), SecretRecord(
+                id: try row.text(0), bytes: try row.blob(3), encrypted: try row.bool(4), createdAt: try row.timestamp(5)
+            ))
+        case .apiKey:
+            return .apiKey(APIKeyRecord(
+                id: try row.text(0), tenant: try row.text(1), digest: try row.blob(2), label: try row.optionalText(3), createdAt: try row.timestamp(4)
+            ))
+        }
+    }
+
+    private static func fulfillment(_ row: some RowReader, tenant: String) throws(GatewayError) -> Fulfillment {
+        let id = try row.text(0)
+        guard let status = FulfillmentStatus(rawValue: try row.text(2)) else {
+            throw .internalError("Fulfillment '\(id)' has an unknown status in the database")
+        }
+        return Fulfillment(
+            id: id, tenant: tenant, orderId: try row.text(1), status: status,
+            carrier: try row.optionalText(3), trackingNumber: try row.optionalText(4), serviceLevel: try row.optionalText(5),
+            actualDelivery: try row.optionalTimestamp(6), latestEventAt: try row.optionalTimestamp(7),
+            createdAt: try row.timestamp(8), updatedAt: try row.timestamp(9), eventSequence: try row.int(10)
+        )
+    }
+
+    /// `historyColumns` from column `first` on.
+    private static func historyEntry(_ row: some RowReader, from first: Int) throws(GatewayError) -> TrackingHistoryEntry {
+        TrackingHistoryEntry(
+            id: try row.int(first), status: TrackingStatus(rawValue: try row.text(first + 1)) ?? .unknown,
+            fulfillmentStatus: FulfillmentStatus(rawValue: try row.text(first + 2)) ?? .pending,
+            carrierStatusCode: try row.optionalText(first + 3), description: try row.text(first + 4),
+            location: try location(row, from: first + 5),
+            occurredAt: try row.timestamp(first + 10), receivedAt: try row.timestamp(first + 11), applied: try row.bool(first + 12)
+        )
+    }
+
+    /// `location_city, location_region, location_postal_code, location_country_code, location_text` from `first` on; `nil` when all are empty.
+    private static func location(_ row: some RowReader, from first: Int) throws(GatewayError) -> TrackingLocation? {
+        let location = TrackingLocation(
+            city: try row.optionalText(first), region: try row.optionalText(first + 1), postalCode: try row.optionalText(first + 2),
+            countryCode: try row.optionalText(first + 3), text: try row.optionalText(first + 4)
+        )
+        return location.isEmpty ? nil : location
+    }
+
+    private static func retryEntry(_ row: some RowReader) throws(GatewayError) -> RetryEntry {
+        RetryEntry(
+            id: try row.text(0), tenant: try row.text(1), carrier: try row.text(2), body: try row.blob(3),
+            headers: RetryStatements.decodeHeaders(try row.text(4)),
+            reason: RetryReason(rawValue: try row.text(5)) ?? .unmatched, receiptKey: try row.optionalText(6), matchKey: try row.optionalText(7),
+            attempts: try row.count(8), nextAttemptAt: try row.timestamp(9),
+            status: RetryStatus(rawValue: try row.text(10)) ?? .pending, lastError: try row.optionalText(11),
+            createdAt: try row.timestamp(12), updatedAt: try row.timestamp(13), claimToken: try row.optionalText(14)
+        )
+    }
+}
+
+/// A row as one of the store's records.
+enum DecodedRow: Sendable {
+    case fulfillment(Fulfillment)
+    case historyEntry(fulfillmentId: String, TrackingHistoryEntry)
+    case refused(RefusedEventRef)
+    case text(String)
+    case integer(Int64)
+    case retryEntry(RetryEntry)
+    case statusCount(String, Int64)
+    case tenant(TenantRecord)
+    case source(SourceRecord)
+    case secret(tenant: String, carrier: String, SecretRecord)
+    case apiKey(APIKeyRecord)
+}

@@ -1,0 +1,86 @@
+import ParcelGateCore
+
+/// The retry queue's operations (docs/architecture.md, "The retry queue"), with the claim-token rule
+/// (``RetryClaim``): a mark lands only while its claim still holds the pending entry.
+enum RetryWorkflows {
+    static func store(_ entry: RetryEntry) -> Workflow<String> {
+        Workflow(.write, .run([RetryStatements.insert(entry)], finishing: entry.id))
+    }
+
+    /// Due entries, stamped with one fresh claim token and leased, oldest first.
+    static func claimDue(limit: Int, leaseMilliseconds: Int64, now: Timestamp) -> Workflow<[RetryEntry]> {
+        let claim = RetryStatements.claimDue(now: now, limit: limit, leaseUntil: now.adding(milliseconds: leaseMilliseconds), token: RetryClaim.newToken())
+        return Workflow(.write, .run(claim) { claimed throws(GatewayError) in
+            .done(claimed.retryEntries.sorted { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) })
+        })
+    }
+
+    static func markSucceeded(id: String, claimToken: String, now: Timestamp) -> Workflow<Void> {
+        Workflow(.write, .run(RetryStatements.markSucceeded(id: id, token: claimToken, now: now)) { updated throws(GatewayError) in
+            try held(updated, id: id)
+            return .done(())
+        })
+    }
+
+    /// Counts a failed attempt: the next time from `policy`, or `exhausted` at its maximum (``RetryEntry/recordFailure``).
+    static func markFailed(id: String, claimToken: String, error: String, policy: BackoffPolicy, now: Timestamp) -> Workflow<RetryEntry> {
+        Workflow(.write, .run(RetryStatements.find(id: id, tenant: nil, lock: true)) { found throws(GatewayError) in
+            guard var entry = found.retryEntries.first, entry.status == .pending, entry.claimToken == claimToken else { throw RetryClaim.lost(id) }
+            entry.recordFailure(error, policy: policy, now: now)
+            let failed = entry
+            return .run(RetryStatements.markFailed(failed, token: claimToken, error: error, now: now)) { updated throws(GatewayError) in
+                try held(updated, id: id)
+                return .done(failed)
+            }
+        })
+    }
+
+    static func markExhausted(id: String, claimToken: String, reason: String, now: Timestamp) -> Workflow<Void> {
+        Workflow(.write, .run(RetryStatements.markExhausted(id: id, token: claimToken, reason: reason, now: now)) { updated throws(GatewayError) in
+            try held(updated, id: id)
+            return .done(())
+        })
+    }
+
+    static func list(tenant: String, status: RetryStatus?, limit: Int) -> Workflow<[RetryEntry]> {
+        Workflow(.read, .run(RetryStatements.list(tenant: tenant, status: status, limit: limit)) { rows throws(GatewayError) in .done(rows.retryEntries) })
+    }
+
+    static func find(tenant: String, id: String) -> Workflow<RetryEntry?> {
+        Workflow(.read, .run(RetryStatements.find(id: id, tenant: tenant, lock: false)) { rows throws(GatewayError) in .done(rows.retryEntries.first) })
+    }
+
+    /// A pending or exhausted entry back to pending, due now, with a fresh count. Its claim is voided: an
+    /// attempt still running under it no longer records anything.
+    static func replay(tenant: String, id: String, now: Timestamp) -> Workflow<RetryEntry> {
+        Workflow(.write, .run(RetryStatements.find(id: id, tenant: tenant, lock: true)) { found throws(GatewayError) in
+            guard var entry = found.retryEntries.first else { throw .notFound("Retry entry '\(id)' not found") }
+            guard entry.status != .succeeded else { throw .conflict("Retry entry '\(id)' has already succeeded") }
+            entry.status = .pending
+            entry.attempts = 0
+            entry.nextAttemptAt = now
+            entry.updatedAt = now
+            entry.claimToken = nil
+            return .run([RetryStatements.restart(id: id, now: now)], finishing: entry)
+        })
+    }
+
+    static func counts() -> Workflow<[RetryStatus: Int]> {
+        Workflow(.read, .run(RetryStatements.countByStatus) { rows throws(GatewayError) in
+            var counts: [RetryStatus: Int] = [:]
+            for (status, count) in rows.statusCounts {
+                if let status = RetryStatus(rawValue: status) { counts[status] = Int(truncatingIfNeeded: count) }
+            }
+            return .done(counts)
+        })
+    }
+
+    static func purgeSucceeded(before: Timestamp) -> Workflow<Int> {
+        Workflow(.write, .run(RetryStatements.purgeSucceeded(before: before)) { deleted throws(GatewayError) in .done(deleted.changes) })
+    }
+
+    /// A mark changed no row: the claim no longer holds the pending entry.
+    private static func held(_ updated: StatementResult, id: String) throws(GatewayError) {
+        guard updated.changes == 1 else { throw RetryClaim.lost(id) }
+    }
+}

@@ -1,0 +1,118 @@
+import ParcelGateCore
+
+/// A backend: runs ``Workflow``s and nothing more. Every ``GatewayStore`` operation is defined once, below,
+/// as a workflow; a backend supplies `perform` (a transaction and a statement runner), `ping` and `close`.
+protocol WorkflowRunner: GatewayStore {
+    var dialect: StoreDialect { get }
+    /// Runs `workflow` in one transaction of its ``Workflow/Access`` kind: every step's statements in order,
+    /// each continuation fed their results, until it finishes (commit) or throws (roll back, rethrow).
+    func perform<Output: Sendable>(_ workflow: Workflow<Output>) async throws(GatewayError) -> Output
+}
+
+extension WorkflowRunner {
+    package func createFulfillment(_ new: NewFulfillment) async throws(GatewayError) -> Fulfillment {
+        try await perform(FulfillmentWorkflows.create(new))
+    }
+
+    package func fulfillment(tenant: String, id: String) async throws(GatewayError) -> Fulfillment? {
+        try await perform(FulfillmentWorkflows.find(tenant: tenant, id: id))
+    }
+
+    package func fulfillments(tenant: String, where filter: FulfillmentFilter) async throws(GatewayError) -> [Fulfillment] {
+        try await perform(FulfillmentWorkflows.list(tenant: tenant, filter: filter))
+    }
+
+    package func apply(_ command: FulfillmentCommand, tenant: String, fulfillmentId: String, at now: Timestamp) async throws(GatewayError) -> Fulfillment {
+        try await perform(FulfillmentWorkflows.apply(command, tenant: tenant, fulfillmentId: fulfillmentId, at: now))
+    }
+
+    package func ingest(_ callback: IngestCallback) async throws(GatewayError) -> IngestOutcome {
+        try await perform(IngestWorkflow.make(callback, dialect: dialect))
+    }
+
+    package func storeRetry(_ entry: RetryEntry) async throws(GatewayError) -> String {
+        try await perform(RetryWorkflows.store(entry))
+    }
+
+    package func claimDue(limit: Int, leaseMilliseconds: Int64, now: Timestamp) async throws(GatewayError) -> [RetryEntry] {
+        try await perform(RetryWorkflows.claimDue(limit: limit, leaseMilliseconds: leaseMilliseconds, now: now))
+    }
+
+    package func markSucceeded(id: String, claimToken: String, now: Timestamp) async throws(GatewayError) {
+        try await perform(RetryWorkflows.markSucceeded(id: id, claimToken: claimToken, now: now))
+    }
+
+    @discardableResult
+    package func markFailed(id: String, claimToken: String, error: String, policy: BackoffPolicy, now: Timestamp) async throws(GatewayError) -> RetryEntry {
+        try await perform(RetryWorkflows.markFailed(id: id, claimToken: claimToken, error: error, policy: policy, now: now))
+    }
+
+    package func markExhausted(id: String, claimToken: String, reason: String, now: Timestamp) async throws(GatewayError) {
+        try await perform(RetryWorkflows.markExhausted(id: id, claimToken: claimToken, reason: reason, now: now))
+    }
+
+    package func retryEntries(tenant: String, status: RetryStatus?, limit: Int) async throws(GatewayError) -> [RetryEntry] {
+        try await perform(RetryWorkflows.list(tenant: tenant, status: status, limit: limit))
+    }
+
+    package func retryEntry(tenant: String, id: String) async throws(GatewayError) -> RetryEntry? {
+        try await perform(RetryWorkflows.find(tenant: tenant, id: id))
+    }
+
+    package func replayRetry(tenant: String, id: String, now: Timestamp) async throws(GatewayError) -> RetryEntry {
+        try await perform(RetryWorkflows.replay(tenant: tenant, id: id, now: now))
+    }
+
+    package func retryCounts() async throws(GatewayError) -> [RetryStatus: Int] {
+        try await perform(RetryWorkflows.counts())
+    }
+
+    @discardableResult
+    package func purgeSucceeded(before: Timestamp) async throws(GatewayError) -> Int {
+        try await perform(RetryWorkflows.purgeSucceeded(before: before))
+    }
+
+    package func directory() async throws(GatewayError) -> DirectorySnapshot {
+        try await perform(DirectoryWorkflows.snapshot())
+    }
+
+    package func directoryVersion() async throws(GatewayError) -> Int64 {
+        try await perform(DirectoryWorkflows.version())
+    }
+
+    package func createTenant(_ tenant: TenantRecord, sources: [SourceRecord], apiKeys: [APIKeyRecord]) async throws(GatewayError) {
+        try await perform(DirectoryWorkflows.createTenant(tenant, sources: sources, apiKeys: apiKeys))
+    }
+
+    package func updateTenant(_ tenant: TenantRecord) async throws(GatewayError) {
+        try await perform(DirectoryWorkflows.updateTenant(tenant))
+    }
+
+    package func putSource(_ source: SourceRecord) async throws(GatewayError) {
+        try await perform(DirectoryWorkflows.putSource(source))
+    }
+
+    package func deleteSource(tenant: String, carrier: String) async throws(GatewayError) {
+        try await perform(DirectoryWorkflows.deleteSource(tenant: tenant, carrier: carrier))
+    }
+
+    package func addSecret(tenant: String, carrier: String, _ secret: SecretRecord) async throws(GatewayError) {
+        try await perform(DirectoryWorkflows.addSecret(tenant: tenant, carrier: carrier, secret))
+    }
+
+    package func updateSecret(tenant: String, carrier: String, _ secret: SecretRecord) async throws(GatewayError) {
+        try await perform(DirectoryWorkflows.updateSecret(tenant: tenant, carrier: carrier, secret))
+    }
+
+    package func removeSecret(tenant: String, carrier: String, id: String) async throws(GatewayError) {
+        try await perform(DirectoryWorkflows.removeSecret(tenant: tenant, carrier: carrier, id: id))
+    }
+
+    package func addAPIKey(_ key: APIKeyRecord) async throws(GatewayError) {
+        try await perform(DirectoryWorkflows.addAPIKey(key))
+    }
+
+    package func revokeAPIKey(tenant: String, id: String, at: Timestamp) async throws(GatewayError) {
+        try await perform(DirectoryWorkflows.revokeAPIKey(tenant: tenant, id: id, at: at))
+    }
+}
