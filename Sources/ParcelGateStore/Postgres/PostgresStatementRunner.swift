@@ -39,18 +39,13 @@ extension PostgresConnection {
 
     /// Runs a workflow's steps to the end, inside the caller's transaction.
     func drive<Output>(_ first: Step<Output>, logger: Logger) async throws -> Output {
-        var step = first
-        while true {
-            switch step {
-            case .done(let output):
-                return output
-            case .run(let statements, let then):
-                var results: [StatementResult] = []
-                results.reserveCapacity(statements.count)
-                for statement in statements { results.append(try await run(statement, logger: logger)) }
-                step = try then(results)
-            }
+        var cursor = StepCursor(first)
+        while let statements = cursor.pending {
+            var results: [StatementResult] = []
+            for statement in statements { results.append(try await run(statement, logger: logger)) }
+            try cursor.resume(with: results)
         }
+        return try cursor.output()
     }
 }
 

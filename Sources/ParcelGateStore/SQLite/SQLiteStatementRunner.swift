@@ -27,18 +27,14 @@ extension SQLiteConnection {
 
     /// Runs a workflow's steps to the end, inside the caller's transaction.
     func drive<Output>(_ first: Step<Output>) throws(GatewayError) -> Output {
-        var step = first
-        while true {
-            switch step {
-            case .done(let output):
-                return output
-            case .run(let statements, let then):
-                var results: [StatementResult] = []
-                results.reserveCapacity(statements.count)
-                for statement in statements { results.append(try run(statement)) }
-                step = try then(results)
-            }
+        var cursor = StepCursor(first)
+        while let statements = cursor.pending {
+            var results: [StatementResult] = []
+            results.reserveCapacity(statements.count)
+            for statement in statements { results.append(try run(statement)) }
+            try cursor.resume(with: results)
         }
+        return try cursor.output()
     }
 }
 

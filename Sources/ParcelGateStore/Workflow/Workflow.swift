@@ -49,6 +49,31 @@ indirect enum Step<Output: Sendable>: Sendable {
     }
 }
 
+/// Walks a workflow's steps for a backend's driver loop: while ``pending`` names statements, the driver runs
+/// them and hands their results to ``resume(with:)``; then ``output()`` is the operation's result.
+struct StepCursor<Output: Sendable> {
+    private var step: Step<Output>
+
+    init(_ first: Step<Output>) { step = first }
+
+    /// The statements to run now; `nil` once the workflow has finished.
+    var pending: [Statement]? {
+        if case .run(let statements, _) = step { return statements }
+        return nil
+    }
+
+    /// Feeds the results of ``pending`` (one per statement, in order) to the step's continuation.
+    mutating func resume(with results: [StatementResult]) throws(GatewayError) {
+        guard case .run(_, let then) = step else { return }
+        step = try then(results)
+    }
+
+    func output() throws(GatewayError) -> Output {
+        guard case .done(let output) = step else { throw .internalError("A store workflow stopped before it finished") }
+        return output
+    }
+}
+
 /// What a backend tells the workflows about itself: facts, not decisions.
 struct StoreDialect: Sendable {
     /// Whether rows must be locked explicitly for a read-modify-write (PostgreSQL, shared by replicas), or a
