@@ -15,8 +15,14 @@ connections="${CONNECTIONS:-64}"
 
 base_tree=".build-compare/base"
 if [ ! -d "$base_tree" ]; then git worktree add --detach "$base_tree" "$base_ref" >&2; else git -C "$base_tree" checkout -q --detach "$base_ref"; fi
-echo "building $base_ref and this checkout (release)..." >&2
-(cd "$base_tree" && swift build -c release --product parcelgate --scratch-path .build-release >&2)
+# The base is rebuilt only when its commit changed since its last build (a release build takes minutes here).
+base_commit=$(git -C "$base_tree" rev-parse HEAD)
+if [ ! -x "$base_tree/.build-release/release/parcelgate" ] || [ "$(cat .build-compare/base.built 2>/dev/null)" != "$base_commit" ]; then
+    echo "building $base_ref (release)..." >&2
+    (cd "$base_tree" && swift build -c release --product parcelgate --scratch-path .build-release >&2)
+    echo "$base_commit" > .build-compare/base.built
+fi
+echo "building this checkout (release)..." >&2
 swift build -c release --product parcelgate --scratch-path .build-release >&2
 declare -A bins=([base]="$base_tree/.build-release/release/parcelgate" [head]=".build-release/release/parcelgate")
 client="${bins[head]}"
