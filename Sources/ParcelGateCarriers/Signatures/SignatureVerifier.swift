@@ -192,11 +192,18 @@ package struct SignatureSigner: Sendable {
         case .standardWebhooks:
             typealias H = SignatureSettings.StandardWebhooksHeader
             let id = messageId ?? "msg_" + ByteEncoding.hex(Crypto.randomBytes(count: 12))
-            let content = SignatureVerifier.signedContent(parts: [id, String(now.seconds)], body: body)
-            let mac = ByteEncoding.base64(try key.mac.authenticate(content))
-            return [(H.id, id), (H.timestamp, String(now.seconds)), (H.signature, "v1," + mac)]
+            return [(H.id, id), (H.timestamp, String(now.seconds)), (H.signature, try standardWebhooksSignature(messageId: id, timestamp: now, body: body))]
         case .staticToken:
             return [(settings.header, settings.prefix + String(decoding: key.bytes, as: UTF8.self))]
         }
+    }
+
+    /// One Standard Webhooks signature entry, `v1,<base64 HMAC-SHA256 over "id.timestamp.body">`, under this
+    /// signer's key: the one place that writes that form, for the carrier-style headers above and for the
+    /// platform notifications' signer (which joins one entry per active secret). The timestamp is signed as
+    /// whole seconds, exactly as the `webhook-timestamp` header carries it.
+    package func standardWebhooksSignature(messageId: String, timestamp: Timestamp, body: Data) throws(GatewayError) -> String {
+        let content = SignatureVerifier.signedContent(parts: [messageId, String(timestamp.seconds)], body: body)
+        return "v1," + ByteEncoding.base64(try key.mac.authenticate(content))
     }
 }

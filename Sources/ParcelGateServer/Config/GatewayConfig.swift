@@ -14,9 +14,12 @@ package struct GatewayConfig: Sendable, Decodable {
     package var database: DatabaseConfig
     var ingress: IngressConfig
     package var metrics: MetricsConfig
+    /// Platform notifications (issue 15): SSRF allow-list, timeouts, circuit breaker, delivery worker.
+    package var notifications: NotificationsConfig
 
     package init(tenants: [TenantConfig], server: ServerConfig = ServerConfig(), retry: RetryConfig? = nil, worker: WorkerConfig = WorkerConfig(),
-                database: DatabaseConfig = DatabaseConfig(), ingress: IngressConfig = IngressConfig(), metrics: MetricsConfig = MetricsConfig()) {
+                database: DatabaseConfig = DatabaseConfig(), ingress: IngressConfig = IngressConfig(), metrics: MetricsConfig = MetricsConfig(),
+                notifications: NotificationsConfig = NotificationsConfig()) {
         self.tenants = tenants
         self.server = server
         self.retry = retry
@@ -24,9 +27,10 @@ package struct GatewayConfig: Sendable, Decodable {
         self.database = database
         self.ingress = ingress
         self.metrics = metrics
+        self.notifications = notifications
     }
 
-    enum CodingKeys: String, CodingKey { case tenants, server, retry, worker, database, ingress, metrics }
+    enum CodingKeys: String, CodingKey { case tenants, server, retry, worker, database, ingress, metrics, notifications }
 
     package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -37,6 +41,7 @@ package struct GatewayConfig: Sendable, Decodable {
         database = try container.decodeIfPresent(DatabaseConfig.self, forKey: .database) ?? DatabaseConfig()
         ingress = try container.decodeIfPresent(IngressConfig.self, forKey: .ingress) ?? IngressConfig()
         metrics = try container.decodeIfPresent(MetricsConfig.self, forKey: .metrics) ?? MetricsConfig()
+        notifications = try container.decodeIfPresent(NotificationsConfig.self, forKey: .notifications) ?? NotificationsConfig()
     }
 
     /// Reads and decodes a config file; errors name the file and what is wrong with it.
@@ -94,6 +99,7 @@ package struct GatewayConfig: Sendable, Decodable {
         try server.validate()
         try ingress.validate()
         try metrics.validate()
+        _ = try notifications.validated()
         _ = try worker.validated()
         _ = try database.batching(crashAfterCommits: nil)
         if let poolSize = database.poolSize { try Bounds.check(poolSize, 1...500, "database.pool_size") }

@@ -37,6 +37,15 @@ struct IPAddress: Hashable, Sendable, CustomStringConvertible {
 
     private init(bytes: [UInt8]) { self.bytes = bytes }
 
+    /// From packed network-order bytes as a socket carries them: 4 (IPv4, stored mapped) or 16 (IPv6).
+    init?(packed: [UInt8]) {
+        switch packed.count {
+        case 4: bytes = [UInt8](repeating: 0, count: 10) + [0xFF, 0xFF] + packed
+        case 16: bytes = packed
+        default: return nil
+        }
+    }
+
     var description: String {
         if isIPv4 { return bytes.suffix(4).map { String($0) }.joined(separator: ".") }
         var address = in6_addr()
@@ -64,6 +73,18 @@ struct AddressBlock: Sendable, Hashable {
         }
         base = address
         prefixBits = bits + (address.isIPv4 ? 96 : 0)
+    }
+
+    /// Whether every bit after the prefix is zero (`10.0.0.0/8`, not `10.1.2.3/8`): config that names a network
+    /// should say exactly which one, so a typo in the address is caught rather than silently widened.
+    var isNetworkAddress: Bool {
+        var remaining = prefixBits
+        for index in 0..<16 {
+            let mask: UInt8 = remaining >= 8 ? 0xFF : (remaining <= 0 ? 0 : ~(0xFF >> UInt8(remaining)))
+            guard base.bytes[index] & ~mask == 0 else { return false }
+            remaining -= 8
+        }
+        return true
     }
 
     func contains(_ address: IPAddress) -> Bool {

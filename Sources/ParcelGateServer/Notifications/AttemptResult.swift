@@ -1,0 +1,16 @@
+/// What one delivery attempt ended with, as the sender observed it: the facts, before any decision.
+///
+/// The sender maps its HTTP client's errors onto these few cases; ``DeliveryClassifier`` alone decides what
+/// each means for the delivery and the endpoint.
+package enum AttemptResult: Sendable, Hashable {
+    /// The endpoint answered with this status; `retryAfter` is its `Retry-After` header, verbatim, if any.
+    case response(status: Int, retryAfter: String?)
+    /// No complete answer within the connect or total timeout.
+    case timeout
+    /// The connection could not be made or broke: refused, reset, unreachable, or the name did not resolve.
+    case connectionFailed
+    /// The TLS handshake failed (certificate, protocol or cipher mismatch).
+    case tlsFailed
+    /// The address actually connected to is refused by ``AddressPolicy`` (SSRF); nothing was sent.
+    case addressRefused
+}
