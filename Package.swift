@@ -26,6 +26,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        // The outbound notification sender (issue 15): a pooled HTTP/1.1 client with connect and total timeouts
+        // and a per-connection hook that sees the address actually connected to (the SSRF check). Its only
+        // trait, UnstableHTTPAPIsSupport, is an unstable SPI we do not use: traits off.
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0", traits: []),
     ],
     targets: [
         .systemLibrary(
@@ -83,6 +87,11 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                // The sender reads NIOPosix's connection errors and NIOSSL's TLS errors to tell a refused
+                // connection from a failed handshake (both already built for AsyncHTTPClient).
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -125,6 +134,11 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 // EmbeddedChannel, to drive the notifications' connection guard without a socket.
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                // The webhook sender's loopback receivers: plain NIO, so a test controls every byte and pause.
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                // The client's own error values, to check how the sender describes them.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
