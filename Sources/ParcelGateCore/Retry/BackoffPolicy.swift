@@ -8,7 +8,7 @@ package struct BackoffPolicy: Sendable, Hashable {
         case schedule(seconds: [Double])
     }
 
-    let curve: Curve
+    package let curve: Curve
     /// Attempts after which an entry is exhausted (a dead letter). 0 dead-letters at once.
     package let maxAttempts: Int
 

@@ -96,6 +96,48 @@ package protocol GatewayStore: Sendable {
 
     func revokeAPIKey(tenant: String, id: String, at: Timestamp) async throws(GatewayError)
 
+    // MARK: Outbound notifications (docs/architecture.md, "Outbound notifications")
+
+    func createEndpoint(_ endpoint: EndpointRecord) async throws(GatewayError)
+    /// The tenant's endpoints, oldest first.
+    func endpoints(tenant: String) async throws(GatewayError) -> [EndpointRecord]
+    func endpoint(tenant: String, id: String) async throws(GatewayError) -> EndpointRecord?
+    /// Changes an endpoint under its row lock; `not_found`. Disabling holds its waiting deliveries; enabling
+    /// closes its circuit and sends the held ones, in order.
+    func updateEndpoint(tenant: String, id: String, now: Timestamp,
+                        _ change: @escaping @Sendable (inout EndpointRecord) throws(GatewayError) -> Void) async throws(GatewayError) -> EndpointRecord
+    /// Removes an endpoint and its deliveries; `not_found`.
+    func deleteEndpoint(tenant: String, id: String) async throws(GatewayError)
+    /// Fans out up to `limit` outbox events to their tenants' endpoints: `notifications` says what each event
+    /// becomes, `accepts` which endpoint takes which. Idempotent; returns how many deliveries it added.
+    func dispatchNotifications(limit: Int, now: Timestamp, notifications: @escaping @Sendable (OutboxEvent) -> [NewNotification],
+                               accepts: @escaping @Sendable (EndpointRecord, NewNotification) -> Bool) async throws(GatewayError) -> Int
+    /// A notification for one endpoint outside the outbox (a ping), stored claimed by the caller, who sends it
+    /// now; `conflict` when the endpoint is disabled.
+    func enqueueClaimedDelivery(tenant: String, endpointId: String, _ notification: NewNotification, leaseMilliseconds: Int64,
+                                now: Timestamp) async throws(GatewayError) -> ClaimedDelivery
+    /// Due deliveries, each the head of its (endpoint, fulfillment) chain, as many per endpoint as `admit`
+    /// allows, under a fresh claim token and a lease. No delivery is handed to two claimers at once.
+    func claimDeliveries(limit: Int, leaseMilliseconds: Int64, now: Timestamp,
+                         admit: @escaping @Sendable (EndpointRecord, _ inFlight: Int) -> EndpointAdmission) async throws(GatewayError) -> [ClaimedDelivery]
+    /// One delivery to send now whatever its schedule (retry-now); `conflict` when held or in flight.
+    func claimDeliveryNow(tenant: String, id: String, leaseMilliseconds: Int64, now: Timestamp) async throws(GatewayError) -> ClaimedDelivery
+    /// Records an attempt, only while `claimToken` still holds the delivery (else `conflict`), with its end and
+    /// the endpoint's circuit as `circuit` decides from the stored one.
+    @discardableResult
+    func finishDelivery(id: String, claimToken: String, attempt: AttemptRecord, succeeded: Bool, finish: DeliveryFinish, now: Timestamp,
+                        circuit: @escaping @Sendable (CircuitRecord) -> CircuitChange?) async throws(GatewayError) -> DeliveryRecord
+    /// The tenant's deliveries, newest first.
+    func deliveries(tenant: String, filter: DeliveryFilter, limit: Int) async throws(GatewayError) -> [DeliveryRecord]
+    /// One delivery with its attempts.
+    func delivery(tenant: String, id: String) async throws(GatewayError) -> DeliveryRecord?
+    /// An endpoint's exhausted deliveries created in `[since, until)` back to pending; how many.
+    func recoverDeliveries(tenant: String, endpointId: String, since: Timestamp, until: Timestamp, now: Timestamp) async throws(GatewayError) -> Int
+    /// An endpoint's deliveries by status, and its attempts since `since`.
+    func endpointActivity(tenant: String, endpointId: String, since: Timestamp) async throws(GatewayError) -> EndpointActivity
+    /// Every delivery by status (for `/metrics`).
+    func deliveryCounts() async throws(GatewayError) -> [DeliveryStatus: Int]
+
     /// Whether the database answers (for `/readyz`).
     func ping() async throws(GatewayError)
 

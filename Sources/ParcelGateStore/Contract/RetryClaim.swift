@@ -6,20 +6,11 @@ enum RetryClaim {
     ///
     /// One token per claim, not per entry: all that matters is that a later claim of the same entry, by
     /// this worker or another, carries a different token.
-    static func newToken() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let high = generator.next() as UInt64
-        let low = generator.next() as UInt64
-        return hex(high) + hex(low)
-    }
+    static func newToken() -> String { RandomToken.hex(bytes: 16) }
 
     /// What a `mark*` call throws when its token no longer holds the pending entry.
     static func lost(_ id: String) -> GatewayError {
         .conflict("Retry entry '\(id)' is no longer held by this claim (its lease ran out and it was claimed again, or the attempt was already recorded)")
     }
 
-    private static func hex(_ value: UInt64) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
-    }
 }

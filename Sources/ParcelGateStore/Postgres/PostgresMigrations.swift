@@ -105,6 +105,43 @@ enum PostgresMigrations {
                 WHERE fulfillments.tenant = counts.tenant AND fulfillments.id = counts.fulfillment_id
             """,
         ]),
+        // Outbound notifications: the outbox flag and the endpoint, delivery and attempt tables (as on SQLite).
+        (8, [
+            "ALTER TABLE domain_events ADD COLUMN tracking_number TEXT",
+            "ALTER TABLE domain_events ADD COLUMN retry_id TEXT",
+            "ALTER TABLE domain_events ADD COLUMN dispatched BOOLEAN NOT NULL DEFAULT TRUE",
+            "CREATE INDEX domain_events_undispatched ON domain_events (tenant, fulfillment_id, sequence) WHERE NOT dispatched",
+            """
+            CREATE TABLE webhook_endpoints (
+                id TEXT PRIMARY KEY, tenant TEXT NOT NULL, url TEXT NOT NULL, description TEXT, event_types TEXT NOT NULL,
+                enabled BOOLEAN NOT NULL, disabled_reason TEXT, secret BYTEA NOT NULL, secret_encrypted BOOLEAN NOT NULL,
+                previous_secret BYTEA, previous_encrypted BOOLEAN, previous_expires_at BIGINT, retry_policy TEXT, rate_per_second DOUBLE PRECISION,
+                rate_tokens DOUBLE PRECISION, rate_updated_at BIGINT, circuit_state TEXT NOT NULL, consecutive_failures INTEGER NOT NULL, circuit_opened_at BIGINT, circuit_open_until BIGINT,
+                first_failure_at BIGINT, created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX webhook_endpoints_by_tenant ON webhook_endpoints (tenant, created_at)",
+            """
+            CREATE TABLE webhook_deliveries (
+                id TEXT PRIMARY KEY, tenant TEXT NOT NULL, endpoint_id TEXT NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+                source_key TEXT NOT NULL, event_id TEXT NOT NULL, event_type TEXT NOT NULL, fulfillment_id TEXT, sequence BIGINT,
+                order_key TEXT NOT NULL, ordinal BIGINT NOT NULL, payload BYTEA NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL,
+                next_attempt_at BIGINT NOT NULL, last_error TEXT, last_status_code INTEGER, claim_token TEXT,
+                created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, UNIQUE (endpoint_id, source_key)
+            )
+            """,
+            "CREATE INDEX webhook_deliveries_chain ON webhook_deliveries (endpoint_id, order_key, ordinal)",
+            "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status IN ('pending', 'failed')",
+            "CREATE INDEX webhook_deliveries_by_tenant ON webhook_deliveries (tenant, created_at)",
+            """
+            CREATE TABLE webhook_attempts (
+                delivery_id TEXT NOT NULL REFERENCES webhook_deliveries (id) ON DELETE CASCADE, attempt INTEGER NOT NULL, trigger TEXT NOT NULL,
+                started_at BIGINT NOT NULL, duration_ms BIGINT NOT NULL, status_code INTEGER, response_excerpt TEXT, error TEXT,
+                succeeded BOOLEAN NOT NULL, endpoint_id TEXT NOT NULL, PRIMARY KEY (delivery_id, attempt)
+            )
+            """,
+            "CREATE INDEX webhook_attempts_by_endpoint ON webhook_attempts (endpoint_id, started_at)",
+        ]),
     ]
 
     static func migrate(_ client: PostgresClient, logger: Logger) async throws {

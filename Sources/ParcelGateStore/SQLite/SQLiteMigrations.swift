@@ -149,6 +149,80 @@ enum SQLiteMigrations {
                 FROM (SELECT tenant, fulfillment_id, count(*) AS n FROM domain_events GROUP BY tenant, fulfillment_id) AS counts
                 WHERE fulfillments.tenant = counts.tenant AND fulfillments.id = counts.fulfillment_id;
             """),
+        // Outbound notifications (issue 15). Domain events become an outbox: `dispatched` turns true once they
+        // are fanned out to endpoints (existing ones count as dispatched: no endpoint existed); the partial index
+        // holds only the few not yet dispatched, so it costs the ingest path one small append.
+        (8, """
+            ALTER TABLE domain_events ADD COLUMN tracking_number TEXT;
+            ALTER TABLE domain_events ADD COLUMN retry_id TEXT;
+            ALTER TABLE domain_events ADD COLUMN dispatched INTEGER NOT NULL DEFAULT 1;
+            CREATE INDEX domain_events_undispatched ON domain_events (tenant, fulfillment_id, sequence) WHERE dispatched = 0;
+            CREATE TABLE webhook_endpoints (
+                id TEXT PRIMARY KEY,
+                tenant TEXT NOT NULL,
+                url TEXT NOT NULL,
+                description TEXT,
+                event_types TEXT NOT NULL,
+                enabled INTEGER NOT NULL,
+                disabled_reason TEXT,
+                secret BLOB NOT NULL,
+                secret_encrypted INTEGER NOT NULL,
+                previous_secret BLOB,
+                previous_encrypted INTEGER,
+                previous_expires_at INTEGER,
+                retry_policy TEXT,
+                rate_per_second REAL,
+                rate_tokens REAL,
+                rate_updated_at INTEGER,
+                circuit_state TEXT NOT NULL,
+                consecutive_failures INTEGER NOT NULL,
+                circuit_opened_at INTEGER,
+                circuit_open_until INTEGER,
+                first_failure_at INTEGER,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL
+            );
+            CREATE INDEX webhook_endpoints_by_tenant ON webhook_endpoints (tenant, created_at);
+            CREATE TABLE webhook_deliveries (
+                id TEXT PRIMARY KEY,
+                tenant TEXT NOT NULL,
+                endpoint_id TEXT NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+                source_key TEXT NOT NULL,
+                event_id TEXT NOT NULL,
+                event_type TEXT NOT NULL,
+                fulfillment_id TEXT,
+                sequence INTEGER,
+                order_key TEXT NOT NULL,
+                ordinal INTEGER NOT NULL,
+                payload BLOB NOT NULL,
+                status TEXT NOT NULL,
+                attempts INTEGER NOT NULL,
+                next_attempt_at INTEGER NOT NULL,
+                last_error TEXT,
+                last_status_code INTEGER,
+                claim_token TEXT,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                UNIQUE (endpoint_id, source_key)
+            );
+            CREATE INDEX webhook_deliveries_chain ON webhook_deliveries (endpoint_id, order_key, ordinal);
+            CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status IN ('pending', 'failed');
+            CREATE INDEX webhook_deliveries_by_tenant ON webhook_deliveries (tenant, created_at);
+            CREATE TABLE webhook_attempts (
+                delivery_id TEXT NOT NULL REFERENCES webhook_deliveries (id) ON DELETE CASCADE,
+                attempt INTEGER NOT NULL,
+                trigger TEXT NOT NULL,
+                started_at INTEGER NOT NULL,
+                duration_ms INTEGER NOT NULL,
+                status_code INTEGER,
+                response_excerpt TEXT,
+                error TEXT,
+                succeeded INTEGER NOT NULL,
+                endpoint_id TEXT NOT NULL,
+                PRIMARY KEY (delivery_id, attempt)
+            );
+            CREATE INDEX webhook_attempts_by_endpoint ON webhook_attempts (endpoint_id, started_at);
+            """),
     ]
 
     static func migrate(_ connection: SQLiteConnection) throws(GatewayError) {

@@ -27,6 +27,17 @@ enum RowDecoder: Sendable {
     case secret
     /// `id, tenant, digest, label, created_at`.
     case apiKey
+    /// `WebhookStatements.endpointColumns`.
+    case endpoint
+    /// `WebhookStatements.deliveryColumns`.
+    case delivery
+    /// `attempt, trigger, started_at, duration_ms, status_code, response_excerpt, error`.
+    case attempt
+    /// `started_at, duration_ms, succeeded`.
+    case attemptSample
+    /// `id, tenant, fulfillment_id, type, from_status, to_status, tracking_status, carrier, service_level, tracking_number, order_id,
+    /// sequence, reason, location, retry_id, occurred_at, recorded_at`.
+    case outboxEvent
 
     func decode(_ row: some RowReader) throws(GatewayError) -> DecodedRow {
         switch self {
@@ -60,7 +71,52 @@ enum RowDecoder: Sendable {
             return .apiKey(APIKeyRecord(
                 id: try row.text(0), tenant: try row.text(1), digest: try row.blob(2), label: try row.optionalText(3), createdAt: try row.timestamp(4)
             ))
+        case .endpoint: return .endpoint(try Self.endpoint(row))
+        case .delivery: return .delivery(try Self.delivery(row))
+        case .attempt:
+            return .attempt(AttemptRecord(
+                attempt: try row.count(0), trigger: try row.text(1), startedAt: try row.timestamp(2), durationMilliseconds: try row.int(3),
+                statusCode: try row.optionalInt(4).map { Int(truncatingIfNeeded: $0) }, responseExcerpt: try row.optionalText(5), error: try row.optionalText(6)
+            ))
+        case .attemptSample:
+            return .attemptSample(AttemptSample(startedAt: try row.timestamp(0), durationMilliseconds: try row.int(1), succeeded: try row.bool(2)))
+        case .outboxEvent:
+            return .outboxEvent(OutboxEvent(
+                id: try row.int(0), tenant: try row.text(1), fulfillmentId: try row.text(2), type: try row.text(3), fromStatus: try row.text(4),
+                toStatus: try row.text(5), trackingStatus: try row.optionalText(6), carrier: try row.optionalText(7), serviceLevel: try row.optionalText(8),
+                trackingNumber: try row.optionalText(9), orderId: try row.optionalText(10), sequence: try row.optionalInt(11) ?? 0,
+                reason: try row.optionalText(12), location: try row.optionalText(13), retryId: try row.optionalText(14),
+                occurredAt: try row.timestamp(15), recordedAt: try row.timestamp(16)
+            ))
         }
+    }
+
+    private static func endpoint(_ row: some RowReader) throws(GatewayError) -> EndpointRecord {
+        let created = try row.timestamp(19)
+        let previous: SecretRecord? = try row.isNull(9) ? nil : SecretRecord(id: "previous", bytes: try row.blob(9), encrypted: try row.bool(10), createdAt: created)
+        let types = try row.text(4)
+        return EndpointRecord(
+            id: try row.text(0), tenant: try row.text(1), url: try row.text(2), description: try row.optionalText(3),
+            eventTypes: types.isEmpty ? [] : types.split(separator: ",").map(String.init), enabled: try row.bool(5), disabledReason: try row.optionalText(6),
+            secret: SecretRecord(id: "current", bytes: try row.blob(7), encrypted: try row.bool(8), createdAt: created),
+            previousSecret: previous, previousExpiresAt: try row.optionalTimestamp(11), retryPolicyJSON: try row.optionalText(12),
+            ratePerSecond: try row.optionalDouble(13),
+            circuit: CircuitRecord(state: try row.text(14), consecutiveFailures: try row.count(15), openedAt: try row.optionalTimestamp(16),
+                                   openUntil: try row.optionalTimestamp(17), firstFailureAt: try row.optionalTimestamp(18)),
+            createdAt: created, updatedAt: try row.timestamp(20)
+        )
+    }
+
+    private static func delivery(_ row: some RowReader) throws(GatewayError) -> DeliveryRecord {
+        let id = try row.text(0)
+        guard let status = DeliveryStatus(rawValue: try row.text(8)) else { throw .internalError("Delivery '\(id)' has an unknown status in the database") }
+        return DeliveryRecord(
+            id: id, tenant: try row.text(1), endpointId: try row.text(2), eventId: try row.text(3), eventType: try row.text(4),
+            fulfillmentId: try row.optionalText(5), sequence: try row.optionalInt(6), payload: try row.blob(7), status: status,
+            attempts: try row.count(9), nextAttemptAt: try row.timestamp(10), lastError: try row.optionalText(11),
+            lastStatusCode: try row.optionalInt(12).map { Int(truncatingIfNeeded: $0) }, claimToken: try row.optionalText(13),
+            createdAt: try row.timestamp(14), updatedAt: try row.timestamp(15)
+        )
     }
 
     private static func fulfillment(_ row: some RowReader, tenant: String) throws(GatewayError) -> Fulfillment {
@@ -121,4 +177,9 @@ enum DecodedRow: Sendable {
     case source(SourceRecord)
     case secret(tenant: String, carrier: String, SecretRecord)
     case apiKey(APIKeyRecord)
+    case endpoint(EndpointRecord)
+    case delivery(DeliveryRecord)
+    case attempt(AttemptRecord)
+    case attemptSample(AttemptSample)
+    case outboxEvent(OutboxEvent)
 }

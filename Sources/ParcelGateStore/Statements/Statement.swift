@@ -84,6 +84,11 @@ struct StatementResult: Sendable {
         rows.compactMap { if case .secret(let tenant, let carrier, let secret) = $0 { (tenant, carrier, secret) } else { nil } }
     }
     var apiKeys: [APIKeyRecord] { rows.compactMap { if case .apiKey(let value) = $0 { value } else { nil } } }
+    var endpoints: [EndpointRecord] { rows.compactMap { if case .endpoint(let value) = $0 { value } else { nil } } }
+    var deliveries: [DeliveryRecord] { rows.compactMap { if case .delivery(let value) = $0 { value } else { nil } } }
+    var attempts: [AttemptRecord] { rows.compactMap { if case .attempt(let value) = $0 { value } else { nil } } }
+    var attemptSamples: [AttemptSample] { rows.compactMap { if case .attemptSample(let value) = $0 { value } else { nil } } }
+    var outboxEvents: [OutboxEvent] { rows.compactMap { if case .outboxEvent(let value) = $0 { value } else { nil } } }
 }
 
 extension Array where Element == StatementResult {

@@ -28,17 +28,23 @@ enum RetryWorkflows {
             guard var entry = found.retryEntries.first, entry.status == .pending, entry.claimToken == claimToken else { throw RetryClaim.lost(id) }
             entry.recordFailure(error, policy: policy, now: now)
             let failed = entry
-            return .run(RetryStatements.markFailed(failed, token: claimToken, error: error, now: now)) { updated throws(GatewayError) in
-                try held(updated, id: id)
+            var writes = [RetryStatements.markFailed(failed, token: claimToken, error: error, now: now)]
+            // A dead letter is announced to the tenant's endpoints (`retry.exhausted`), in the same transaction.
+            if failed.status == .exhausted { writes.append(WebhookStatements.recordDeadLetter(failed, reason: error, at: now)) }
+            return .run(writes) { results throws(GatewayError) in
+                try held(try results.result(0), id: id)
                 return .done(failed)
             }
         })
     }
 
+    /// A permanent failure: a dead letter at once, announced to the tenant's endpoints (`retry.exhausted`).
     static func markExhausted(id: String, claimToken: String, reason: String, now: Timestamp) -> Workflow<Void> {
-        Workflow(.write, .run(RetryStatements.markExhausted(id: id, token: claimToken, reason: reason, now: now)) { updated throws(GatewayError) in
-            try held(updated, id: id)
-            return .done(())
+        Workflow(.write, .run([RetryStatements.markExhausted(id: id, token: claimToken, reason: reason, now: now),
+                               RetryStatements.find(id: id, tenant: nil, lock: false)]) { results throws(GatewayError) in
+            try held(try results.result(0), id: id)
+            guard let entry = try results.result(1).retryEntries.first else { return .done(()) }
+            return .run([WebhookStatements.recordDeadLetter(entry, reason: reason, at: now)], finishing: ())
         })
     }
 

@@ -115,4 +115,70 @@ extension WorkflowRunner {
     package func revokeAPIKey(tenant: String, id: String, at: Timestamp) async throws(GatewayError) {
         try await perform(DirectoryWorkflows.revokeAPIKey(tenant: tenant, id: id, at: at))
     }
+
+    package func createEndpoint(_ endpoint: EndpointRecord) async throws(GatewayError) {
+        try await perform(WebhookWorkflows.createEndpoint(endpoint))
+    }
+
+    package func endpoints(tenant: String) async throws(GatewayError) -> [EndpointRecord] {
+        try await perform(WebhookWorkflows.endpoints(tenant: tenant))
+    }
+
+    package func endpoint(tenant: String, id: String) async throws(GatewayError) -> EndpointRecord? {
+        try await perform(WebhookWorkflows.endpoint(tenant: tenant, id: id))
+    }
+
+    package func updateEndpoint(tenant: String, id: String, now: Timestamp,
+                                _ change: @escaping @Sendable (inout EndpointRecord) throws(GatewayError) -> Void) async throws(GatewayError) -> EndpointRecord {
+        try await perform(WebhookWorkflows.updateEndpoint(tenant: tenant, id: id, now: now, change))
+    }
+
+    package func deleteEndpoint(tenant: String, id: String) async throws(GatewayError) {
+        try await perform(WebhookWorkflows.deleteEndpoint(tenant: tenant, id: id))
+    }
+
+    package func dispatchNotifications(limit: Int, now: Timestamp, notifications: @escaping @Sendable (OutboxEvent) -> [NewNotification],
+                                       accepts: @escaping @Sendable (EndpointRecord, NewNotification) -> Bool) async throws(GatewayError) -> Int {
+        try await perform(WebhookWorkflows.dispatch(limit: limit, now: now, notifications: notifications, accepts: accepts))
+    }
+
+    package func enqueueClaimedDelivery(tenant: String, endpointId: String, _ notification: NewNotification, leaseMilliseconds: Int64,
+                                        now: Timestamp) async throws(GatewayError) -> ClaimedDelivery {
+        try await perform(WebhookWorkflows.enqueueClaimed(tenant: tenant, endpointId: endpointId, notification, leaseMilliseconds: leaseMilliseconds, now: now))
+    }
+
+    package func claimDeliveries(limit: Int, leaseMilliseconds: Int64, now: Timestamp,
+                                 admit: @escaping @Sendable (EndpointRecord, _ inFlight: Int) -> EndpointAdmission) async throws(GatewayError) -> [ClaimedDelivery] {
+        try await perform(WebhookWorkflows.claim(limit: limit, leaseMilliseconds: leaseMilliseconds, now: now, admit: admit))
+    }
+
+    package func claimDeliveryNow(tenant: String, id: String, leaseMilliseconds: Int64, now: Timestamp) async throws(GatewayError) -> ClaimedDelivery {
+        try await perform(WebhookWorkflows.claimNow(tenant: tenant, id: id, leaseMilliseconds: leaseMilliseconds, now: now))
+    }
+
+    @discardableResult
+    package func finishDelivery(id: String, claimToken: String, attempt: AttemptRecord, succeeded: Bool, finish: DeliveryFinish, now: Timestamp,
+                                circuit: @escaping @Sendable (CircuitRecord) -> CircuitChange?) async throws(GatewayError) -> DeliveryRecord {
+        try await perform(WebhookWorkflows.finish(id: id, claimToken: claimToken, attempt: attempt, succeeded: succeeded, finish: finish, now: now, circuit: circuit))
+    }
+
+    package func deliveries(tenant: String, filter: DeliveryFilter, limit: Int) async throws(GatewayError) -> [DeliveryRecord] {
+        try await perform(WebhookWorkflows.deliveries(tenant: tenant, filter: filter, limit: limit))
+    }
+
+    package func delivery(tenant: String, id: String) async throws(GatewayError) -> DeliveryRecord? {
+        try await perform(WebhookWorkflows.delivery(tenant: tenant, id: id))
+    }
+
+    package func recoverDeliveries(tenant: String, endpointId: String, since: Timestamp, until: Timestamp, now: Timestamp) async throws(GatewayError) -> Int {
+        try await perform(WebhookWorkflows.recover(tenant: tenant, endpointId: endpointId, since: since, until: until, now: now))
+    }
+
+    package func endpointActivity(tenant: String, endpointId: String, since: Timestamp) async throws(GatewayError) -> EndpointActivity {
+        try await perform(WebhookWorkflows.activity(tenant: tenant, endpointId: endpointId, since: since))
+    }
+
+    package func deliveryCounts() async throws(GatewayError) -> [DeliveryStatus: Int] {
+        try await perform(WebhookWorkflows.deliveryCounts())
+    }
 }
