@@ -24,11 +24,14 @@ package struct GatewaySettings: Sendable {
     var readinessInterval: Duration
     /// Called once the separate metrics listener (`metrics.listen`) is up, with its channel.
     var onMetricsServerRunning: (@Sendable (any Channel) async -> Void)?
+    /// How notifications are sent; `nil`: AsyncHTTPClient with the `notifications` settings, run as a Service.
+    var webhookSender: (any WebhookSending)?
 
     package init(host: String = "127.0.0.1", port: Int = 8080, config: GatewayConfig, clock: any GatewayClock = SystemClock(),
                 operatorKey: String? = nil, masterKey: String? = nil, directoryRefreshInterval: Duration = .seconds(1),
                 metrics: GatewayMetrics = GatewayMetrics(), readinessInterval: Duration = .seconds(1),
-                onMetricsServerRunning: (@Sendable (any Channel) async -> Void)? = nil) {
+                onMetricsServerRunning: (@Sendable (any Channel) async -> Void)? = nil, webhookSender: (any WebhookSending)? = nil) {
+        self.webhookSender = webhookSender
         self.metrics = metrics
         self.readinessInterval = readinessInterval
         self.onMetricsServerRunning = onMetricsServerRunning
@@ -47,6 +50,7 @@ package struct Gateway<App: ApplicationProtocol>: Sendable {
     package let application: App
     let worker: RetryWorker
     let directory: DirectoryProvider
+    let notifications: NotificationsRuntime
     /// Every route, as `METHOD /path/{parameter}` (for the OpenAPI document's test).
     let routes: [String]
 }
@@ -76,6 +80,17 @@ package enum GatewayApplication {
         let wakeWorker: @Sendable () -> Void = { worker.wake() }
         let tenantAuthentication = TenantAuthMiddleware<GatewayRequestContext>(directory: directory)
         let readiness = ReadinessMonitor(store: store, interval: settings.readinessInterval)
+        var senderService: AsyncHTTPWebhookSender?
+        let sender: any WebhookSending
+        if let injected = settings.webhookSender {
+            sender = injected
+        } else {
+            let made = try AsyncHTTPWebhookSender(config: config.notifications)
+            senderService = made
+            sender = made
+        }
+        let notifications = try NotificationsRuntime(store: store, config: config.notifications, sender: sender, secretBox: secretBox,
+                                                     clock: settings.clock, logger: logger, metrics: settings.metrics)
 
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: ErrorMiddleware())
@@ -88,12 +103,18 @@ package enum GatewayApplication {
             .register(on: router)
         RetryRoutes(store: store, authentication: tenantAuthentication, clock: settings.clock, replayed: wakeWorker)
             .register(on: router)
+        WebhookEndpointRoutes(store: store, authentication: tenantAuthentication, notifications: notifications, clock: settings.clock, maxBodyBytes: maxBody)
+            .register(on: router)
+        DeliveryRoutes(store: store, authentication: tenantAuthentication, notifications: notifications).register(on: router)
         AdminRoutes(
             store: store, directory: directory, authentication: try OperatorAuthMiddleware(key: settings.operatorKey),
             clock: settings.clock, maxBodyBytes: maxBody
         ).register(on: router)
         let metricsAddress = try config.metrics.listenAddress()
-        var services: [any Service] = [worker, DirectoryRefresher(provider: directory, interval: settings.directoryRefreshInterval, logger: logger), readiness]
+        // Stopped in reverse: the delivery worker before the sender whose client it uses.
+        var services: [any Service] = (senderService.map { [$0] } ?? []) + [
+            notifications.worker, worker, DirectoryRefresher(provider: directory, interval: settings.directoryRefreshInterval, logger: logger), readiness,
+        ]
         if let metricsAddress {
             // `/metrics` only on its own listener, for deployments that do not expose it publicly.
             let metricsRouter = Router(context: GatewayRequestContext.self)
@@ -119,6 +140,6 @@ package enum GatewayApplication {
             logger: logger
         )
         let routes = router.routes.map { "\($0.method.rawValue) \($0.path)" }
-        return Gateway(application: application, worker: worker, directory: directory, routes: routes)
+        return Gateway(application: application, worker: worker, directory: directory, notifications: notifications, routes: routes)
     }
 }

@@ -18,8 +18,9 @@ import Testing
             try await gateway.shippedFulfillment(id: "f", trackingNumber: "T-FULL")
             try await gateway.callback(scan("e1")).expect(200)
 
-            let pages = try await gateway.store.writerPragmaForTesting("page_count")
-            _ = try await gateway.store.capPagesForTesting(pages)
+            let sqlite = try #require(gateway.sqlite)
+            let pages = try await sqlite.writerPragmaForTesting("page_count")
+            _ = try await sqlite.capPagesForTesting(pages)
             for event in ["e2", "e3"] {
                 try await gateway.callback(scan(event)).expectError(503, "store_unavailable")
             }
@@ -27,7 +28,7 @@ import Testing
             #expect(try await gateway.fulfillment("f")["tracking_events"].array.count == 1)
 
             // Space returns; the carrier's retries now apply.
-            _ = try await gateway.store.capPagesForTesting(1_000_000)
+            _ = try await sqlite.capPagesForTesting(1_000_000)
             for event in ["e2", "e3"] {
                 try await gateway.callback(scan(event)).expect(200)
             }

@@ -188,6 +188,7 @@ import Testing
     @Test func readinessProbesDoNotQueueStoreWork() async throws {
         var config = TestGateway.defaultConfig()
         config.worker.pollIntervalMilliseconds = 600_000 // the retry worker's claims are writer jobs too
+        config.notifications.worker.pollIntervalMilliseconds = 600_000 // and the delivery worker's
         try await TestGateway.run(config: config, readinessInterval: .seconds(5)) { gateway in
             func commits() async throws -> Int {
                 let text = try await gateway.request("GET", "/metrics").text

@@ -23,6 +23,11 @@ package final class GatewayMetrics: Sendable {
     static let queueDepth = "parcelgate_retry_queue_depth"
     static let batchSize = "parcelgate_commit_batch_size"
     static let directoryProblems = "parcelgate_directory_disabled_entries"
+    static let webhookDeliveries = "parcelgate_webhook_deliveries_total"
+    static let webhookAttempts = "parcelgate_webhook_attempts_total"
+    static let webhookAttemptDuration = "parcelgate_webhook_attempt_duration_seconds"
+    static let webhookQueue = "parcelgate_webhook_deliveries"
+    static let webhookCircuits = "parcelgate_webhook_endpoint_circuits"
 
     package init() {
         registry = PrometheusCollectorRegistry()
@@ -50,6 +55,31 @@ package final class GatewayMetrics: Sendable {
     /// One retry attempt's result: `succeeded`, `failed` (will try again) or `exhausted`.
     func retryAttempt(tenant: String, result: String) {
         counter(Self.retryAttempts, [("tenant", tenant), ("result", result)]).increment()
+    }
+
+    /// A delivery's end: `delivered` or `exhausted` (`parcelgate_webhook_deliveries_total{tenant,outcome}`).
+    func webhookDelivery(tenant: String, outcome: String) {
+        counter(Self.webhookDeliveries, [("tenant", tenant), ("outcome", outcome)]).increment()
+    }
+
+    /// One attempt: `success`, `transient` or `permanent`, and how long it took.
+    func webhookAttempt(tenant: String, result: String, milliseconds: Int64) {
+        counter(Self.webhookAttempts, [("tenant", tenant), ("result", result)]).increment()
+        Timer(label: Self.webhookAttemptDuration, dimensions: [], factory: factory).recordMilliseconds(milliseconds)
+    }
+
+    /// Endpoints by circuit state (`closed`, `open`, `half_open`, `disabled`), read at each scrape.
+    func webhookCircuits(_ counts: [String: Int]) {
+        for state in ["closed", "open", "half_open", "disabled"] {
+            Gauge(label: Self.webhookCircuits, dimensions: [("state", state)], factory: factory).record(counts[state] ?? 0)
+        }
+    }
+
+    /// Deliveries by status, read at each scrape.
+    func webhookQueue(_ counts: [String: Int]) {
+        for status in ["pending", "delivered", "failed", "exhausted", "held"] {
+            Gauge(label: Self.webhookQueue, dimensions: [("status", status)], factory: factory).record(counts[status] ?? 0)
+        }
     }
 
     /// The counter for `label` with these label values, made once.

@@ -1,5 +1,6 @@
 @testable import ParcelGateCore
 @testable import ParcelGateServer
+import ParcelGateStore
 import Testing
 
 /// The per-endpoint circuit breaker, driven by explicit timestamps.

@@ -28,7 +28,9 @@ struct TestGateway: Sendable {
     let databasePath: String
     let clock: ManualClock
     /// The store the gateway runs on, for assertions on what was persisted.
-    let store: SQLiteStore
+    let store: any GatewayStore
+    /// The same store when it is SQLite (for its test hooks).
+    var sqlite: SQLiteStore? { store as? SQLiteStore }
     let worker: RetryWorker
     let directory: DirectoryProvider
     let routes: [String]
@@ -66,16 +68,25 @@ struct TestGateway: Sendable {
         config: GatewayConfig = defaultConfig(), databasePath: String = temporaryDatabasePath(),
         clock: ManualClock = ManualClock(), operatorKey: String? = TestGateway.operatorKey, masterKey: String? = nil,
         logHandler: (@Sendable (String) -> any LogHandler)? = nil, readinessInterval: Duration = .milliseconds(50),
+        postgres: String? = nil, webhookSender: (any WebhookSending)? = nil,
         _ body: @Sendable (TestGateway) async throws -> T
     ) async throws -> T {
         let metrics = GatewayMetrics()
-        let store = try SQLiteStore(path: databasePath, batching: WriteBatching(onCommit: { metrics.commitBatch(size: $0) }))
+        // A fresh PostgreSQL database on the test server when `postgres` names one, else a SQLite file.
+        let store: any GatewayStore
+        if let postgres {
+            let url = try await PostgresStore.createDatabase(adminURL: postgres, name: "parcelgate_gw_" + String(UInt64.random(in: 0...UInt64.max), radix: 16))
+            store = try await StoreLocation.open(url, durability: .normal, poolSize: 8, logger: Logger(label: "test-store"))
+        } else {
+            store = try SQLiteStore(path: databasePath, batching: WriteBatching(onCommit: { metrics.commitBatch(size: $0) }))
+        }
         var logger = logHandler.map { Logger(label: "parcelgate-test", factory: $0) } ?? Logger(label: "parcelgate-test")
         logger.logLevel = logHandler == nil ? .warning : .trace
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let gateway = try await GatewayApplication.build(
             settings: GatewaySettings(host: "127.0.0.1", port: 0, config: config, clock: clock, operatorKey: operatorKey, masterKey: masterKey,
-                                      directoryRefreshInterval: .milliseconds(100), metrics: metrics, readinessInterval: readinessInterval),
+                                      directoryRefreshInterval: .milliseconds(100), metrics: metrics, readinessInterval: readinessInterval,
+                                      webhookSender: webhookSender),
             store: store, logger: logger
         ) { channel in
             continuation.yield(channel.localAddress?.port ?? 0)

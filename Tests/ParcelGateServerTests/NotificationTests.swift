@@ -1,0 +1,291 @@
+import Foundation
+import NIOConcurrencyHelpers
+@testable import ParcelGateCarriers
+@testable import ParcelGateCore
+@testable import ParcelGateServer
+@testable import ParcelGateStore
+import Testing
+
+/// Where a notification test's gateway keeps its data: SQLite always, PostgreSQL when CI names a server.
+enum NotificationBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
+    static var available: [NotificationBackend] { testPostgresURL == nil ? [.sqlite] : [.sqlite, .postgres] }
+    var postgresURL: String? { self == .postgres ? testPostgresURL : nil }
+    var testDescription: String { rawValue }
+}
+
+/// Issue 15 end to end: a real gateway, the real AsyncHTTPClient sender, and real receivers on loopback.
+@Suite(.timeLimit(.minutes(3))) struct NotificationTests {
+    /// Loopback opened for the receivers; plain HTTP allowed for them.
+    static func config(pollMilliseconds: Int = 20, failureThreshold: Int = 5, cooldownSeconds: Int = 60) -> GatewayConfig {
+        var config = TestGateway.defaultConfig()
+        config.notifications.allowedNetworks = ["127.0.0.0/8"]
+        config.notifications.allowHTTP = true
+        config.notifications.timeoutMilliseconds = 2_000
+        config.notifications.connectTimeoutMilliseconds = 1_000
+        config.notifications.worker.pollIntervalMilliseconds = pollMilliseconds
+        config.notifications.worker.leaseSeconds = 10
+        config.notifications.circuit.failureThreshold = failureThreshold
+        config.notifications.circuit.cooldownSeconds = cooldownSeconds
+        config.notifications.circuit.maxCooldownSeconds = max(cooldownSeconds, 60)
+        return config
+    }
+
+    /// A delivery as a receiver saw it, its signature checked with the endpoint's secret(s).
+    struct Seen: Sendable {
+        var id: String
+        var type: String
+        var fulfillment: String?
+        var sequence: Int?
+        var verified: Bool
+    }
+
+    static func decode(_ request: LoopbackReceiver.Received, secrets: [String], now: Timestamp) -> Seen {
+        let body = (try? JSONSerialization.jsonObject(with: Data(request.body))) as? [String: Any] ?? [:]
+        let data = body["data"] as? [String: Any] ?? [:]
+        let settings = SignatureSettings(scheme: .standardWebhooks, header: "webhook-signature")
+        let verified = (try? SignatureVerifier(settings: settings, secrets: secrets)
+            .verify(body: Data(request.body), headers: HeaderList(request.headers), now: now)) != nil
+        return Seen(id: request.header("webhook-id") ?? "", type: body["type"] as? String ?? "", fulfillment: data["fulfillment_id"] as? String,
+                    sequence: (data["sequence"] as? NSNumber)?.intValue, verified: verified)
+    }
+
+    func endpoint(_ gateway: TestGateway, url: String, types: String? = nil, retry: String = #"{"schedule_s":[1,1,1,1,1],"max_attempts":5}"#,
+                  key: String = TestGateway.apiKey) async throws -> (id: String, secret: String) {
+        let typesField = types.map { #","event_types":\#($0)"# } ?? ""
+        let created = try await gateway.api("POST", "/v1/webhook-endpoints", json: #"{"url":"\#(url)/hooks","retry":\#(retry)\#(typesField)}"#, key: key).expect(201)
+        return (created["id"].string ?? "", created["secret"].string ?? "")
+    }
+
+    /// Every event type of the product story arrives signed, in sequence order per fulfillment, each
+    /// `webhook-id` once; `ping` on request; and the delivery's attempts are recorded.
+    @Test(arguments: NotificationBackend.available)
+    func everyEventTypeIsDeliveredSignedAndInOrder(backend: NotificationBackend) async throws {
+        let receiver = try await LoopbackReceiver.start { _ in .respond(status: 204) }
+        defer { Task { await receiver.stop() } }
+        try await TestGateway.run(config: Self.config(), postgres: backend.postgresURL) { gateway in
+            let (endpointId, secret) = try await endpoint(gateway, url: receiver.url)
+            #expect(secret.hasPrefix("whsec_"))
+            try await gateway.shippedFulfillment(id: "f1", trackingNumber: "TN-1")
+            try await gateway.callback(#"{"event_id":"e1","tracking_number":"TN-1","status":"in_transit","occurred_at":"2026-11-27T10:00:00Z"}"#).expect(200)
+            try await gateway.callback(#"{"event_id":"e2","tracking_number":"TN-1","status":"delivery_failed","occurred_at":"2026-11-27T11:00:00Z","description":"Address not found"}"#).expect(200)
+            try await gateway.callback(#"{"event_id":"e3","tracking_number":"TN-1","status":"delivered","occurred_at":"2026-11-27T12:00:00Z"}"#).expect(200)
+            // pick, pack, ready, ship: 4 status changes; in transit, exception, delivered: 3 typed events and 3 status changes.
+            #expect(try await gateway.eventually { receiver.requests.count >= 10 }, "got \(receiver.requests.count)")
+            let seen = receiver.requests.map { Self.decode($0, secrets: [secret], now: gateway.clock.now()) }
+            #expect(seen.allSatisfy { $0.verified })
+            #expect(Set(seen.map(\.id)).count == seen.count)
+            #expect(seen.map(\.type) == [
+                "fulfillment.status_changed", "fulfillment.status_changed", "fulfillment.status_changed", "fulfillment.status_changed",
+                "tracking.event_received", "fulfillment.status_changed", "delivery.exception", "fulfillment.status_changed",
+                "delivery.confirmed", "fulfillment.status_changed",
+            ])
+            let sequences = seen.compactMap(\.sequence)
+            #expect(sequences == sequences.sorted() && sequences.first == 1)
+            let request = try #require(receiver.requests.first)
+            #expect(request.header("content-type") == "application/json")
+            #expect(request.header("user-agent")?.hasPrefix("ParcelGate/") == true)
+            #expect(request.header("accept-encoding") == nil)
+
+            let ping = try await gateway.api("POST", "/v1/webhook-endpoints/\(endpointId)/test").expect(200)
+            #expect(ping["status"].string == "delivered" && ping["type"].string == "ping")
+            #expect(ping["attempts"][0]["trigger"].string == "manual" && ping["attempts"][0]["status_code"].int == 204)
+            let list = try await gateway.api("GET", "/v1/deliveries?endpoint_id=\(endpointId)&status=delivered&limit=100").expect(200)
+            #expect(list["deliveries"].array.count == 11)
+            let scan = try #require(list["deliveries"].array.first { $0["type"].string == "tracking.event_received" })
+            let one = try await gateway.api("GET", "/v1/deliveries/\(scan["id"].string ?? "")").expect(200)
+            #expect(one["payload"].string?.contains(#""tracking_number":"TN-1""#) == true)
+            #expect(one["attempts"].array.count == 1 && one["attempts"][0]["trigger"].string == "scheduled")
+        }
+    }
+
+    /// A receiver failing at random (503, seeded) still gets each fulfillment's notifications in sequence
+    /// order, every one of them, each accepted once; retries wait for the schedule (the test's clock).
+    @Test(arguments: NotificationBackend.available)
+    func orderIsKeptPerFulfillmentWhileTheReceiverFailsAtRandom(backend: NotificationBackend) async throws {
+        let random = NIOLockedValueBox(SplitMix64(seed: 15))
+        let accepted = NIOLockedValueBox<[(String, Int)]>([])
+        let receiver = try await LoopbackReceiver.start { request in
+            let fails = random.withLockedValue { $0.next() % 3 == 0 }
+            if fails { return .respond(status: 503) }
+            let seen = Self.decode(request, secrets: [], now: Timestamp(seconds: 0))
+            if let fulfillment = seen.fulfillment, let sequence = seen.sequence { accepted.withLockedValue { $0.append((fulfillment, sequence)) } }
+            return .respond(status: 200)
+        }
+        defer { Task { await receiver.stop() } }
+        try await TestGateway.run(config: Self.config(failureThreshold: 1000), postgres: backend.postgresURL) { gateway in
+            _ = try await endpoint(gateway, url: receiver.url, retry: #"{"schedule_s":[1],"max_attempts":20}"#)
+            for index in 1...3 {
+                try await gateway.shippedFulfillment(id: "f\(index)", trackingNumber: "TN-\(index)")
+                try await gateway.callback(#"{"event_id":"e\#(index)","tracking_number":"TN-\#(index)","status":"in_transit","occurred_at":"2026-11-27T10:00:00Z"}"#).expect(200)
+            }
+            // 3 x (4 commands + a scan and its status change) = 18 notifications; move the clock so retries come due.
+            let done = try await gateway.eventually(seconds: 60) {
+                gateway.clock.advance(seconds: 2)
+                return accepted.withLockedValue { $0.count } >= 18
+            }
+            #expect(done, "accepted \(accepted.withLockedValue { $0.count })")
+            let byFulfillment = Dictionary(grouping: accepted.withLockedValue { $0 }, by: \.0).mapValues { $0.map(\.1) }
+            for (id, sequences) in byFulfillment {
+                #expect(sequences == Array(1...5).flatMap { $0 == 5 ? [5, 5] : [$0] }, "\(id): \(sequences)")
+            }
+            #expect(receiver.requests.count > 18, "some attempts failed and were retried")
+        }
+    }
+
+    /// 410 Gone disables the endpoint at once; what happens meanwhile is held, and enabling it sends the held
+    /// deliveries in order.
+    @Test(arguments: NotificationBackend.available)
+    func aGoneEndpointIsDisabledAndItsHeldDeliveriesFollowReenabling(backend: NotificationBackend) async throws {
+        let gone = NIOLockedValueBox(true)
+        let receiver = try await LoopbackReceiver.start { _ in gone.withLockedValue { $0 } ? .respond(status: 410) : .respond(status: 200) }
+        defer { Task { await receiver.stop() } }
+        try await TestGateway.run(config: Self.config(), postgres: backend.postgresURL) { gateway in
+            let (endpointId, _) = try await endpoint(gateway, url: receiver.url)
+            try await gateway.api("POST", "/v1/fulfillments", json: #"{"order_id":"o","id":"f1"}"#).expect(201)
+            try await gateway.api("PUT", "/v1/fulfillments/f1/pick").expect(200)
+            #expect(try await gateway.eventually {
+                try await gateway.api("GET", "/v1/webhook-endpoints/\(endpointId)").json["enabled"].bool == false
+            })
+            let disabled = try await gateway.api("GET", "/v1/webhook-endpoints/\(endpointId)").expect(200)
+            #expect(disabled["disabled_reason"].string == "gone")
+            let exhausted = try await gateway.api("GET", "/v1/deliveries?status=exhausted").expect(200)
+            #expect(exhausted["deliveries"].array.count == 1, "410 is permanent: no retry")
+            for command in ["pack", "ready"] { try await gateway.api("PUT", "/v1/fulfillments/f1/\(command)").expect(200) }
+            #expect(try await gateway.eventually {
+                try await gateway.api("GET", "/v1/deliveries?status=held").json["deliveries"].array.count == 2
+            })
+            let before = receiver.requests.count
+            gone.withLockedValue { $0 = false }
+            try await gateway.api("PATCH", "/v1/webhook-endpoints/\(endpointId)", json: #"{"enabled":true}"#).expect(200)
+            #expect(try await gateway.eventually { receiver.requests.count == before + 2 })
+            let sequences = receiver.requests.suffix(2).map { Self.decode($0, secrets: [], now: Timestamp(seconds: 0)).sequence }
+            #expect(sequences == [2, 3])
+        }
+    }
+
+    /// After `failure_threshold` failed attempts the circuit opens: nothing is sent during the cool-down;
+    /// then one probe; a successful probe closes it.
+    @Test(arguments: NotificationBackend.available)
+    func theCircuitOpensProbesAndCloses(backend: NotificationBackend) async throws {
+        let failing = NIOLockedValueBox(true)
+        let receiver = try await LoopbackReceiver.start { _ in failing.withLockedValue { $0 } ? .respond(status: 500) : .respond(status: 200) }
+        defer { Task { await receiver.stop() } }
+        try await TestGateway.run(config: Self.config(failureThreshold: 2, cooldownSeconds: 30), postgres: backend.postgresURL) { gateway in
+            let (endpointId, _) = try await endpoint(gateway, url: receiver.url, retry: #"{"schedule_s":[1],"max_attempts":20}"#)
+            try await gateway.api("POST", "/v1/fulfillments", json: #"{"order_id":"o","id":"f1"}"#).expect(201)
+            try await gateway.api("PUT", "/v1/fulfillments/f1/pick").expect(200)
+            // The first attempt fails; once it is recorded, its retry comes due and fails too.
+            #expect(try await gateway.eventually {
+                try await gateway.api("GET", "/v1/deliveries?status=failed").json["deliveries"].array.count == 1
+            })
+            gateway.clock.advance(seconds: 2)
+            #expect(try await gateway.eventually {
+                try await gateway.api("GET", "/v1/webhook-endpoints/\(endpointId)").json["circuit"].string == "open"
+            })
+            let whileOpen = receiver.requests.count
+            #expect(whileOpen == 2)
+            // Retries are due, but the circuit is open for 30 s: no attempt is spent.
+            for _ in 0..<5 { gateway.clock.advance(seconds: 2); try await Task.sleep(for: .milliseconds(60)) }
+            #expect(receiver.requests.count == whileOpen)
+            let stats = try await gateway.api("GET", "/v1/webhook-endpoints/\(endpointId)/stats").expect(200)
+            #expect(stats["consecutive_failures"].int == 2 && stats["circuit"].string == "open")
+            failing.withLockedValue { $0 = false }
+            gateway.clock.advance(seconds: 30)
+            #expect(try await gateway.eventually {
+                try await gateway.api("GET", "/v1/webhook-endpoints/\(endpointId)").json["circuit"].string == "closed"
+            })
+            #expect(receiver.requests.count == whileOpen + 1, "one probe")
+            let after = try await gateway.api("GET", "/v1/webhook-endpoints/\(endpointId)/stats").expect(200)
+            #expect(after["counts"]["delivered"].int == 1 && after["last_day"]["attempts"].int == 3)
+        }
+    }
+
+    /// During a rotation's grace each delivery carries both signatures; a receiver with either secret verifies it.
+    @Test func rotationSignsWithBothSecretsDuringTheGrace() async throws {
+        let receiver = try await LoopbackReceiver.start { _ in .respond(status: 200) }
+        defer { Task { await receiver.stop() } }
+        try await TestGateway.run(config: Self.config()) { gateway in
+            let (endpointId, old) = try await endpoint(gateway, url: receiver.url)
+            let rotated = try await gateway.api("POST", "/v1/webhook-endpoints/\(endpointId)/rotate-secret", json: #"{"grace_s":3600}"#).expect(200)
+            let new = try #require(rotated["secret"].string)
+            #expect(new != old)
+            try await gateway.api("POST", "/v1/webhook-endpoints/\(endpointId)/test").expect(200)
+            let request = try #require(receiver.requests.last)
+            #expect(request.header("webhook-signature")?.split(separator: " ").count == 2)
+            #expect(Self.decode(request, secrets: [old], now: gateway.clock.now()).verified)
+            #expect(Self.decode(request, secrets: [new], now: gateway.clock.now()).verified)
+            // After the grace, only the new secret signs.
+            gateway.clock.advance(seconds: 3601)
+            try await gateway.api("POST", "/v1/webhook-endpoints/\(endpointId)/test").expect(200)
+            let later = try #require(receiver.requests.last)
+            #expect(later.header("webhook-signature")?.split(separator: " ").count == 1)
+            #expect(!Self.decode(later, secrets: [old], now: gateway.clock.now()).verified)
+            #expect(Self.decode(later, secrets: [new], now: gateway.clock.now()).verified)
+            // The secret is never shown again.
+            #expect(try await gateway.api("GET", "/v1/webhook-endpoints/\(endpointId)").expect(200)["secret"].isNull)
+        }
+    }
+
+    /// retry-now sends at once (a manual attempt), recover brings exhausted deliveries back, and another
+    /// tenant sees none of it.
+    @Test func retryNowRecoverAndTenantIsolation() async throws {
+        let status = NIOLockedValueBox(400)
+        let receiver = try await LoopbackReceiver.start { _ in .respond(status: status.withLockedValue { $0 }, body: "nope") }
+        defer { Task { await receiver.stop() } }
+        try await TestGateway.run(config: Self.config()) { gateway in
+            let (endpointId, _) = try await endpoint(gateway, url: receiver.url)
+            try await gateway.api("POST", "/v1/fulfillments", json: #"{"order_id":"o","id":"f1"}"#).expect(201)
+            try await gateway.api("PUT", "/v1/fulfillments/f1/pick").expect(200)
+            #expect(try await gateway.eventually {
+                try await gateway.api("GET", "/v1/deliveries?status=exhausted").json["deliveries"].array.count == 1
+            })
+            let deliveryId = try await gateway.api("GET", "/v1/deliveries?status=exhausted").json["deliveries"][0]["id"].string ?? ""
+            let failed = try await gateway.api("GET", "/v1/deliveries/\(deliveryId)").expect(200)
+            #expect(failed["attempts"][0]["status_code"].int == 400 && failed["attempts"][0]["response_excerpt"].string == "nope")
+            // Another tenant: not found, not listed.
+            try await gateway.api("GET", "/v1/deliveries/\(deliveryId)", key: TestGateway.otherApiKey).expectError(404, "not_found")
+            try await gateway.api("GET", "/v1/webhook-endpoints/\(endpointId)", key: TestGateway.otherApiKey).expectError(404, "not_found")
+            #expect(try await gateway.api("GET", "/v1/deliveries", key: TestGateway.otherApiKey).expect(200)["deliveries"].array.isEmpty)
+            try await gateway.api("POST", "/v1/deliveries/\(deliveryId)/retry", key: TestGateway.otherApiKey).expectError(404, "not_found")
+
+            status.withLockedValue { $0 = 200 }
+            let retried = try await gateway.api("POST", "/v1/deliveries/\(deliveryId)/retry").expect(200)
+            #expect(retried["status"].string == "delivered" && retried["attempts"][1]["trigger"].string == "manual")
+            // Exhaust another one, then recover it by time window.
+            status.withLockedValue { $0 = 404 }
+            try await gateway.api("PUT", "/v1/fulfillments/f1/pack").expect(200)
+            #expect(try await gateway.eventually {
+                try await gateway.api("GET", "/v1/deliveries?status=exhausted").json["deliveries"].array.count == 1
+            })
+            status.withLockedValue { $0 = 200 }
+            let recovered = try await gateway.api("POST", "/v1/webhook-endpoints/\(endpointId)/recover", json: #"{"since":"2020-01-01T00:00:00Z"}"#).expect(200)
+            #expect(recovered["recovered"].int == 1)
+            let redelivered = try await gateway.eventually {
+                try await gateway.api("GET", "/v1/deliveries?status=delivered").json["deliveries"].array.count == 2
+            }
+            let all = try await gateway.api("GET", "/v1/deliveries").text
+            #expect(redelivered, "\(all)")
+            try await gateway.api("POST", "/v1/webhook-endpoints/\(endpointId)/recover", json: #"{"since":"yesterday"}"#).expectError(400, "bad_request")
+        }
+    }
+
+    /// Endpoint URLs are checked: https only unless allowed, and no loopback, private or metadata address
+    /// unless `allowed_networks` opens it; unknown event types are refused.
+    @Test func endpointURLsAndTypesAreValidated() async throws {
+        var config = TestGateway.defaultConfig()
+        config.notifications.allowHTTP = false
+        try await TestGateway.run(config: config) { gateway in
+            for url in ["http://example.com/hook", "https://127.0.0.1/hook", "https://169.254.169.254/latest", "https://[::1]/x",
+                        "https://10.0.0.5/x", "https://localhost/x", "https://user:pw@example.com/x", "ftp://example.com"] {
+                try await gateway.api("POST", "/v1/webhook-endpoints", json: #"{"url":"\#(url)"}"#).expectError(400, "bad_request")
+            }
+            try await gateway.api("POST", "/v1/webhook-endpoints", json: #"{"url":"https://example.com/x","event_types":["nope"]}"#).expectError(400, "bad_request")
+            let created = try await gateway.api("POST", "/v1/webhook-endpoints", json: #"{"url":"https://example.com/x","event_types":["delivery.exception"]}"#).expect(201)
+            #expect(created["event_types"].array.map { $0.string ?? "" } == ["delivery.exception"])
+            try await gateway.api("PUT", "/v1/webhook-endpoints/\(created["id"].string ?? "")/retry-config", json: #"{"max_attempts":50}"#).expectError(400, "bad_request")
+            let config = try await gateway.api("GET", "/v1/webhook-endpoints/\(created["id"].string ?? "")/retry-config").expect(200)
+            #expect(config["schedule_s"].array.count == 7)
+        }
+    }
+}
