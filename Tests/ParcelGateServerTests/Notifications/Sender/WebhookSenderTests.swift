@@ -156,6 +156,17 @@ import Testing
         #expect(DeliveryClassifier().classify(report.result, now: Self.now) == .transient(retryAfterMilliseconds: nil))
     }
 
+    /// `https://` to a receiver that speaks plain HTTP: the handshake fails, and no request is received.
+    @Test func handshakeWithAPlainHTTPServerIsTLSFailed() async throws {
+        try await Self.withReceiver({ _ in .respond(status: 204) }) { receiver, sender in
+            let report = await sender.send(Self.post("https://127.0.0.1:\(receiver.port)/"))
+            #expect(report.result == .tlsFailed, "\(report)")
+            #expect(report.statusCode == nil)
+            #expect(receiver.requests.isEmpty)
+            #expect(DeliveryClassifier().classify(report.result, now: Self.now) == .transient(retryAfterMilliseconds: nil))
+        }
+    }
+
     /// 64 MiB offered; the sender keeps 4 KiB, closes the connection, and the excerpt stops before the
     /// three-byte character that straddles byte 1,024.
     @Test func streamingReceiverIsCutOff() async throws {
