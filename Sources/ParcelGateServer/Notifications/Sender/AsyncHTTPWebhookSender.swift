@@ -8,8 +8,8 @@ import ParcelGateCore
 import ServiceLifecycle
 import Synchronization
 
-/// Sends platform notifications over one shared, pooled `HTTPClient`, configured as
-/// `/work/notes/notify-research.md` (b) recommends and README "The `notifications` block" documents:
+/// Sends platform notifications over one shared, pooled `HTTPClient`, configured as the issue 15 research
+/// recommended (AsyncHTTPClient 1.37 read at its source) and README "The `notifications` block" documents:
 ///
 /// - `connect_timeout_ms` bounds the TCP connect and TLS handshake; `timeout_ms` bounds the whole attempt,
 ///   answer included, whatever the receiver does (a deadline on the request, and a timer around the body).

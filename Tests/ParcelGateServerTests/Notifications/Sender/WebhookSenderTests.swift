@@ -156,6 +156,17 @@ import Testing
         #expect(DeliveryClassifier().classify(report.result, now: Self.now) == .transient(retryAfterMilliseconds: nil))
     }
 
+    /// `https://` to a receiver that speaks plain HTTP: the handshake fails, and no request is received.
+    @Test func handshakeWithAPlainHTTPServerIsTLSFailed() async throws {
+        try await Self.withReceiver({ _ in .respond(status: 204) }) { receiver, sender in
+            let report = await sender.send(Self.post("https://127.0.0.1:\(receiver.port)/"))
+            #expect(report.result == .tlsFailed, "\(report)")
+            #expect(report.statusCode == nil)
+            #expect(receiver.requests.isEmpty)
+            #expect(DeliveryClassifier().classify(report.result, now: Self.now) == .transient(retryAfterMilliseconds: nil))
+        }
+    }
+
     /// 64 MiB offered; the sender keeps 4 KiB, closes the connection, and the excerpt stops before the
     /// three-byte character that straddles byte 1,024.
     @Test func streamingReceiverIsCutOff() async throws {
@@ -184,11 +195,25 @@ import Testing
 
     // MARK: SSRF at connect time
 
-    /// `localhost` handed straight to the sender (past the URL policy): refused at connect with a strict policy,
+    /// Names that resolve to 127.x: `localhost`, and this machine's own name when /etc/hosts maps it there (as
+    /// Debian's 127.0.1.1 line does).
+    static let loopbackNames: [String] = {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return ["localhost"] }
+        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let hosts = (try? String(contentsOfFile: "/etc/hosts", encoding: .utf8)) ?? ""
+        let mapped = hosts.split(separator: "\n").contains { line in
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            return fields.first?.hasPrefix("127.") == true && fields.dropFirst().contains { $0 == name }
+        }
+        return mapped && name != "localhost" && !name.isEmpty ? ["localhost", name] : ["localhost"]
+    }()
+
+    /// A name handed straight to the sender (past the URL policy): refused at connect with a strict policy,
     /// delivered with loopback allowed, so the refusal is the policy's doing.
-    @Test func hostnameResolvingToLoopbackIsRefusedAtConnect() async throws {
+    @Test(arguments: loopbackNames) func hostnameResolvingToLoopbackIsRefusedAtConnect(_ name: String) async throws {
         try await Self.withReceiver({ _ in .respond(status: 204) }) { receiver, allowed in
-            let url = "http://localhost:\(receiver.port)/hook"
+            let url = "http://\(name):\(receiver.port)/hook"
             let delivered = await allowed.send(Self.post(url))
             #expect(delivered.result == .response(status: 204, retryAfter: nil))
             #expect(receiver.requests.count == 1)
