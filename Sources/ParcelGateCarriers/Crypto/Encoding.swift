@@ -41,7 +41,7 @@ package enum ByteEncoding {
     package static func base64(_ bytes: [UInt8]) -> String { Data(bytes).base64EncodedString() }
 
     /// Decodes standard base64 (padding optional); `nil` when the text is not base64.
-    static func fromBase64<S: StringProtocol>(_ text: S) -> [UInt8]? {
+    package static func fromBase64<S: StringProtocol>(_ text: S) -> [UInt8]? {
         var string = String(text)
         let remainder = string.utf8.count % 4
         if remainder == 1 { return nil }

@@ -35,7 +35,7 @@ struct WebhookEndpointRoutes<Context: AuthenticatedRequestContext> {
         guard let url = body.url else { throw .badRequest("url is required") }
         let now = clock.now()
         let id = "ep_" + ByteEncoding.hex(Crypto.randomBytes(count: 10))
-        let secret = WebhookSecret.generate()
+        let secret = try body.secret.map(Self.validSecret) ?? WebhookSecret.generate()
         var endpoint = EndpointRecord(
             id: id, tenant: tenant, url: try validURL(url), description: try EndpointBody.description(body.description),
             eventTypes: try EventTypeFilter(body.eventTypes).names, secret: try notifications.secrets.seal(secret, tenant: tenant, endpointId: id, id: "current", at: now),
@@ -62,6 +62,7 @@ struct WebhookEndpointRoutes<Context: AuthenticatedRequestContext> {
     /// sends the deliveries held while it was disabled, in order.
     func update(_ request: Request, tenant: String, id: String) async throws(GatewayError) -> Response {
         let body = try await request.decodeJSON(EndpointBody.self, limit: maxBodyBytes)
+        guard body.secret == nil else { throw .badRequest("secret cannot be changed here: use rotate-secret") }
         let url = try body.url.map(validURL)
         let types = try body.eventTypes.map { names throws(GatewayError) in try EventTypeFilter(names).names }
         let description = try EndpointBody.description(body.description)
@@ -152,6 +153,16 @@ struct WebhookEndpointRoutes<Context: AuthenticatedRequestContext> {
         return text
     }
 
+    /// A caller-chosen signing secret (as Svix allows, for a receiver configured first): `whsec_` and base64
+    /// of 24 to 64 random bytes.
+    static func validSecret(_ text: String) throws(GatewayError) -> String {
+        guard text.hasPrefix("whsec_"), let bytes = ByteEncoding.fromBase64(text.dropFirst(6)), (24...64).contains(bytes.count) else {
+            throw .badRequest("secret must be 'whsec_' and the base64 of 24 to 64 random bytes")
+        }
+        _ = try WebhookSigner(secrets: [text])
+        return text
+    }
+
     static func validated(_ retry: RetryConfig) throws(GatewayError) -> RetryConfig {
         do {
             _ = try DeliveryRetryPolicy.policy(for: retry)
@@ -177,6 +188,8 @@ struct WebhookEndpointRoutes<Context: AuthenticatedRequestContext> {
 /// The create and update body; every field optional here (create requires `url`).
 struct EndpointBody: Decodable {
     var url: String?
+    /// Create only: the signing secret to use instead of a generated one.
+    var secret: String?
     var eventTypes: [String]?
     var description: String?
     var enabled: Bool?
@@ -184,7 +197,7 @@ struct EndpointBody: Decodable {
     var rateLimit: RateLimitJSON?
 
     enum CodingKeys: String, CodingKey {
-        case url, description, enabled, retry
+        case url, description, enabled, retry, secret
         case eventTypes = "event_types"
         case rateLimit = "rate_limit"
     }
