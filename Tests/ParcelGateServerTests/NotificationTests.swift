@@ -201,6 +201,33 @@ enum NotificationBackend: String, CaseIterable, Sendable, CustomTestStringConver
         }
     }
 
+    /// An endpoint's `rate_limit` holds (its bucket is stored with the endpoint, so it holds across replicas):
+    /// at 2 per second, six due deliveries go out two per second of the gateway's clock. `/metrics` counts them.
+    @Test(arguments: NotificationBackend.available)
+    func theRateLimitHoldsAndMetricsCountDeliveries(backend: NotificationBackend) async throws {
+        let receiver = try await LoopbackReceiver.start { _ in .respond(status: 200) }
+        defer { Task { await receiver.stop() } }
+        try await TestGateway.run(config: Self.config(), postgres: backend.postgresURL) { gateway in
+            try await gateway.api("POST", "/v1/webhook-endpoints", json: #"{"url":"\#(receiver.url)/h","rate_limit":{"per_second":2}}"#).expect(201)
+            for index in 1...6 {
+                try await gateway.api("POST", "/v1/fulfillments", json: #"{"order_id":"o","id":"r\#(index)"}"#).expect(201)
+                try await gateway.api("PUT", "/v1/fulfillments/r\(index)/pick").expect(200)
+            }
+            for expected in [2, 4, 6] {
+                #expect(try await gateway.eventually { receiver.requests.count >= expected })
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(receiver.requests.count == expected, "the bucket holds until the clock moves")
+                gateway.clock.advance(seconds: 1)
+            }
+            let metrics = try await gateway.request("GET", "/metrics").text.split(separator: "\n")
+            #expect(metrics.contains { $0.hasPrefix("parcelgate_webhook_deliveries_total{") && $0.contains(#"outcome="delivered""#) && $0.hasSuffix(" 6") })
+            #expect(metrics.contains { $0.hasPrefix(#"parcelgate_webhook_deliveries{status="delivered"}"#) && $0.hasSuffix(" 6.0") },
+                    "\(metrics.filter { $0.contains("webhook") })")
+            #expect(metrics.contains { $0.hasPrefix(#"parcelgate_webhook_endpoint_circuits{state="closed"}"#) && $0.hasSuffix(" 1.0") })
+            #expect(metrics.contains { $0.hasPrefix("parcelgate_webhook_attempt_duration_seconds_count") })
+        }
+    }
+
     /// During a rotation's grace each delivery carries both signatures; a receiver with either secret verifies it.
     @Test func rotationSignsWithBothSecretsDuringTheGrace() async throws {
         let receiver = try await LoopbackReceiver.start { _ in .respond(status: 200) }

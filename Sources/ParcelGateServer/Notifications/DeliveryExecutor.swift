@@ -111,18 +111,29 @@ struct DeliveryExecutor: Sendable {
     }
 
     /// How many of an endpoint's deliveries may start now (``EndpointAdmission``): up to the per-endpoint
-    /// limit while its circuit is closed, one probe once an open circuit's cool-down has ended, none otherwise.
+    /// limit while its circuit is closed, one probe once an open circuit's cool-down has ended, none otherwise;
+    /// and never more than its rate limit's bucket holds. The bucket (burst: one second's worth, at least one)
+    /// is stored with the endpoint, so the limit holds across replicas.
     static func admission(_ endpoint: EndpointRecord, inFlight: Int, perEndpoint: Int, settings: CircuitSettings, now: Timestamp) -> EndpointAdmission {
         guard endpoint.enabled else { return EndpointAdmission(slots: 0) }
         let state = (try? endpoint.circuit.decoded()) ?? .closed(failures: 0, firstFailureAt: nil)
         var breaker = CircuitBreaker(settings: settings, state: state)
+        var admission: EndpointAdmission
         switch breaker.attemptDecision(now: now) {
         case .proceed:
-            return EndpointAdmission(slots: max(perEndpoint - inFlight, 0))
+            admission = EndpointAdmission(slots: max(perEndpoint - inFlight, 0))
         case .probe:
-            return inFlight == 0 ? EndpointAdmission(slots: 1, circuit: CircuitRecord(breaker.state)) : EndpointAdmission(slots: 0)
+            admission = inFlight == 0 ? EndpointAdmission(slots: 1, circuit: CircuitRecord(breaker.state)) : EndpointAdmission(slots: 0)
         case .wait:
             return EndpointAdmission(slots: 0)
         }
+        if let rate = endpoint.ratePerSecond, rate > 0 {
+            let burst = max(rate, 1)
+            let elapsed = endpoint.rateUpdatedAt.map { Double(CircuitBreaker.length($0, now)) / 1000 } ?? .infinity
+            let tokens = min(burst, (endpoint.rateTokens ?? burst) + elapsed * rate)
+            admission.rateTokens = tokens
+            admission.slots = min(admission.slots, Int(max(tokens.rounded(.down), 0)))
+        }
+        return admission
     }
 }

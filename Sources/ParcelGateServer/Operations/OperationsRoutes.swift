@@ -20,7 +20,7 @@ struct OperationsRoutes<Context: RequestContext> {
     }
 }
 
-/// `GET /metrics`: the Prometheus text, with the retry queue's depth read at scrape time.
+/// `GET /metrics`: the Prometheus text, with the retry queue's depth, deliveries by status and endpoint circuits read at scrape time.
 struct MetricsRoutes<Context: RequestContext> {
     let store: any GatewayStore
     let metrics: GatewayMetrics
@@ -28,6 +28,9 @@ struct MetricsRoutes<Context: RequestContext> {
     func register(on router: Router<Context>) {
         router.get("/metrics") { _, _ throws(GatewayError) in
             let depth = try await store.retryCounts()
+            let notifications = try await store.notificationCounts()
+            metrics.webhookQueue(Dictionary(uniqueKeysWithValues: notifications.deliveries.map { ($0.key.rawValue, $0.value) }))
+            metrics.webhookCircuits(notifications.circuits)
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.render(queueDepth: depth))))

@@ -135,8 +135,8 @@ package protocol GatewayStore: Sendable {
     func recoverDeliveries(tenant: String, endpointId: String, since: Timestamp, until: Timestamp, now: Timestamp) async throws(GatewayError) -> Int
     /// An endpoint's deliveries by status, and its attempts since `since`.
     func endpointActivity(tenant: String, endpointId: String, since: Timestamp) async throws(GatewayError) -> EndpointActivity
-    /// Every delivery by status (for `/metrics`).
-    func deliveryCounts() async throws(GatewayError) -> [DeliveryStatus: Int]
+    /// Deliveries by status and endpoints by circuit state (for `/metrics`).
+    func notificationCounts() async throws(GatewayError) -> NotificationCounts
 
     /// Whether the database answers (for `/readyz`).
     func ping() async throws(GatewayError)

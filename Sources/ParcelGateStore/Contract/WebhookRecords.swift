@@ -20,13 +20,19 @@ package struct EndpointRecord: Sendable, Hashable {
     package var retryPolicyJSON: String?
     /// Most deliveries per second to this endpoint (`nil`: no limit).
     package var ratePerSecond: Double?
+    /// The rate limit's token bucket as stored: tokens left at `rateUpdatedAt` (shared by every replica).
+    package var rateTokens: Double?
+    package var rateUpdatedAt: Timestamp?
     package var circuit: CircuitRecord
     package var createdAt: Timestamp
     package var updatedAt: Timestamp
 
     package init(id: String, tenant: String, url: String, description: String?, eventTypes: [String], enabled: Bool = true,
                  disabledReason: String? = nil, secret: SecretRecord, previousSecret: SecretRecord? = nil, previousExpiresAt: Timestamp? = nil,
-                 retryPolicyJSON: String? = nil, ratePerSecond: Double? = nil, circuit: CircuitRecord = .closed, createdAt: Timestamp, updatedAt: Timestamp) {
+                 retryPolicyJSON: String? = nil, ratePerSecond: Double? = nil, circuit: CircuitRecord = .closed, createdAt: Timestamp, updatedAt: Timestamp,
+                 rateTokens: Double? = nil, rateUpdatedAt: Timestamp? = nil) {
+        self.rateTokens = rateTokens
+        self.rateUpdatedAt = rateUpdatedAt
         self.id = id
         self.tenant = tenant
         self.url = url
@@ -213,9 +219,19 @@ package struct EndpointAdmission: Sendable, Hashable {
     package var slots: Int
     /// The circuit as it is once these start (a probe moves an open circuit to half-open), when it changed.
     package var circuit: CircuitRecord?
+    /// The rate limit's tokens now, before this claim spends one per delivery it starts; `nil` without a limit.
+    package var rateTokens: Double?
 
-    package init(slots: Int, circuit: CircuitRecord? = nil) {
+    package init(slots: Int, circuit: CircuitRecord? = nil, rateTokens: Double? = nil) {
         self.slots = slots
         self.circuit = circuit
+        self.rateTokens = rateTokens
     }
+}
+
+/// What `/metrics` shows of notifications.
+package struct NotificationCounts: Sendable, Hashable {
+    package var deliveries: [DeliveryStatus: Int] = [:]
+    /// `closed`, `open`, `half_open`, or `disabled`.
+    package var circuits: [String: Int] = [:]
 }

@@ -103,7 +103,7 @@ enum RowDecoder: Sendable {
             ratePerSecond: try row.optionalDouble(13),
             circuit: CircuitRecord(state: try row.text(14), consecutiveFailures: try row.count(15), openedAt: try row.optionalTimestamp(16),
                                    openUntil: try row.optionalTimestamp(17), firstFailureAt: try row.optionalTimestamp(18)),
-            createdAt: created, updatedAt: try row.timestamp(20)
+            createdAt: created, updatedAt: try row.timestamp(20), rateTokens: try row.optionalDouble(21), rateUpdatedAt: try row.optionalTimestamp(22)
         )
     }
 

@@ -7,7 +7,7 @@ enum WebhookStatements {
     static let endpointColumns = """
         id, tenant, url, description, event_types, enabled, disabled_reason, secret, secret_encrypted, previous_secret, previous_encrypted,
         previous_expires_at, retry_policy, rate_per_second, circuit_state, consecutive_failures, circuit_opened_at, circuit_open_until,
-        first_failure_at, created_at, updated_at
+        first_failure_at, created_at, updated_at, rate_tokens, rate_updated_at
         """
     /// What ``RowDecoder/delivery`` reads, in order.
     static let deliveryColumns = """
@@ -21,7 +21,7 @@ enum WebhookStatements {
     // MARK: Endpoints
 
     static func insertEndpoint(_ e: EndpointRecord) -> Statement {
-        Statement(built: "INSERT INTO webhook_endpoints (\(endpointColumns)) VALUES (\(Statement.placeholders(21)))", endpointValues(e))
+        Statement(built: "INSERT INTO webhook_endpoints (\(endpointColumns)) VALUES (\(Statement.placeholders(23)))", endpointValues(e))
     }
 
     private static func endpointValues(_ e: EndpointRecord) -> [SQLValue] {
@@ -29,7 +29,8 @@ enum WebhookStatements {
          .optional(e.disabledReason), .blob(e.secret.bytes), .bool(e.secret.encrypted), e.previousSecret.map { .blob($0.bytes) } ?? .null,
          e.previousSecret.map { .bool($0.encrypted) } ?? .null, .timestamp(e.previousExpiresAt), .optional(e.retryPolicyJSON),
          .optional(e.ratePerSecond), .text(e.circuit.state), .int(e.circuit.consecutiveFailures), .timestamp(e.circuit.openedAt),
-         .timestamp(e.circuit.openUntil), .timestamp(e.circuit.firstFailureAt), .timestamp(e.createdAt), .timestamp(e.updatedAt)]
+         .timestamp(e.circuit.openUntil), .timestamp(e.circuit.firstFailureAt), .timestamp(e.createdAt), .timestamp(e.updatedAt),
+         .optional(e.rateTokens), .timestamp(e.rateUpdatedAt)]
     }
 
     /// Everything but the id, tenant and creation time.
@@ -74,6 +75,11 @@ enum WebhookStatements {
                 updated_at = ? WHERE id = ?
             """, [.text(circuit.state), .int(circuit.consecutiveFailures), .timestamp(circuit.openedAt), .timestamp(circuit.openUntil),
                   .timestamp(circuit.firstFailureAt), .timestamp(now), .text(endpointId)])
+    }
+
+    /// The rate limit's bucket after a claim spent from it.
+    static func updateRate(endpointId: String, tokens: Double, at now: Timestamp) -> Statement {
+        Statement("UPDATE webhook_endpoints SET rate_tokens = ?, rate_updated_at = ? WHERE id = ?", [.real(tokens), .timestamp(now), .text(endpointId)])
     }
 
     static func disableEndpoint(endpointId: String, reason: String, now: Timestamp) -> Statement {
@@ -254,6 +260,13 @@ enum WebhookStatements {
 
     /// Every delivery by status, all tenants (for `/metrics`).
     static let countsByStatusAll = Statement("SELECT status, count(*) FROM webhook_deliveries GROUP BY status", yield: .rows(.statusCount))
+
+    /// Endpoints by circuit state, a disabled one counted as `disabled` (for `/metrics`).
+    static let circuitCounts = Statement(sqlite: .literal("""
+            SELECT CASE WHEN enabled = 1 THEN circuit_state ELSE 'disabled' END AS state, count(*) FROM webhook_endpoints GROUP BY state
+            """), postgres: .literal("""
+            SELECT CASE WHEN enabled THEN circuit_state ELSE 'disabled' END AS state, count(*) FROM webhook_endpoints GROUP BY state
+            """), yield: .rows(.statusCount))
 }
 
 /// Where a notification stands in its endpoint's order: a fulfillment's notifications form one chain, ordered

@@ -112,22 +112,32 @@ enum WebhookWorkflows {
                 var inFlight: [String: Int] = [:]
                 for (id, count) in try results.result(1).statusCounts { inFlight[id] = Int(truncatingIfNeeded: count) }
                 var slots: [String: Int] = [:]
-                var circuitWrites: [Statement] = []
+                var admissions: [String: EndpointAdmission] = [:]
+                var used: [String: Int] = [:]
                 var chosen: [ClaimedDelivery] = []
                 for delivery in deliveries where chosen.count < limit {
                     guard let endpoint = endpoints[delivery.endpointId] else { continue }
                     if slots[endpoint.id] == nil {
                         let admission = admit(endpoint, inFlight[endpoint.id] ?? 0)
+                        admissions[endpoint.id] = admission
                         slots[endpoint.id] = max(admission.slots, 0)
-                        if let circuit = admission.circuit, admission.slots > 0 {
-                            circuitWrites.append(WebhookStatements.updateCircuit(endpointId: endpoint.id, circuit, now: now))
-                        }
                     }
                     guard let left = slots[endpoint.id], left > 0 else { continue }
                     slots[endpoint.id] = left - 1
+                    used[endpoint.id, default: 0] += 1
                     chosen.append(ClaimedDelivery(delivery: delivery, endpoint: endpoint))
                 }
                 guard !chosen.isEmpty else { return .done([]) }
+                // What the admissions changed, for the endpoints that start something: a probe's circuit, the
+                // rate limit's spent tokens.
+                var circuitWrites: [Statement] = []
+                for (id, count) in used.sorted(by: { $0.key < $1.key }) {
+                    guard let admission = admissions[id] else { continue }
+                    if let circuit = admission.circuit { circuitWrites.append(WebhookStatements.updateCircuit(endpointId: id, circuit, now: now)) }
+                    if let tokens = admission.rateTokens {
+                        circuitWrites.append(WebhookStatements.updateRate(endpointId: id, tokens: max(tokens - Double(count), 0), at: now))
+                    }
+                }
                 let token = RetryClaim.newToken()
                 let leaseUntil = now.adding(milliseconds: leaseMilliseconds)
                 let claimed = chosen.map { item -> ClaimedDelivery in
@@ -246,12 +256,14 @@ enum WebhookWorkflows {
         })
     }
 
-    static func deliveryCounts() -> Workflow<[DeliveryStatus: Int]> {
-        Workflow(.read, .run(WebhookStatements.countsByStatusAll) { rows throws(GatewayError) in
-            var counts: [DeliveryStatus: Int] = [:]
-            for (status, count) in rows.statusCounts {
-                if let status = DeliveryStatus(rawValue: status) { counts[status] = Int(truncatingIfNeeded: count) }
+    /// Deliveries by status and endpoints by circuit state, from one snapshot.
+    static func counts() -> Workflow<NotificationCounts> {
+        Workflow(.snapshot, .run([WebhookStatements.countsByStatusAll, WebhookStatements.circuitCounts]) { results throws(GatewayError) in
+            var counts = NotificationCounts()
+            for (status, count) in try results.result(0).statusCounts {
+                if let status = DeliveryStatus(rawValue: status) { counts.deliveries[status] = Int(truncatingIfNeeded: count) }
             }
+            for (state, count) in try results.result(1).statusCounts { counts.circuits[state] = Int(truncatingIfNeeded: count) }
             return .done(counts)
         })
     }

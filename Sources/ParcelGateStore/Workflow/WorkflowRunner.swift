@@ -178,7 +178,7 @@ extension WorkflowRunner {
         try await perform(WebhookWorkflows.activity(tenant: tenant, endpointId: endpointId, since: since))
     }
 
-    package func deliveryCounts() async throws(GatewayError) -> [DeliveryStatus: Int] {
-        try await perform(WebhookWorkflows.deliveryCounts())
+    package func notificationCounts() async throws(GatewayError) -> NotificationCounts {
+        try await perform(WebhookWorkflows.counts())
     }
 }
