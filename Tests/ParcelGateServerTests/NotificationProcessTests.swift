@@ -125,6 +125,7 @@ import Testing
         #expect(state.duplicates == 0, "\(state.duplicates) duplicate deliveries")
         let logs = try (0..<2).map { try String(contentsOf: dir.appendingPathComponent(["a.log", "b.log"][$0]), encoding: .utf8) }
         let sentBy = logs.map { $0.components(separatedBy: "Webhook attempt").count - 1 }
-        #expect(sentBy.allSatisfy { $0 > 0 } && sentBy.reduce(0, +) == 1000, "attempts per replica: \(sentBy)")
+        // At least one attempt per delivery; more when an attempt failed (a slow machine's timeout) and was retried.
+        #expect(sentBy.allSatisfy { $0 > 0 } && sentBy.reduce(0, +) >= 1000, "attempts per replica: \(sentBy)")
     }
 }

@@ -104,12 +104,16 @@ enum NotificationBackend: String, CaseIterable, Sendable, CustomTestStringConver
     @Test(arguments: NotificationBackend.available)
     func orderIsKeptPerFulfillmentWhileTheReceiverFailsAtRandom(backend: NotificationBackend) async throws {
         let random = NIOLockedValueBox(SplitMix64(seed: 15))
-        let accepted = NIOLockedValueBox<[(String, Int)]>([])
+        // What the receiver accepted, deduplicated by webhook-id as a receiver should (an attempt whose answer
+        // the gateway did not get in time is sent again: at least once).
+        let accepted = NIOLockedValueBox<(ids: Set<String>, order: [(String, Int)])>(([], []))
         let receiver = try await LoopbackReceiver.start { request in
             let fails = random.withLockedValue { $0.next() % 3 == 0 }
             if fails { return .respond(status: 503) }
             let seen = Self.decode(request, secrets: [], now: Timestamp(seconds: 0))
-            if let fulfillment = seen.fulfillment, let sequence = seen.sequence { accepted.withLockedValue { $0.append((fulfillment, sequence)) } }
+            if let fulfillment = seen.fulfillment, let sequence = seen.sequence {
+                accepted.withLockedValue { if $0.ids.insert(seen.id).inserted { $0.order.append((fulfillment, sequence)) } }
+            }
             return .respond(status: 200)
         }
         defer { Task { await receiver.stop() } }
@@ -122,10 +126,10 @@ enum NotificationBackend: String, CaseIterable, Sendable, CustomTestStringConver
             // 3 x (4 commands + a scan and its status change) = 18 notifications; move the clock so retries come due.
             let done = try await gateway.eventually(seconds: 60) {
                 gateway.clock.advance(seconds: 2)
-                return accepted.withLockedValue { $0.count } >= 18
+                return accepted.withLockedValue { $0.order.count } >= 18
             }
-            #expect(done, "accepted \(accepted.withLockedValue { $0.count })")
-            let byFulfillment = Dictionary(grouping: accepted.withLockedValue { $0 }, by: \.0).mapValues { $0.map(\.1) }
+            #expect(done, "accepted \(accepted.withLockedValue { $0.order.count })")
+            let byFulfillment = Dictionary(grouping: accepted.withLockedValue { $0.order }, by: \.0).mapValues { $0.map(\.1) }
             for (id, sequences) in byFulfillment {
                 #expect(sequences == Array(1...5).flatMap { $0 == 5 ? [5, 5] : [$0] }, "\(id): \(sequences)")
             }

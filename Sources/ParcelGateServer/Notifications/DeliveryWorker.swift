@@ -40,6 +40,8 @@ final class DeliveryWorker: Service, Sendable {
         await withGracefulShutdownHandler {
             // Discarding: an ended attempt leaves nothing behind in the group.
             await withDiscardingTaskGroup { group in
+                // The first look comes after one poll interval: a gateway that just started has other work first.
+                await signal.wait(timeout: .milliseconds(config.worker.pollIntervalMilliseconds))
                 while !Task.isShuttingDownGracefully && !Task.isCancelled {
                     await dispatch()
                     let free = capacity - self.inFlight.withLock { $0 }
