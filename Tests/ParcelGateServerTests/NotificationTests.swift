@@ -232,6 +232,62 @@ enum NotificationBackend: String, CaseIterable, Sendable, CustomTestStringConver
         }
     }
 
+    /// Whether Python's official Standard Webhooks library (`pip install standardwebhooks`, as CI does) is here.
+    static let officialLibrary: Bool = {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import standardwebhooks"]
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }()
+
+    /// A real delivery, as the receiver got it, verifies with the official Standard Webhooks library (Python),
+    /// and does not with another secret.
+    @Test(.enabled(if: officialLibrary, "needs python3 -m pip install standardwebhooks"))
+    func deliveriesVerifyWithTheOfficialStandardWebhooksLibrary() async throws {
+        let receiver = try await LoopbackReceiver.start { _ in .respond(status: 204) }
+        defer { Task { await receiver.stop() } }
+        try await TestGateway.run(config: Self.config()) { gateway in
+            let (endpointId, secret) = try await endpoint(gateway, url: receiver.url)
+            try await gateway.api("POST", "/v1/webhook-endpoints/\(endpointId)/test").expect(200)
+            try await gateway.api("POST", "/v1/fulfillments", json: #"{"order_id":"o","id":"py1"}"#).expect(201)
+            try await gateway.api("PUT", "/v1/fulfillments/py1/pick").expect(200)
+            #expect(try await gateway.eventually { receiver.requests.count >= 2 })
+            for request in receiver.requests {
+                let dir = FileManager.default.temporaryDirectory.appendingPathComponent("swh-\(UUID().uuidString)")
+                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+                try Data(request.body).write(to: dir.appendingPathComponent("body"))
+                let headers = Dictionary(request.headers.map { ($0.0.lowercased(), $0.1) }, uniquingKeysWith: { first, _ in first })
+                try JSONSerialization.data(withJSONObject: headers).write(to: dir.appendingPathComponent("headers.json"))
+                let script = """
+                    import json, sys
+                    from standardwebhooks.webhooks import Webhook
+                    body = open(sys.argv[1] + "/body", "rb").read()
+                    headers = json.load(open(sys.argv[1] + "/headers.json"))
+                    try:
+                        Webhook(sys.argv[2]).verify(body, headers)
+                        print("verified")
+                    except Exception as error:
+                        print("refused", error)
+                    """
+                func verify(_ key: String) throws -> String {
+                    let process = Process()
+                    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                    process.arguments = ["python3", "-c", script, dir.path, key]
+                    let output = Pipe()
+                    process.standardOutput = output
+                    try process.run()
+                    process.waitUntilExit()
+                    return String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                }
+                #expect(try verify(secret) == "verified")
+                #expect(try verify(WebhookSecret.generate()).hasPrefix("refused"))
+            }
+        }
+    }
+
     /// During a rotation's grace each delivery carries both signatures; a receiver with either secret verifies it.
     @Test func rotationSignsWithBothSecretsDuringTheGrace() async throws {
         let receiver = try await LoopbackReceiver.start { _ in .respond(status: 200) }
