@@ -288,6 +288,30 @@ enum NotificationBackend: String, CaseIterable, Sendable, CustomTestStringConver
         }
     }
 
+    /// A callback for a shipment nobody registered becomes a dead letter after its retries: the platform is
+    /// told (`retry.exhausted`) with the tracking number, the carrier, the reason and the attempts.
+    @Test(arguments: NotificationBackend.available)
+    func aDeadLetterIsAnnouncedAsRetryExhausted(backend: NotificationBackend) async throws {
+        let receiver = try await LoopbackReceiver.start { _ in .respond(status: 200) }
+        defer { Task { await receiver.stop() } }
+        try await TestGateway.run(config: Self.config(), postgres: backend.postgresURL) { gateway in
+            _ = try await endpoint(gateway, url: receiver.url, types: #"["retry.exhausted"]"#)
+            try await gateway.callback(#"{"event_id":"lost-1","tracking_number":"NOBODY-1","status":"in_transit"}"#).expect(202)
+            // The test config retries after 10, 20 and 40 s of the gateway's clock, then gives up.
+            let announced = try await gateway.eventually(seconds: 20) {
+                gateway.clock.advance(seconds: 15)
+                return !receiver.requests.isEmpty
+            }
+            #expect(announced)
+            let body = try JSONSerialization.jsonObject(with: Data(try #require(receiver.requests.first).body)) as? [String: Any] ?? [:]
+            let data = body["data"] as? [String: Any] ?? [:]
+            #expect(body["type"] as? String == "retry.exhausted")
+            #expect(data["tracking_number"] as? String == "NOBODY-1" && data["carrier"] as? String == "generic")
+            #expect(data["reason"] as? String == "unmatched" && (data["attempts"] as? NSNumber)?.intValue == 3)
+            #expect((data["retry_id"] as? String)?.hasPrefix("rt_") == true)
+        }
+    }
+
     /// During a rotation's grace each delivery carries both signatures; a receiver with either secret verifies it.
     @Test func rotationSignsWithBothSecretsDuringTheGrace() async throws {
         let receiver = try await LoopbackReceiver.start { _ in .respond(status: 200) }

@@ -55,8 +55,8 @@ struct NotificationFanOut: Sendable {
     private func input(_ event: OutboxEvent, type: WebhookEventType, eventId: String) -> NotificationInput {
         if type == .retryExhausted {
             return NotificationInput(type: type, eventId: eventId, occurredAt: event.occurredAt, deadLetter: DeadLetterFacts(
-                retryId: event.retryId ?? "", carrier: event.carrier ?? "", trackingNumber: event.trackingNumber, reason: "exhausted",
-                lastError: event.reason, attempts: 0))
+                retryId: event.retryId ?? "", carrier: event.carrier ?? "", trackingNumber: event.trackingNumber, reason: event.retryReason ?? "",
+                lastError: event.reason, attempts: event.retryAttempts ?? 0))
         }
         let location = event.location.map { TrackingLocation(text: $0) }
         let facts = FulfillmentFacts(

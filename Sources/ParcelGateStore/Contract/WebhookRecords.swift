@@ -134,6 +134,9 @@ package struct OutboxEvent: Sendable, Hashable {
     package var retryId: String?
     package var occurredAt: Timestamp
     package var recordedAt: Timestamp
+    /// For `retry.exhausted`: why the callback was queued, and how many attempts it had.
+    package var retryReason: String? = nil
+    package var retryAttempts: Int? = nil
 }
 
 /// One notification to fan out: what it says, and where it stands in its fulfillment's order.

@@ -110,12 +110,12 @@ enum WebhookStatements {
         Statement(
             sqlite: .literal("""
                 SELECT id, tenant, fulfillment_id, type, from_status, to_status, tracking_status, carrier, service_level, tracking_number, order_id,
-                       sequence, reason, location, retry_id, occurred_at, recorded_at
+                       sequence, reason, location, retry_id, occurred_at, recorded_at, retry_reason, retry_attempts
                 FROM domain_events WHERE dispatched = 0 ORDER BY id LIMIT ?
                 """),
             postgres: .literal("""
                 SELECT id, tenant, fulfillment_id, type, from_status, to_status, tracking_status, carrier, service_level, tracking_number, order_id,
-                       sequence, reason, location, retry_id, occurred_at, recorded_at
+                       sequence, reason, location, retry_id, occurred_at, recorded_at, retry_reason, retry_attempts
                 FROM domain_events WHERE NOT dispatched ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED
                 """),
             [.int(limit)], yield: .rows(.outboxEvent))
@@ -126,14 +126,15 @@ enum WebhookStatements {
                   [.bool(true)] + ids.map { .integer($0) })
     }
 
-    /// An inbound callback became a dead letter: an outbox row the platform is told of (`retry.exhausted`).
+    /// An inbound callback became a dead letter: an outbox row the platform is told of (`retry.exhausted`), with
+    /// its last error (`reason`), why it was queued and how many attempts it had.
     static func recordDeadLetter(_ entry: RetryEntry, reason: String, at now: Timestamp) -> Statement {
         Statement("""
             INSERT INTO domain_events (tenant, fulfillment_id, type, from_status, to_status, carrier, occurred_at, recorded_at, sequence, reason,
-                                       tracking_number, retry_id, dispatched)
-            VALUES (?, '', 'retry.exhausted', '', '', ?, ?, ?, 0, ?, ?, ?, NOT EXISTS (SELECT 1 FROM webhook_endpoints WHERE tenant = ?))
+                                       tracking_number, retry_id, retry_reason, retry_attempts, dispatched)
+            VALUES (?, '', 'retry.exhausted', '', '', ?, ?, ?, 0, ?, ?, ?, ?, ?, NOT EXISTS (SELECT 1 FROM webhook_endpoints WHERE tenant = ?))
             """, [.text(entry.tenant), .text(entry.carrier), .timestamp(now), .timestamp(now), .text(reason), .optional(entry.matchKey),
-                  .text(entry.id), .text(entry.tenant)])
+                  .text(entry.id), .text(entry.reason.rawValue), .int(entry.attempts), .text(entry.tenant)])
     }
 
     // MARK: Deliveries
