@@ -17,7 +17,7 @@ enum NotificationBackend: String, CaseIterable, Sendable, CustomTestStringConver
 /// Issue 15 end to end: a real gateway, the real AsyncHTTPClient sender, and real receivers on loopback.
 @Suite(.timeLimit(.minutes(3))) struct NotificationTests {
     /// Loopback opened for the receivers; plain HTTP allowed for them.
-    static func config(pollMilliseconds: Int = 20, failureThreshold: Int = 5, cooldownSeconds: Int = 60) -> GatewayConfig {
+    static func config(pollMilliseconds: Int = 20, failureThreshold: Int = 5, cooldownSeconds: Int = 60, disableAfterSeconds: Int = 432_000) -> GatewayConfig {
         var config = TestGateway.defaultConfig()
         config.notifications.allowedNetworks = ["127.0.0.0/8"]
         config.notifications.allowHTTP = true
@@ -28,6 +28,7 @@ enum NotificationBackend: String, CaseIterable, Sendable, CustomTestStringConver
         config.notifications.circuit.failureThreshold = failureThreshold
         config.notifications.circuit.cooldownSeconds = cooldownSeconds
         config.notifications.circuit.maxCooldownSeconds = max(cooldownSeconds, 60)
+        config.notifications.circuit.disableAfterSeconds = disableAfterSeconds
         return config
     }
 
@@ -309,6 +310,53 @@ enum NotificationBackend: String, CaseIterable, Sendable, CustomTestStringConver
             #expect(data["tracking_number"] as? String == "NOBODY-1" && data["carrier"] as? String == "generic")
             #expect(data["reason"] as? String == "unmatched" && (data["attempts"] as? NSNumber)?.intValue == 3)
             #expect((data["retry_id"] as? String)?.hasPrefix("rt_") == true)
+        }
+    }
+
+    /// Backoff follows the endpoint's schedule exactly: with `[2, 4]` the retries come 2 s and then 4 s (of the
+    /// gateway's clock) after each failure, not before; after the last one the delivery is exhausted.
+    @Test(arguments: NotificationBackend.available)
+    func backoffFollowsTheEndpointsSchedule(backend: NotificationBackend) async throws {
+        let receiver = try await LoopbackReceiver.start { _ in .respond(status: 503) }
+        defer { Task { await receiver.stop() } }
+        try await TestGateway.run(config: Self.config(failureThreshold: 100), postgres: backend.postgresURL) { gateway in
+            _ = try await endpoint(gateway, url: receiver.url, retry: #"{"schedule_s":[2,4],"max_attempts":2}"#)
+            try await gateway.api("POST", "/v1/fulfillments", json: #"{"order_id":"o","id":"b1"}"#).expect(201)
+            let failedAt = gateway.clock.now()
+            try await gateway.api("PUT", "/v1/fulfillments/b1/pick").expect(200)
+            @Sendable func delivery() async throws -> JSON { try await gateway.api("GET", "/v1/deliveries").json["deliveries"][0] }
+            #expect(try await gateway.eventually { try await delivery()["attempt_count"].int == 1 })
+            #expect(try await delivery()["next_attempt_at"].string == failedAt.adding(milliseconds: 2_000).rfc3339)
+            gateway.clock.advance(seconds: 1)
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(receiver.requests.count == 1, "not before its time")
+            gateway.clock.advance(seconds: 1)
+            #expect(try await gateway.eventually { try await delivery()["attempt_count"].int == 2 })
+            #expect(try await delivery()["next_attempt_at"].string == failedAt.adding(milliseconds: 6_000).rfc3339)
+            gateway.clock.advance(seconds: 4)
+            #expect(try await gateway.eventually { try await delivery()["status"].string == "exhausted" })
+            #expect(receiver.requests.count == 3)
+        }
+    }
+
+    /// An endpoint failing without a break for `disable_after_s` is disabled (`failing`); what follows is held.
+    @Test func anEndpointFailingForLongEnoughIsDisabled() async throws {
+        let receiver = try await LoopbackReceiver.start { _ in .respond(status: 500) }
+        defer { Task { await receiver.stop() } }
+        try await TestGateway.run(config: Self.config(failureThreshold: 1, cooldownSeconds: 1, disableAfterSeconds: 60)) { gateway in
+            let (endpointId, _) = try await endpoint(gateway, url: receiver.url, retry: #"{"schedule_s":[10],"max_attempts":20}"#)
+            try await gateway.api("POST", "/v1/fulfillments", json: #"{"order_id":"o","id":"d1"}"#).expect(201)
+            try await gateway.api("PUT", "/v1/fulfillments/d1/pick").expect(200)
+            let disabled = try await gateway.eventually(seconds: 20) {
+                gateway.clock.advance(seconds: 11)
+                return try await gateway.api("GET", "/v1/webhook-endpoints/\(endpointId)").json["enabled"].bool == false
+            }
+            #expect(disabled)
+            #expect(try await gateway.api("GET", "/v1/webhook-endpoints/\(endpointId)").json["disabled_reason"].string == "failing")
+            try await gateway.api("PUT", "/v1/fulfillments/d1/pack").expect(200)
+            #expect(try await gateway.eventually {
+                try await gateway.api("GET", "/v1/deliveries?status=held").json["deliveries"].array.count == 2
+            })
         }
     }
 
