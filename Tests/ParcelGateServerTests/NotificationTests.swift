@@ -360,6 +360,30 @@ enum NotificationBackend: String, CaseIterable, Sendable, CustomTestStringConver
         }
     }
 
+    /// Delivered deliveries are purged after `retention_s` (30 days by default); failed ones stay.
+    @Test func deliveredDeliveriesArePurgedAfterTheirRetention() async throws {
+        let receiver = try await LoopbackReceiver.start { request in
+            request.body.count > 0 && String(decoding: request.body, as: UTF8.self).contains(#""status":"PACKING""#) ? .respond(status: 200) : .respond(status: 400)
+        }
+        defer { Task { await receiver.stop() } }
+        try await TestGateway.run(config: Self.config()) { gateway in
+            _ = try await endpoint(gateway, url: receiver.url)
+            try await gateway.api("POST", "/v1/fulfillments", json: #"{"order_id":"o","id":"p1"}"#).expect(201)
+            try await gateway.api("PUT", "/v1/fulfillments/p1/pick").expect(200)
+            try await gateway.api("PUT", "/v1/fulfillments/p1/pack").expect(200)
+            let settled = try await gateway.eventually {
+                let all = try await gateway.api("GET", "/v1/deliveries").json["deliveries"].array.map { $0["status"].string ?? "" }
+                return all.sorted() == ["delivered", "exhausted"]
+            }
+            let seen = try await gateway.api("GET", "/v1/deliveries").text
+            #expect(settled, "\(seen)")
+            gateway.clock.advance(seconds: 31 * 86_400)
+            #expect(try await gateway.eventually {
+                try await gateway.api("GET", "/v1/deliveries").json["deliveries"].array.map { $0["status"].string ?? "" } == ["exhausted"]
+            })
+        }
+    }
+
     /// During a rotation's grace each delivery carries both signatures; a receiver with either secret verifies it.
     @Test func rotationSignsWithBothSecretsDuringTheGrace() async throws {
         let receiver = try await LoopbackReceiver.start { _ in .respond(status: 200) }

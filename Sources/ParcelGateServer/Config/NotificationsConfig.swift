@@ -123,6 +123,8 @@ struct NotificationWorkerConfig: Sendable, Decodable, Hashable {
     var pollIntervalMilliseconds: Int = 1_000
     /// How long a claimed delivery stays invisible to other workers; must exceed `timeout_ms`.
     var leaseSeconds: Int = 60
+    /// How long delivered deliveries (and their attempts) are kept before they are purged; the others stay.
+    var retentionSeconds: Int = 30 * 86_400
 
     init() {}
 
@@ -131,6 +133,7 @@ struct NotificationWorkerConfig: Sendable, Decodable, Hashable {
         case perEndpointConcurrency = "per_endpoint_concurrency"
         case pollIntervalMilliseconds = "poll_interval_ms"
         case leaseSeconds = "lease_s"
+        case retentionSeconds = "retention_s"
     }
 
     init(from decoder: any Decoder) throws {
@@ -141,6 +144,7 @@ struct NotificationWorkerConfig: Sendable, Decodable, Hashable {
         perEndpointConcurrency = try c.decodeIfPresent(Int.self, forKey: .perEndpointConcurrency) ?? d.perEndpointConcurrency
         pollIntervalMilliseconds = try c.decodeIfPresent(Int.self, forKey: .pollIntervalMilliseconds) ?? d.pollIntervalMilliseconds
         leaseSeconds = try c.decodeIfPresent(Int.self, forKey: .leaseSeconds) ?? d.leaseSeconds
+        retentionSeconds = try c.decodeIfPresent(Int.self, forKey: .retentionSeconds) ?? d.retentionSeconds
     }
 
     func validate() throws(GatewayError) {
@@ -148,5 +152,6 @@ struct NotificationWorkerConfig: Sendable, Decodable, Hashable {
         try Bounds.check(perEndpointConcurrency, 1...64, "notifications.worker.per_endpoint_concurrency")
         try Bounds.check(pollIntervalMilliseconds, 10...3_600_000, "notifications.worker.poll_interval_ms")
         try Bounds.check(leaseSeconds, 1...86_400, "notifications.worker.lease_s")
+        try Bounds.check(retentionSeconds, 3_600...31_536_000, "notifications.worker.retention_s")
     }
 }

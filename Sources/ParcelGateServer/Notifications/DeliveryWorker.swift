@@ -42,7 +42,13 @@ final class DeliveryWorker: Service, Sendable {
             await withDiscardingTaskGroup { group in
                 // The first look comes after one poll interval: a gateway that just started has other work first.
                 await signal.wait(timeout: .milliseconds(config.worker.pollIntervalMilliseconds))
+                var lastPurge = Timestamp(milliseconds: 0)
                 while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                    let now = clock.now()
+                    if CircuitBreaker.length(lastPurge, now) > 60_000 {
+                        lastPurge = now
+                        await purge(now: now)
+                    }
                     await dispatch()
                     let free = capacity - self.inFlight.withLock { $0 }
                     let claimed = await claim(limit: free)
@@ -78,6 +84,16 @@ final class DeliveryWorker: Service, Sendable {
                 logger.error("Notification fan-out failed", metadata: ["code": "\(error.code)", "detail": "\(error.detail)"])
                 return
             }
+        }
+    }
+
+    /// Drops delivered deliveries older than `retention_s`, so the tables do not grow without end.
+    func purge(now: Timestamp) async {
+        let retention = Int64(config.worker.retentionSeconds).multipliedSaturating(by: 1000)
+        do {
+            try await store.purgeDeliveredDeliveries(before: now.adding(milliseconds: -retention))
+        } catch {
+            logger.error("Delivery purge failed", metadata: ["code": "\(error.code)", "detail": "\(error.detail)"])
         }
     }
 

@@ -135,6 +135,9 @@ package protocol GatewayStore: Sendable {
     func recoverDeliveries(tenant: String, endpointId: String, since: Timestamp, until: Timestamp, now: Timestamp) async throws(GatewayError) -> Int
     /// An endpoint's deliveries by status, and its attempts since `since`.
     func endpointActivity(tenant: String, endpointId: String, since: Timestamp) async throws(GatewayError) -> EndpointActivity
+    /// Deletes delivered deliveries (with their attempts) last changed before `before`; returns how many.
+    @discardableResult
+    func purgeDeliveredDeliveries(before: Timestamp) async throws(GatewayError) -> Int
     /// Deliveries by status and endpoints by circuit state (for `/metrics`).
     func notificationCounts() async throws(GatewayError) -> NotificationCounts
 

@@ -259,6 +259,11 @@ enum WebhookStatements {
             """, [.text(endpointId), .timestamp(since)], yield: .rows(.attemptSample))
     }
 
+    /// Delivered deliveries last changed before `before`; their attempts go with them (`ON DELETE CASCADE`).
+    static func purgeDelivered(before: Timestamp) -> Statement {
+        Statement("DELETE FROM webhook_deliveries WHERE status = 'delivered' AND updated_at < ?", [.timestamp(before)], yield: .changes)
+    }
+
     /// Every delivery by status, all tenants (for `/metrics`).
     static let countsByStatusAll = Statement("SELECT status, count(*) FROM webhook_deliveries GROUP BY status", yield: .rows(.statusCount))
 

@@ -268,6 +268,10 @@ enum WebhookWorkflows {
         })
     }
 
+    static func purgeDelivered(before: Timestamp) -> Workflow<Int> {
+        Workflow(.write, .run(WebhookStatements.purgeDelivered(before: before)) { deleted throws(GatewayError) in .done(deleted.changes) })
+    }
+
     /// `msg_` and 96 random bits: the delivery's id and its `webhook-id`.
     static func newDeliveryId() -> String { "msg_" + RandomToken.hex(bytes: 12) }
 

@@ -178,6 +178,11 @@ extension WorkflowRunner {
         try await perform(WebhookWorkflows.activity(tenant: tenant, endpointId: endpointId, since: since))
     }
 
+    @discardableResult
+    package func purgeDeliveredDeliveries(before: Timestamp) async throws(GatewayError) -> Int {
+        try await perform(WebhookWorkflows.purgeDelivered(before: before))
+    }
+
     package func notificationCounts() async throws(GatewayError) -> NotificationCounts {
         try await perform(WebhookWorkflows.counts())
     }
