@@ -1,6 +1,13 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// One response, fully read.
 package struct HTTPClientResponse: Sendable {
@@ -184,5 +191,19 @@ final class ResponseCollector: ChannelDuplexHandler {
 
     private func failAll(_ error: any Error) {
         while !waiting.isEmpty { waiting.removeFirst().fail(error) }
+    }
+}
+
+extension HTTPConnection {
+    /// Why a request failed, short enough for a command's one-line error: `Connection refused` rather than
+    /// NIO's account of every address tried.
+    package static func reason(_ error: any Error) -> String {
+        var error = error
+        if let connection = error as? NIOConnectionError {
+            guard let first = connection.connectionErrors.first?.error ?? connection.dnsAError ?? connection.dnsAAAAError else { return "no address to connect to" }
+            error = first
+        }
+        if let io = error as? IOError { return String(cString: strerror(io.errnoCode)) }
+        return "\(error)"
     }
 }

@@ -11,38 +11,16 @@ struct RetriesCommand: AsyncParsableCommand {
         subcommands: [List.self, Show.self, Replay.self]
     )
 
-    struct Connection: ParsableArguments {
-        @Option(help: "Gateway base URL.")
-        var url: String = "http://127.0.0.1:8080"
-
-        @Option(help: "Tenant API key. Env PARCELGATE_API_KEY.")
-        var key: String?
-
-        func call(_ method: String, _ path: String) async throws -> HTTPClientResponse {
-            guard let apiKey = key ?? ProcessInfo.processInfo.environment["PARCELGATE_API_KEY"] else {
-                throw ValidationError("An API key is required: --key or PARCELGATE_API_KEY")
-            }
-            let target = try HTTPConnection.parse(url: url)
-            let connection = try await HTTPConnection.connect(host: target.host, port: target.port)
-            defer { Task { await connection.close() } }
-            let base = target.path == "/" ? "" : target.path
-            let response = try await connection.send(method: method, path: base + path, headers: [("Authorization", "Bearer \(apiKey)")])
-            guard (200..<300).contains(response.status) else {
-                throw CommandFailure("HTTP \(response.status): \(response.text)")
-            }
-            return response
-        }
-    }
-
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List entries, newest first.")
-        @OptionGroup var connection: Connection
+        @OptionGroup var connection: APIConnection
+        @OptionGroup var url: GatewayURLFlag
         @Option(help: "pending, succeeded or exhausted (dead letters).")
         var status: String?
 
         func run() async throws {
-            let query = status.map { "?status=\($0)" } ?? ""
-            let response = try await connection.call("GET", "/v1/retries\(query)")
+            let query = APIClient.query([("status", status)])
+            let response = try await connection.client(gatewayOverride: url.url).call("GET", "/v1/retries\(query)")
             let entries = (try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["retries"] as? [[String: Any]] ?? []
             let rows = entries.map { entry in
                 ["id", "carrier", "reason", "status", "attempts", "next_attempt_at", "last_error"].map { key in
@@ -56,43 +34,23 @@ struct RetriesCommand: AsyncParsableCommand {
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show one entry as JSON.")
-        @OptionGroup var connection: Connection
+        @OptionGroup var connection: APIConnection
+        @OptionGroup var url: GatewayURLFlag
         @Argument var id: String
 
         func run() async throws {
-            print(try await connection.call("GET", "/v1/retries/\(id)").text)
+            print(try await connection.client(gatewayOverride: url.url).call("GET", "/v1/retries/\(APIClient.segment(id))").text)
         }
     }
 
     struct Replay: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Put a dead letter (or a pending entry) back in the queue, due now.")
-        @OptionGroup var connection: Connection
+        @OptionGroup var connection: APIConnection
+        @OptionGroup var url: GatewayURLFlag
         @Argument var id: String
 
         func run() async throws {
-            print(try await connection.call("POST", "/v1/retries/\(id)/replay").text)
+            print(try await connection.client(gatewayOverride: url.url).call("POST", "/v1/retries/\(APIClient.segment(id))/replay").text)
         }
-    }
-}
-
-/// A failure to report to the operator with a non-zero exit.
-struct CommandFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// A plain-text table with aligned columns.
-struct Table {
-    let header: [String]
-    let rows: [[String]]
-
-    var rendered: String {
-        let all = [header] + rows
-        let widths = header.indices.map { column in all.map { $0.indices.contains(column) ? $0[column].count : 0 }.max() ?? 0 }
-        return all.map { row in
-            row.enumerated().map { column, cell in
-                column == row.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
-            }.joined(separator: "  ")
-        }.joined(separator: "\n")
     }
 }
