@@ -60,9 +60,9 @@ struct RateLimitJSON: Codable, Sendable {
 
 struct EndpointListJSON: Encodable { let endpoints: [EndpointJSON] }
 
-/// A delivery: `{"id","endpoint_id","event_id","type","status","attempts","next_attempt_at","fulfillment_id","sequence",
-/// "last_status_code","last_error","created_at","updated_at"}`, with `attempts_log` (as `attempts` in the detail view)
-/// and the signed `payload` when shown alone.
+/// A delivery: `{"id","endpoint_id","event_id","type","status","attempt_count","next_attempt_at","fulfillment_id","sequence",
+/// "last_status_code","last_error","created_at","updated_at"}`; shown alone, also `attempts` (the attempt log) and the
+/// signed `payload`.
 struct DeliveryJSON: Encodable {
     let delivery: DeliveryRecord
     let detailed: Bool

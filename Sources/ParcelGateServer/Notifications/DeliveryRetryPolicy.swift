@@ -31,7 +31,22 @@ package enum DeliveryRetryPolicy {
     /// When the next attempt is due after `failedAttempts` attempts failed (the first one included), or `nil`
     /// when the delivery is exhausted.
     package static func nextAttempt(policy: BackoffPolicy, failedAttempts: Int, retryAfterMilliseconds: Int64?, now: Timestamp) -> Timestamp? {
-        guard failedAttempts >= 1, let scheduled = policy.nextAttempt(afterAttempts: failedAttempts - 1, now: now) else { return nil }
+        var generator = SystemRandomNumberGenerator()
+        return nextAttempt(policy: policy, failedAttempts: failedAttempts, retryAfterMilliseconds: retryAfterMilliseconds, now: now, using: &generator)
+    }
+
+    /// How far the default schedule's delays are spread (±10 %), so the deliveries one outage failed together
+    /// do not all come back in the same second. A schedule an endpoint sets itself is followed exactly.
+    package static let defaultJitter = 0.1
+
+    package static func nextAttempt(policy: BackoffPolicy, failedAttempts: Int, retryAfterMilliseconds: Int64?, now: Timestamp,
+                                    using generator: inout some RandomNumberGenerator) -> Timestamp? {
+        guard failedAttempts >= 1, var scheduled = policy.nextAttempt(afterAttempts: failedAttempts - 1, now: now) else { return nil }
+        if case .schedule(let steps) = policy.curve, steps == defaultScheduleSeconds {
+            let delay = Double(scheduled.milliseconds.subtractingReportingOverflow(now.milliseconds).partialValue)
+            let spread = Double.random(in: (1 - defaultJitter)...(1 + defaultJitter), using: &generator)
+            scheduled = now.adding(milliseconds: Int64(saturating: delay * spread))
+        }
         guard let retryAfterMilliseconds else { return scheduled }
         return max(scheduled, now.adding(milliseconds: retryAfterMilliseconds))
     }

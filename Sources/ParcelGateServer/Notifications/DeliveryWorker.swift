@@ -8,10 +8,12 @@ import Synchronization
 /// HTTP server and the retry worker, on every replica.
 ///
 /// It keeps up to `worker.concurrency` attempts in flight. Whenever a slot is free, or `poll_interval_ms`
-/// passes, or something wakes it (a change was committed, an endpoint was enabled), it fans the outbox out
-/// into deliveries and claims due ones: each the head of its (endpoint, fulfillment) chain, as many per
+/// passes, or something wakes it (an attempt ended, an endpoint was enabled, deliveries were recovered), it fans
+/// the outbox out into deliveries and claims due ones: each the head of its (endpoint, fulfillment) chain, as many per
 /// endpoint as the per-endpoint limit and the circuit allow, under a lease that outlasts an attempt. On
 /// shutdown it starts nothing new and lets the attempts in flight finish (each is bounded by `timeout_ms`).
+/// A committed change does not wake it (that would cost every callback a wake-up under load): it is seen at
+/// the next poll.
 final class DeliveryWorker: Service, Sendable {
     let store: any GatewayStore
     let executor: DeliveryExecutor

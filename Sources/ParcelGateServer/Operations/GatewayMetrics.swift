@@ -37,6 +37,11 @@ package final class GatewayMetrics: Sendable {
             .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(1000),
         ]
         factory.valueHistogramBuckets[Self.batchSize] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]
+        // An attempt may take up to `notifications.timeout_ms` (at most 30 s): buckets to match.
+        factory.durationHistogramBuckets[Self.webhookAttemptDuration] = [
+            .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+            .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30),
+        ]
         self.factory = factory
         ingressTimer = Timer(label: Self.ingressDuration, dimensions: [], factory: factory)
         batchSizes = Recorder(label: Self.batchSize, dimensions: [], aggregate: true, factory: factory)

@@ -153,7 +153,8 @@ enum WebhookWorkflows {
     }
 
     /// Claims one delivery of the tenant to send now, whatever its schedule (retry-now): `conflict` while its
-    /// endpoint is disabled or an attempt is in flight.
+    /// endpoint is disabled or an attempt is in flight. A manual send skips the chain order and the rate limit:
+    /// the caller asked for this one.
     static func claimNow(tenant: String, id: String, leaseMilliseconds: Int64, now: Timestamp) -> Workflow<ClaimedDelivery> {
         Workflow(.write, .run(WebhookStatements.delivery(id: id, tenant: tenant, lock: true)) { found throws(GatewayError) in
             guard var delivery = found.deliveries.first else { throw .notFound("Delivery '\(id)' not found") }
@@ -165,10 +166,11 @@ enum WebhookWorkflows {
             delivery.claimToken = token
             delivery.nextAttemptAt = now.adding(milliseconds: leaseMilliseconds)
             let claimed = delivery
-            return .run([WebhookStatements.endpoint(tenant: tenant, id: delivery.endpointId),
-                         WebhookStatements.claim(ids: [id], token: token, leaseUntil: claimed.nextAttemptAt, now: now)]) { results throws(GatewayError) in
-                guard let endpoint = try results.result(0).endpoints.first else { throw endpointNotFound(claimed.endpointId) }
-                return .done(ClaimedDelivery(delivery: claimed, endpoint: endpoint))
+            return .run(WebhookStatements.endpoint(tenant: tenant, id: delivery.endpointId, lock: true)) { found throws(GatewayError) in
+                guard let endpoint = found.endpoints.first else { throw endpointNotFound(claimed.endpointId) }
+                guard endpoint.enabled else { throw .conflict("Endpoint '\(endpoint.id)' is disabled: enable it first") }
+                return .run([WebhookStatements.claim(ids: [id], token: token, leaseUntil: claimed.nextAttemptAt, now: now)],
+                            finishing: ClaimedDelivery(delivery: claimed, endpoint: endpoint))
             }
         })
     }

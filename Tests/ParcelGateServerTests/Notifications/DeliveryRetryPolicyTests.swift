@@ -17,19 +17,32 @@ import Testing
     }
 
     /// Counting: the first attempt is immediate; after it fails, retry 1 waits 5 s; after the eighth attempt
-    /// (seven retries) the delivery is exhausted.
-    @Test func nextAttemptCountsTheImmediateAttempt() {
+    /// (seven retries) the delivery is exhausted. The default schedule is spread by ±10 %.
+    @Test func nextAttemptCountsTheImmediateAttemptWithinTheJitter() {
         let policy = DeliveryRetryPolicy.default
-        #expect(DeliveryRetryPolicy.nextAttempt(policy: policy, failedAttempts: 1, retryAfterMilliseconds: nil, now: now) == now.adding(milliseconds: 5_000))
-        #expect(DeliveryRetryPolicy.nextAttempt(policy: policy, failedAttempts: 2, retryAfterMilliseconds: nil, now: now) == now.adding(milliseconds: 300_000))
-        #expect(DeliveryRetryPolicy.nextAttempt(policy: policy, failedAttempts: 7, retryAfterMilliseconds: nil, now: now) == now.adding(milliseconds: 36_000_000))
-        #expect(DeliveryRetryPolicy.nextAttempt(policy: policy, failedAttempts: 8, retryAfterMilliseconds: nil, now: now) == nil)
-        #expect(DeliveryRetryPolicy.nextAttempt(policy: policy, failedAttempts: 0, retryAfterMilliseconds: nil, now: now) == nil)
+        func wait(_ failed: Int) -> Int64? {
+            DeliveryRetryPolicy.nextAttempt(policy: policy, failedAttempts: failed, retryAfterMilliseconds: nil, now: now).map { $0.milliseconds - now.milliseconds }
+        }
+        for (failed, step) in [(1, 5_000), (2, 300_000), (7, 36_000_000)] as [(Int, Int64)] {
+            let waits = (0..<50).compactMap { _ in wait(failed) }
+            #expect(waits.count == 50 && waits.allSatisfy { abs($0 - step) <= step / 10 }, "\(failed): \(waits.min() ?? 0)...\(waits.max() ?? 0)")
+            #expect(Set(waits).count > 1, "jittered")
+        }
+        #expect(wait(8) == nil)
+        #expect(wait(0) == nil)
+    }
+
+    /// A schedule the endpoint sets is followed to the millisecond.
+    @Test func anEndpointsOwnScheduleIsExact() throws {
+        let policy = try DeliveryRetryPolicy.policy(for: RetryConfig(maxAttempts: 2, scheduleSeconds: [2, 4]))
+        #expect(DeliveryRetryPolicy.nextAttempt(policy: policy, failedAttempts: 1, retryAfterMilliseconds: nil, now: now) == now.adding(milliseconds: 2_000))
+        #expect(DeliveryRetryPolicy.nextAttempt(policy: policy, failedAttempts: 2, retryAfterMilliseconds: nil, now: now) == now.adding(milliseconds: 4_000))
+        #expect(DeliveryRetryPolicy.nextAttempt(policy: policy, failedAttempts: 3, retryAfterMilliseconds: nil, now: now) == nil)
     }
 
     /// A receiver's `Retry-After` lengthens the wait, never shortens it, and cannot revive an exhausted delivery.
-    @Test func retryAfterOnlyLengthensTheWait() {
-        let policy = DeliveryRetryPolicy.default
+    @Test func retryAfterOnlyLengthensTheWait() throws {
+        let policy = try DeliveryRetryPolicy.policy(for: RetryConfig(maxAttempts: 7, scheduleSeconds: [5, 300]))
         #expect(DeliveryRetryPolicy.nextAttempt(policy: policy, failedAttempts: 1, retryAfterMilliseconds: 60_000, now: now) == now.adding(milliseconds: 60_000))
         #expect(DeliveryRetryPolicy.nextAttempt(policy: policy, failedAttempts: 2, retryAfterMilliseconds: 60_000, now: now) == now.adding(milliseconds: 300_000))
         #expect(DeliveryRetryPolicy.nextAttempt(policy: policy, failedAttempts: 8, retryAfterMilliseconds: 60_000, now: now) == nil)
