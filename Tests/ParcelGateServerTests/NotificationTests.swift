@@ -68,7 +68,7 @@ enum NotificationBackend: String, CaseIterable, Sendable, CustomTestStringConver
             let (endpointId, secret) = try await endpoint(gateway, url: receiver.url)
             #expect(secret.hasPrefix("whsec_"))
             try await gateway.shippedFulfillment(id: "f1", trackingNumber: "TN-1")
-            try await gateway.callback(#"{"event_id":"e1","tracking_number":"TN-1","status":"in_transit","occurred_at":"2026-11-27T10:00:00Z"}"#).expect(200)
+            try await gateway.callback(#"{"event_id":"e1","tracking_number":"TN-1","status":"in_transit","occurred_at":"2026-11-27T10:00:00Z","location":"Memphis, TN","description":"Departed facility"}"#).expect(200)
             try await gateway.callback(#"{"event_id":"e2","tracking_number":"TN-1","status":"delivery_failed","occurred_at":"2026-11-27T11:00:00Z","description":"Address not found"}"#).expect(200)
             try await gateway.callback(#"{"event_id":"e3","tracking_number":"TN-1","status":"delivered","occurred_at":"2026-11-27T12:00:00Z"}"#).expect(200)
             // pick, pack, ready, ship: 4 status changes; in transit, exception, delivered: 3 typed events and 3 status changes.
@@ -83,6 +83,13 @@ enum NotificationBackend: String, CaseIterable, Sendable, CustomTestStringConver
             ])
             let sequences = seen.compactMap(\.sequence)
             #expect(sequences == sequences.sorted() && sequences.first == 1)
+            // The scan behind a notification travels with it: status, code, description, place.
+            let scanBody = try #require(receiver.requests.first { String(decoding: $0.body, as: UTF8.self).contains("tracking.event_received") })
+            let scanned = try #require(((try JSONSerialization.jsonObject(with: Data(scanBody.body)) as? [String: Any])?["data"] as? [String: Any])?["tracking_event"] as? [String: Any])
+            #expect(scanned["description"] as? String == "Departed facility" && scanned["status"] as? String == "in_transit")
+            #expect(String(describing: scanned["location"] ?? "").contains("Memphis"))
+            let exception = try #require(receiver.requests.first { String(decoding: $0.body, as: UTF8.self).contains("delivery.exception") })
+            #expect(String(decoding: exception.body, as: UTF8.self).contains(#""reason":"Address not found""#))
             let request = try #require(receiver.requests.first)
             #expect(request.header("content-type") == "application/json")
             #expect(request.header("user-agent")?.hasPrefix("ParcelGate/") == true)

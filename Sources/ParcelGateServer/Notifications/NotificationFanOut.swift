@@ -64,7 +64,8 @@ struct NotificationFanOut: Sendable {
             previousStatus: FulfillmentStatus(rawValue: event.fromStatus), sequence: event.sequence, carrier: event.carrier,
             trackingNumber: event.trackingNumber, serviceLevel: event.serviceLevel)
         let scan = event.trackingStatus.flatMap(TrackingStatus.init(rawValue:)).map { status in
-            TrackingFacts(status: status, carrierStatusCode: nil, description: event.reason ?? status.rawValue, location: location, occurredAt: event.occurredAt)
+            TrackingFacts(status: status, carrierStatusCode: event.scanCode, description: event.scanDescription ?? event.reason ?? status.rawValue,
+                          location: location, occurredAt: event.occurredAt)
         }
         return NotificationInput(type: type, eventId: eventId, occurredAt: event.occurredAt, fulfillment: facts, trackingEvent: scan,
                                  reason: type == .deliveryException ? event.reason : nil, location: location)

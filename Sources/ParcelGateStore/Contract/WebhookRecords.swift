@@ -137,6 +137,9 @@ package struct OutboxEvent: Sendable, Hashable {
     /// For `retry.exhausted`: why the callback was queued, and how many attempts it had.
     package var retryReason: String? = nil
     package var retryAttempts: Int? = nil
+    /// The carrier scan behind the change, when one is: its status code and description.
+    package var scanCode: String? = nil
+    package var scanDescription: String? = nil
 }
 
 /// One notification to fan out: what it says, and where it stands in its fulfillment's order.

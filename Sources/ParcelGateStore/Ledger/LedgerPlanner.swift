@@ -60,6 +60,9 @@ struct LedgerPlan: Sendable {
         var occurredAt: Timestamp
         var reason: String? = nil
         var location: TrackingLocation? = nil
+        /// The carrier scan behind the change (none for a platform command): what a notification shows of it.
+        var scanCode: String? = nil
+        var scanDescription: String? = nil
 
         /// The event's number among its fulfillment's domain events (1, 2, ...).
         var sequence: Int64 { fulfillment.eventSequence }
@@ -118,14 +121,14 @@ enum LedgerPlanner {
             case .new(let index): return plan.newEvents[index].event.status
             }
         }
-        func details(_ pending: Pending) -> (description: String?, location: TrackingLocation?) {
+        func details(_ pending: Pending) -> (description: String?, location: TrackingLocation?, code: String?) {
             switch pending {
-            case .stored(let ref): return (ref.description, ref.location)
-            case .new(let index): return (plan.newEvents[index].event.description, plan.newEvents[index].event.location)
+            case .stored(let ref): return (ref.description, ref.location, nil)
+            case .new(let index): return (plan.newEvents[index].event.description, plan.newEvents[index].event.location, plan.newEvents[index].event.carrierStatusCode)
             }
         }
         func advance(_ id: String, decision: EventDecision, eventStatus: TrackingStatus, occurredAt: Timestamp,
-                     description: String?, location: TrackingLocation?) {
+                     description: String?, location: TrackingLocation?, code: String?) {
             guard var fulfillment = fulfillments[id] else { return }
             let from = fulfillment.status
             fulfillment.status = decision.resultingStatus
@@ -139,7 +142,7 @@ enum LedgerPlanner {
                 let exception = type == .deliveryException
                 plan.domainEvents.append(LedgerPlan.DomainEvent(
                     fulfillment: fulfillment, type: type, from: from, trackingStatus: eventStatus, occurredAt: occurredAt,
-                    reason: exception ? description : nil, location: exception ? location : nil
+                    reason: exception ? description : nil, location: location, scanCode: code, scanDescription: description
                 ))
             }
         }
@@ -176,8 +179,9 @@ enum LedgerPlanner {
                     plan.newEvents[index].outcome = .applied
                     plan.newEvents[index].fulfillmentStatus = chosen.decision.resultingStatus
                 }
+                let scan = details(head)
                 advance(id, decision: chosen.decision, eventStatus: status(head), occurredAt: chosen.at,
-                        description: details(head).description, location: details(head).location)
+                        description: scan.description, location: scan.location, code: scan.code)
             }
         }
 
@@ -196,7 +200,7 @@ enum LedgerPlanner {
             switch decision.outcome {
             case .applied:
                 advance(id, decision: decision, eventStatus: event.status, occurredAt: event.occurredAt,
-                        description: event.description, location: event.location)
+                        description: event.description, location: event.location, code: event.carrierStatusCode)
                 reconsider(id)
                 lastApplied = id
             case .stale:

@@ -111,6 +111,8 @@ enum PostgresMigrations {
             "ALTER TABLE domain_events ADD COLUMN retry_id TEXT",
             "ALTER TABLE domain_events ADD COLUMN retry_reason TEXT",
             "ALTER TABLE domain_events ADD COLUMN retry_attempts INTEGER",
+            "ALTER TABLE domain_events ADD COLUMN scan_code TEXT",
+            "ALTER TABLE domain_events ADD COLUMN scan_description TEXT",
             "ALTER TABLE domain_events ADD COLUMN dispatched BOOLEAN NOT NULL DEFAULT TRUE",
             "CREATE INDEX domain_events_undispatched ON domain_events (tenant, fulfillment_id, sequence) WHERE NOT dispatched",
             """

@@ -157,6 +157,8 @@ enum SQLiteMigrations {
             ALTER TABLE domain_events ADD COLUMN retry_id TEXT;
             ALTER TABLE domain_events ADD COLUMN retry_reason TEXT;
             ALTER TABLE domain_events ADD COLUMN retry_attempts INTEGER;
+            ALTER TABLE domain_events ADD COLUMN scan_code TEXT;
+            ALTER TABLE domain_events ADD COLUMN scan_description TEXT;
             ALTER TABLE domain_events ADD COLUMN dispatched INTEGER NOT NULL DEFAULT 1;
             CREATE INDEX domain_events_undispatched ON domain_events (tenant, fulfillment_id, sequence) WHERE dispatched = 0;
             CREATE TABLE webhook_endpoints (

@@ -152,13 +152,13 @@ enum FulfillmentStatements {
     static func insertDomainEvent(_ d: LedgerPlan.DomainEvent, recordedAt: Timestamp) -> Statement {
         Statement("""
             INSERT INTO domain_events (tenant, fulfillment_id, type, from_status, to_status, tracking_status, carrier, service_level, occurred_at, recorded_at,
-                                       order_id, sequence, reason, location, tracking_number, dispatched)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NOT EXISTS (SELECT 1 FROM webhook_endpoints WHERE tenant = ?))
+                                       order_id, sequence, reason, location, tracking_number, scan_code, scan_description, dispatched)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NOT EXISTS (SELECT 1 FROM webhook_endpoints WHERE tenant = ?))
             """,
             [.text(d.fulfillment.tenant), .text(d.fulfillment.id), .text(d.type.rawValue), .text(d.from.rawValue),
              .text(d.fulfillment.status.rawValue), .optional(d.trackingStatus?.rawValue), .optional(d.fulfillment.carrier),
              .optional(d.fulfillment.serviceLevel), .timestamp(d.occurredAt), .timestamp(recordedAt),
              .text(d.fulfillment.orderId), .integer(d.sequence), .optional(d.reason), .optional(d.location?.summary),
-             .optional(d.fulfillment.trackingNumber), .text(d.fulfillment.tenant)])
+             .optional(d.fulfillment.trackingNumber), .optional(d.scanCode), .optional(d.scanDescription), .text(d.fulfillment.tenant)])
     }
 }

@@ -36,7 +36,7 @@ enum RowDecoder: Sendable {
     /// `started_at, duration_ms, succeeded`.
     case attemptSample
     /// `id, tenant, fulfillment_id, type, from_status, to_status, tracking_status, carrier, service_level, tracking_number, order_id,
-    /// sequence, reason, location, retry_id, occurred_at, recorded_at, retry_reason, retry_attempts`.
+    /// sequence, reason, location, retry_id, occurred_at, recorded_at, retry_reason, retry_attempts, scan_code, scan_description`.
     case outboxEvent
 
     func decode(_ row: some RowReader) throws(GatewayError) -> DecodedRow {
@@ -87,7 +87,8 @@ enum RowDecoder: Sendable {
                 trackingNumber: try row.optionalText(9), orderId: try row.optionalText(10), sequence: try row.optionalInt(11) ?? 0,
                 reason: try row.optionalText(12), location: try row.optionalText(13), retryId: try row.optionalText(14),
                 occurredAt: try row.timestamp(15), recordedAt: try row.timestamp(16), retryReason: try row.optionalText(17),
-                retryAttempts: try row.optionalInt(18).map { Int(truncatingIfNeeded: $0) }
+                retryAttempts: try row.optionalInt(18).map { Int(truncatingIfNeeded: $0) },
+                scanCode: try row.optionalText(19), scanDescription: try row.optionalText(20)
             ))
         }
     }

@@ -110,12 +110,12 @@ enum WebhookStatements {
         Statement(
             sqlite: .literal("""
                 SELECT id, tenant, fulfillment_id, type, from_status, to_status, tracking_status, carrier, service_level, tracking_number, order_id,
-                       sequence, reason, location, retry_id, occurred_at, recorded_at, retry_reason, retry_attempts
+                       sequence, reason, location, retry_id, occurred_at, recorded_at, retry_reason, retry_attempts, scan_code, scan_description
                 FROM domain_events WHERE dispatched = 0 ORDER BY id LIMIT ?
                 """),
             postgres: .literal("""
                 SELECT id, tenant, fulfillment_id, type, from_status, to_status, tracking_status, carrier, service_level, tracking_number, order_id,
-                       sequence, reason, location, retry_id, occurred_at, recorded_at, retry_reason, retry_attempts
+                       sequence, reason, location, retry_id, occurred_at, recorded_at, retry_reason, retry_attempts, scan_code, scan_description
                 FROM domain_events WHERE NOT dispatched ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED
                 """),
             [.int(limit)], yield: .rows(.outboxEvent))
