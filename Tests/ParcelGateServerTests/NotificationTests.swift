@@ -253,11 +253,11 @@ enum NotificationBackend: String, CaseIterable, Sendable, CustomTestStringConver
 
     /// A real delivery, as the receiver got it, verifies with the official Standard Webhooks library (Python),
     /// and does not with another secret.
-    @Test(.enabled(if: officialLibrary, "needs python3 -m pip install standardwebhooks"))
-    func deliveriesVerifyWithTheOfficialStandardWebhooksLibrary() async throws {
+    @Test(.enabled(if: officialLibrary, "needs python3 -m pip install standardwebhooks"), arguments: NotificationBackend.available)
+    func deliveriesVerifyWithTheOfficialStandardWebhooksLibrary(backend: NotificationBackend) async throws {
         let receiver = try await LoopbackReceiver.start { _ in .respond(status: 204) }
         defer { Task { await receiver.stop() } }
-        try await TestGateway.run(config: Self.config()) { gateway in
+        try await TestGateway.run(config: Self.config(), postgres: backend.postgresURL) { gateway in
             let (endpointId, secret) = try await endpoint(gateway, url: receiver.url)
             try await gateway.api("POST", "/v1/webhook-endpoints/\(endpointId)/test").expect(200)
             try await gateway.api("POST", "/v1/fulfillments", json: #"{"order_id":"o","id":"py1"}"#).expect(201)
@@ -347,10 +347,11 @@ enum NotificationBackend: String, CaseIterable, Sendable, CustomTestStringConver
     }
 
     /// An endpoint failing without a break for `disable_after_s` is disabled (`failing`); what follows is held.
-    @Test func anEndpointFailingForLongEnoughIsDisabled() async throws {
+    @Test(arguments: NotificationBackend.available)
+    func anEndpointFailingForLongEnoughIsDisabled(backend: NotificationBackend) async throws {
         let receiver = try await LoopbackReceiver.start { _ in .respond(status: 500) }
         defer { Task { await receiver.stop() } }
-        try await TestGateway.run(config: Self.config(failureThreshold: 1, cooldownSeconds: 1, disableAfterSeconds: 60)) { gateway in
+        try await TestGateway.run(config: Self.config(failureThreshold: 1, cooldownSeconds: 1, disableAfterSeconds: 60), postgres: backend.postgresURL) { gateway in
             let (endpointId, _) = try await endpoint(gateway, url: receiver.url, retry: #"{"schedule_s":[10],"max_attempts":20}"#)
             try await gateway.api("POST", "/v1/fulfillments", json: #"{"order_id":"o","id":"d1"}"#).expect(201)
             try await gateway.api("PUT", "/v1/fulfillments/d1/pick").expect(200)
@@ -368,12 +369,13 @@ enum NotificationBackend: String, CaseIterable, Sendable, CustomTestStringConver
     }
 
     /// Delivered deliveries are purged after `retention_s` (30 days by default); failed ones stay.
-    @Test func deliveredDeliveriesArePurgedAfterTheirRetention() async throws {
+    @Test(arguments: NotificationBackend.available)
+    func deliveredDeliveriesArePurgedAfterTheirRetention(backend: NotificationBackend) async throws {
         let receiver = try await LoopbackReceiver.start { request in
             request.body.count > 0 && String(decoding: request.body, as: UTF8.self).contains(#""status":"PACKING""#) ? .respond(status: 200) : .respond(status: 400)
         }
         defer { Task { await receiver.stop() } }
-        try await TestGateway.run(config: Self.config()) { gateway in
+        try await TestGateway.run(config: Self.config(), postgres: backend.postgresURL) { gateway in
             _ = try await endpoint(gateway, url: receiver.url)
             try await gateway.api("POST", "/v1/fulfillments", json: #"{"order_id":"o","id":"p1"}"#).expect(201)
             try await gateway.api("PUT", "/v1/fulfillments/p1/pick").expect(200)
@@ -392,10 +394,11 @@ enum NotificationBackend: String, CaseIterable, Sendable, CustomTestStringConver
     }
 
     /// During a rotation's grace each delivery carries both signatures; a receiver with either secret verifies it.
-    @Test func rotationSignsWithBothSecretsDuringTheGrace() async throws {
+    @Test(arguments: NotificationBackend.available)
+    func rotationSignsWithBothSecretsDuringTheGrace(backend: NotificationBackend) async throws {
         let receiver = try await LoopbackReceiver.start { _ in .respond(status: 200) }
         defer { Task { await receiver.stop() } }
-        try await TestGateway.run(config: Self.config()) { gateway in
+        try await TestGateway.run(config: Self.config(), postgres: backend.postgresURL) { gateway in
             let (endpointId, old) = try await endpoint(gateway, url: receiver.url)
             let rotated = try await gateway.api("POST", "/v1/webhook-endpoints/\(endpointId)/rotate-secret", json: #"{"grace_s":3600}"#).expect(200)
             let new = try #require(rotated["secret"].string)
@@ -419,11 +422,12 @@ enum NotificationBackend: String, CaseIterable, Sendable, CustomTestStringConver
 
     /// retry-now sends at once (a manual attempt), recover brings exhausted deliveries back, and another
     /// tenant sees none of it.
-    @Test func retryNowRecoverAndTenantIsolation() async throws {
+    @Test(arguments: NotificationBackend.available)
+    func retryNowRecoverAndTenantIsolation(backend: NotificationBackend) async throws {
         let status = NIOLockedValueBox(400)
         let receiver = try await LoopbackReceiver.start { _ in .respond(status: status.withLockedValue { $0 }, body: "nope") }
         defer { Task { await receiver.stop() } }
-        try await TestGateway.run(config: Self.config()) { gateway in
+        try await TestGateway.run(config: Self.config(), postgres: backend.postgresURL) { gateway in
             let (endpointId, _) = try await endpoint(gateway, url: receiver.url)
             try await gateway.api("POST", "/v1/fulfillments", json: #"{"order_id":"o","id":"f1"}"#).expect(201)
             try await gateway.api("PUT", "/v1/fulfillments/f1/pick").expect(200)
