@@ -35,7 +35,9 @@ final class ReadinessMonitor: Service, Sendable {
 
     func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            try? await Task.sleep(for: interval)
+            // A graceful shutdown ends the wait at once, however long the interval.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
+            if Task.isShuttingDownGracefully || Task.isCancelled { return }
             let failure: String?
             do {
                 try await store.ping()
