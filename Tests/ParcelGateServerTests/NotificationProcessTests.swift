@@ -43,10 +43,16 @@ import Testing
 
     /// SIGKILL while a delivery is on the wire (the receiver holds its answer): after a restart every event is
     /// still delivered, and the one redelivered carries the same `webhook-id` as before the kill.
-    @Test func aKilledGatewayDeliversEverythingAfterRestartWithTheSameWebhookId() async throws {
+    @Test(arguments: NotificationBackend.available)
+    func aKilledGatewayDeliversEverythingAfterRestartWithTheSameWebhookId(backend: NotificationBackend) async throws {
         let dir = try Self.workspace("notify-kill")
         let config = try Self.config(dir)
-        let database = dir.appendingPathComponent("gateway.sqlite").path
+        let database: String
+        if let adminURL = backend.postgresURL {
+            database = try await PostgresStore.createDatabase(adminURL: adminURL, name: "parcelgate_kill_" + String(UInt32.random(in: 0...UInt32.max), radix: 16))
+        } else {
+            database = dir.appendingPathComponent("gateway.sqlite").path
+        }
         let hold = NIOLockedValueBox(true)
         let receiver = try await LoopbackReceiver.start { _ in hold.withLockedValue { $0 } ? .silent : .respond(status: 200) }
         defer { Task { await receiver.stop() } }
