@@ -57,12 +57,20 @@ yams_checkout() {
     echo "$scratch/checkouts/Yams"
 }
 
+# The notification rules the `notifications` config block builds (address and URL policy, circuit settings):
+# plain Swift, no networking library.
+config_notification_sources=(
+    Sources/ParcelGateServer/Notifications/AddressPolicy.swift Sources/ParcelGateServer/Notifications/AddressRefusal.swift
+    Sources/ParcelGateServer/Notifications/EndpointURLPolicy.swift Sources/ParcelGateServer/Notifications/CircuitSettings.swift
+)
+
 # Builds every target, unless nothing it is made of (sources, entries, this script) changed since the last build.
 build_all() {
     mkdir -p "$build/modules" "$build/objects" "$build/objects-config" "$build/bin" "$build/generated"
     local started=$SECONDS stamp="$build/bin/.sources.sha256" sum yams
     yams=$(yams_checkout)
     sum=$({ find Sources/ParcelGateCore Sources/ParcelGateCarriers Sources/COpenSSL Sources/ParcelGateServer/Config Sources/ParcelGateServer/HTTP/ClientAddress.swift \
+        "${config_notification_sources[@]}" \
         Sources/ParcelGateStore/SQLite/SQLiteDatabase.swift Fuzz/Targets Fuzz/Config Fuzz/Entry "$yams/Sources" -type f \
         | sort | xargs sha256sum; sha256sum "$0"; } | sha256sum)
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$sum" ]; then
@@ -87,8 +95,8 @@ build_all() {
 
 # The config target: Yams (its C part with clang), the two types GatewayConfig takes from
 # ParcelGateStore (cut from SQLiteDatabase.swift, above the SQLite code), and only
-# Sources/ParcelGateServer/Config/ (with HTTP/ClientAddress.swift, which validates `trusted_proxies`) as
-# ParcelGateServer, so neither Hummingbird nor PostgresNIO is compiled.
+# Sources/ParcelGateServer/Config/ (with HTTP/ClientAddress.swift, which validates `trusted_proxies`, and the
+# notification policies the config builds) as ParcelGateServer, so neither Hummingbird nor PostgresNIO is compiled.
 build_config() {
     local yams=$1 c
     echo "fuzz: compiling CYaml"
@@ -109,7 +117,8 @@ build_config() {
     swiftc "${config_flags[@]}" -wmo -c -module-name ParcelGateStore -emit-module -emit-module-path "$build/modules/ParcelGateStore.swiftmodule" \
         "$store_types" -o "$build/objects-config/ParcelGateStore.o"
     swiftc "${config_flags[@]}" -wmo -c -module-name ParcelGateServer -emit-module -emit-module-path "$build/modules/ParcelGateServer.swiftmodule" \
-        Sources/ParcelGateServer/Config/*.swift Sources/ParcelGateServer/HTTP/ClientAddress.swift -o "$build/objects-config/ParcelGateServer.o"
+        Sources/ParcelGateServer/Config/*.swift Sources/ParcelGateServer/HTTP/ClientAddress.swift "${config_notification_sources[@]}" \
+        -o "$build/objects-config/ParcelGateServer.o"
     swiftc "${config_flags[@]}" -wmo -c -module-name ParcelGateFuzzingConfig -emit-module -emit-module-path "$build/modules/ParcelGateFuzzingConfig.swiftmodule" \
         Fuzz/Config/*.swift -o "$build/objects-config/ParcelGateFuzzingConfig.o"
     echo "fuzz: linking config"

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-import NIOCore
 import ParcelGateCore
 
 /// Which addresses a platform notification may be sent to (issue 15, "No SSRF").
@@ -66,20 +60,6 @@ package struct AddressPolicy: Sendable {
     package func refusal(packed bytes: [UInt8]) -> AddressRefusal? {
         guard let address = IPAddress(packed: bytes) else { return .notIP }
         return refusal(for: address)
-    }
-
-    /// The same for an address as NIO reports it: what `Channel.remoteAddress` holds once connected.
-    package func refusal(for socketAddress: SocketAddress) -> AddressRefusal? {
-        switch socketAddress {
-        case .v4(let v4):
-            var raw = v4.address.sin_addr
-            return refusal(packed: withUnsafeBytes(of: &raw) { Array($0) })
-        case .v6(let v6):
-            var raw = v6.address.sin6_addr
-            return refusal(packed: withUnsafeBytes(of: &raw) { Array($0) })
-        case .unixDomainSocket:
-            return .notIP
-        }
     }
 
     // MARK: The ranges
