@@ -31,6 +31,7 @@ package enum FuzzSignatures {
     static let sampleSecrets: [String: String] = [
         "ups": "ups_test_fixture_credential", "fedex": "fdx_test_fixture_token", "dhl": "dhl_test_fixture_token",
         "easypost": "ep_test_\u{FB01}xture_secret", "shippo": "shippo_test_fixture_secret", "aftership": "as_test_fixture_secret",
+        "seventeentrack": "0F1E2D3C4B5A69788796A5B4C3D2E1F0",
     ]
 
     /// Every adapter's default settings, then every scheme on its own. Built once: verifiers derive keys.

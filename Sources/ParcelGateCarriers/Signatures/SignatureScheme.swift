@@ -10,6 +10,9 @@ package enum SignatureScheme: String, Sendable, Hashable, Codable, CaseIterable 
     case standardWebhooks = "standard-webhooks"
     /// A header whose value (after an optional prefix such as `Bearer `) must equal a secret (UPS, DHL).
     case staticToken = "static-token"
+    /// Lowercase hex `SHA-256(body + "/" + secret)` in a header: a plain digest with the secret appended,
+    /// not an HMAC (17TRACK's `sign`). It signs no timestamp, so only dedupe stops a replayed callback.
+    case sha256BodySlashKeyHex = "sha256-body-slash-key-hex"
 
     /// Whether the scheme signs a timestamp, so a tolerance applies.
     var carriesTimestamp: Bool { self == .hmacSHA256Timestamped || self == .standardWebhooks }

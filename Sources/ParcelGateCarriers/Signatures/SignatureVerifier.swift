@@ -9,7 +9,7 @@ package struct VerifiedSignature: Sendable, Hashable {
 
 /// A signing key derived once from a configured secret, so no request re-derives it.
 struct SigningKey: Sendable {
-    /// HMAC key bytes, or the token bytes for `static-token`.
+    /// HMAC key bytes, the token bytes for `static-token`, the appended API key for `sha256-body-slash-key-hex`.
     let bytes: [UInt8]
     /// The HMAC schemes' key, padded once.
     let mac: HMACKey
@@ -117,6 +117,15 @@ package struct SignatureVerifier: Sendable {
             let presented = try Crypto.sha256(Array(try presentedValue(headers).utf8))
             try match([presented]) { key in key.digest }
             return VerifiedSignature(messageId: nil)
+
+        case .sha256BodySlashKeyHex:
+            // No timestamp is signed, so there is no tolerance to check: dedupe is the only replay defence.
+            let presented = try presentedValue(headers)
+            guard let signature = ByteEncoding.fromHex(presented), signature.count == 32 else {
+                throw .invalidSignature("Malformed signature in header '\(settings.header)'")
+            }
+            try match([signature]) { key throws(GatewayError) in try Crypto.sha256(Self.bodySlashKey(body: body, key: key.bytes)) }
+            return VerifiedSignature(messageId: nil)
         }
     }
 
@@ -153,6 +162,17 @@ package struct SignatureVerifier: Sendable {
             for candidate in presented where Crypto.constantTimeEquals(mac, candidate) { matched = true }
         }
         guard matched else { throw .invalidSignature("Signature does not match") }
+    }
+
+    /// The exact body bytes, `/`, then the key's bytes: what `sha256-body-slash-key-hex` digests (17TRACK).
+    /// Bytes, never text, so a body with non-ASCII characters is digested exactly as it arrived.
+    static func bodySlashKey(body: Data, key: [UInt8]) -> [UInt8] {
+        var content = [UInt8]()
+        content.reserveCapacity(body.count + 1 + key.count)
+        content.append(contentsOf: body)
+        content.append(UInt8(ascii: "/"))
+        content.append(contentsOf: key)
+        return content
     }
 
     /// `part1.part2.body` as bytes: the content timestamped schemes sign.
@@ -195,6 +215,9 @@ package struct SignatureSigner: Sendable {
             return [(H.id, id), (H.timestamp, String(now.seconds)), (H.signature, try standardWebhooksSignature(messageId: id, timestamp: now, body: body))]
         case .staticToken:
             return [(settings.header, settings.prefix + String(decoding: key.bytes, as: UTF8.self))]
+        case .sha256BodySlashKeyHex:
+            let digest = try Crypto.sha256(SignatureVerifier.bodySlashKey(body: body, key: key.bytes))
+            return [(settings.header, settings.prefix + ByteEncoding.hex(digest))]
         }
     }
 
