@@ -41,10 +41,33 @@ package struct NormalisedCallback: Sendable, Hashable {
     package var events: [TrackingEvent]
     /// The provider's id for the whole callback, when it gives one: the dedupe receipt key.
     package var providerEventId: String?
+    /// Whether the body is a valid notice that carries nothing to apply (17TRACK's `TRACKING_STOPPED`).
+    /// The gateway answers it `200 acknowledged` and changes nothing; any other body without events is
+    /// refused, so a payload the adapter half-understood is never silently accepted.
+    package var isNotice: Bool
 
     package init(events: [TrackingEvent], providerEventId: String? = nil) {
         self.events = events
         self.providerEventId = providerEventId
+        self.isNotice = false
+    }
+
+    /// A notice: valid, signed, and with nothing to apply.
+    package static func notice(providerEventId: String? = nil) -> NormalisedCallback {
+        var callback = NormalisedCallback(events: [], providerEventId: providerEventId)
+        callback.isNotice = true
+        return callback
+    }
+
+    /// The event with the latest instant, the first listed among equals: what "the newest scan" means
+    /// when one body lists several carriers' histories, each in its own order and local time.
+    package var newestEvent: TrackingEvent? { Self.newestIndex(of: events).map { events[$0] } }
+
+    /// The index of the event with the latest instant (the first among equals); `nil` when there is none.
+    static func newestIndex(of events: [TrackingEvent]) -> Int? {
+        events.indices.reduce(nil as Int?) { best, index in
+            best.map { events[index].occurredAt > events[$0].occurredAt ? index : $0 } ?? index
+        }
     }
 }
 

@@ -52,6 +52,9 @@ struct HookRoutes<Context: RemoteAddressRequestContext> {
             case .queued(let retryId):
                 metrics.callback(tenant: labels.tenant, carrier: labels.carrier, outcome: "queued")
                 return HookReply.queued(retryId: retryId)
+            case .acknowledged:
+                metrics.callback(tenant: labels.tenant, carrier: labels.carrier, outcome: "acknowledged")
+                return HookReply.acknowledged
             }
         } catch {
             metrics.callback(tenant: labels.tenant, carrier: labels.carrier, outcome: "rejected", code: error.code)
@@ -68,6 +71,8 @@ enum HookReply {
     }
 
     static var duplicate: Response { JSONResponse.make(.ok, json: #"{"status":"duplicate"}"#) }
+
+    static var acknowledged: Response { JSONResponse.make(.ok, json: #"{"status":"acknowledged"}"#) }
 
     static func queued(retryId: String) -> Response {
         JSONResponse.make(.accepted, json: #"{"retry_id":\#(JSONText.quoted(retryId)),"status":"queued"}"#)

@@ -9,6 +9,8 @@ enum IngressResult: Sendable, Hashable {
     case duplicate
     /// Valid but not applicable now: durably queued for the retry worker.
     case queued(retryId: String)
+    /// A verified notice with nothing to apply (17TRACK's `TRACKING_STOPPED`): nothing stored, nothing changed.
+    case acknowledged
 }
 
 /// The path of one callback (docs/architecture.md, "The path of one callback"): resolve source, verify, normalise, dedupe and apply, or queue.
@@ -73,6 +75,8 @@ struct IngressPipeline: Sendable {
         }
         // 5. Normalise (pure). Dedupe (4) is checked atomically with apply (6) in the store's transaction.
         let events = try Self.normalise(body, source: source, receivedAt: receivedAt, limits: limits)
+        // A notice was verified and understood; there is nothing to dedupe, match or apply.
+        if events.isNotice { return .acknowledged }
         let receiptKey = try Self.receiptKey(providerEventId: events.providerEventId, messageId: verified.messageId, body: body)
         // Built only if the callback has to be queued: the matched path copies nothing.
         let queued: @Sendable () -> RetryEntry = {
@@ -116,7 +120,7 @@ struct IngressPipeline: Sendable {
         let context = NormalisationContext(tenant: source.tenant, carrier: source.carrier, receivedAt: receivedAt, defaultTimeZone: source.timezone,
                                            maxFutureSkewSeconds: limits.maxFutureSkewSeconds)
         let normalised = try source.adapter.normalise(body, context: context)
-        guard !normalised.events.isEmpty else { throw .invalidPayload("The payload carries no tracking events") }
+        guard !normalised.events.isEmpty || normalised.isNotice else { throw .invalidPayload("The payload carries no tracking events") }
         guard normalised.events.count <= limits.maxEventsPerCallback else {
             throw .invalidPayload("The payload carries \(normalised.events.count) tracking events; at most \(limits.maxEventsPerCallback) are accepted in one callback")
         }

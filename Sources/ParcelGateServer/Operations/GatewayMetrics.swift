@@ -47,7 +47,8 @@ package final class GatewayMetrics: Sendable {
         batchSizes = Recorder(label: Self.batchSize, dimensions: [], aggregate: true, factory: factory)
     }
 
-    /// One callback's outcome: `applied`, `duplicate`, `queued`, or `rejected` with the error code.
+    /// One callback's outcome: `applied`, `duplicate`, `queued`, `acknowledged` (a notice with nothing to
+    /// apply), or `rejected` with the error code.
     func callback(tenant: String, carrier: String, outcome: String, code: String = "") {
         counter(Self.callbacks, [("tenant", tenant), ("carrier", carrier), ("outcome", outcome), ("code", code)]).increment()
     }

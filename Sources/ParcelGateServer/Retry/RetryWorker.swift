@@ -141,6 +141,8 @@ final class RetryWorker: Service, Sendable {
         do {
             // Event times fall back to when the callback first arrived, not to now.
             let normalised = try IngressPipeline.normalise(Data(entry.body), source: source, receivedAt: entry.createdAt, limits: limits)
+            // A notice is answered at once and never queued; should one be here, there is nothing to apply.
+            if normalised.isNotice { return .succeeded }
             let callback = IngestCallback(
                 tenant: entry.tenant, carrier: entry.carrier, receiptKey: entry.receiptKey,
                 events: normalised.events, receivedAt: clock.now()
