@@ -251,6 +251,7 @@ struct CarrierSignatureTests {
             "easypost": SignatureSettings(scheme: .hmacSHA256Hex, header: "X-Hmac-Signature", prefix: "hmac-sha256-hex=", normalizesSecret: true),
             "shippo": SignatureSettings(scheme: .hmacSHA256Timestamped, header: "Shippo-Auth-Signature", toleranceSeconds: 300),
             "aftership": SignatureSettings(scheme: .hmacSHA256Base64, header: "aftership-hmac-sha256"),
+            "seventeentrack": SignatureSettings(scheme: .sha256BodySlashKeyHex, header: "sign"),
         ]
         for (carrier, settings) in expected {
             #expect(try #require(registeredAdapter(carrier)).defaultSignature == settings, "\(carrier) default signature")

@@ -40,7 +40,7 @@ struct GoldenFixtureTests {
 
     @Test("Every carrier folder has at least six fixtures, each with its expected file")
     func everyCarrierHasSixFixtures() {
-        #expect(Set(Fixture.carrierFolders()) == Set(carrierSlugs), "fixtures/ should hold exactly the seven carrier folders")
+        #expect(Set(Fixture.carrierFolders()) == Set(carrierSlugs), "fixtures/ should hold exactly one folder per carrier")
         for carrier in carrierSlugs {
             let bodies = Fixture.bodies(in: carrier)
             #expect(bodies.count >= 6, "fixtures/\(carrier) has \(bodies.count) fixtures, needs at least 6")
@@ -65,6 +65,10 @@ struct GoldenFixtureTests {
         "aftership": [
             "aftership_trap_subtag_in_transit_002_picked_up", "aftership_trap_subtag_exception_004_005_delayed",
             "aftership_trap_subtag_exception_010_011_return", "aftership_trap_subtag_exception_012_013_failed",
+        ],
+        "seventeentrack": [
+            "seventeentrack_multi_provider_newest_by_instant", "seventeentrack_tracking_stopped",
+            "seventeentrack_time_utc_and_split_fields", "seventeentrack_non_ascii_text",
         ],
     ]
 

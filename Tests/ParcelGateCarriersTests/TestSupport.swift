@@ -13,8 +13,8 @@ enum TestPaths {
     static let carrierSamples = shared.appendingPathComponent("carrier-samples", isDirectory: true)
 }
 
-/// The seven carrier slugs that have adapters and fixtures of their own.
-let carrierSlugs = ["ups", "fedex", "dhl", "usps", "easypost", "shippo", "aftership"]
+/// The carrier slugs that have adapters and fixtures of their own.
+let carrierSlugs = ["ups", "fedex", "dhl", "usps", "easypost", "shippo", "aftership", "seventeentrack"]
 
 /// One fixture body and the expected result beside it.
 struct Fixture: Sendable, CustomStringConvertible {

@@ -1,4 +1,5 @@
 import Foundation
+import ParcelGateClient
 @testable import ParcelGateCarriers
 @testable import ParcelGateCore
 @testable import ParcelGateServer
@@ -45,7 +46,7 @@ import Testing
 
     @Test func everyCarrierAuthenticatesItsOwnWay() async throws {
         var config = TestGateway.defaultConfig()
-        let carriers = ["ups", "fedex", "dhl", "usps", "easypost", "shippo", "aftership"]
+        let carriers = ["ups", "fedex", "dhl", "usps", "easypost", "shippo", "aftership", "seventeentrack"]
         config.tenants[0].sources += carriers.map { SourceConfig(carrier: $0, secrets: ["\($0)-secret-ﬁ"]) }
         try await TestGateway.run(config: config) { gateway in
             for carrier in carriers {
@@ -67,6 +68,49 @@ import Testing
                     other.expectError(401, "invalid_signature")
                 }
             }
+        }
+    }
+
+    /// 17TRACK: a signed push spanning two carriers applies, its newest scan by instant deciding the status;
+    /// a stop notice, and an update with no events yet, are acknowledged and change nothing.
+    @Test func seventeenTrackPushAppliesAndNoticesAreAcknowledged() async throws {
+        var config = TestGateway.defaultConfig()
+        let key = "17track-api-key-ﬁ"
+        config.tenants[0].sources.append(SourceConfig(carrier: "seventeentrack", secrets: [key]))
+        try await TestGateway.run(config: config) { gateway in
+            let adapter = try #require(CarrierRegistry.standard.adapter(for: "seventeentrack"))
+            func post(_ name: String, signedWith secret: String? = nil) async throws -> HTTPClientResponse {
+                let body = try Data(contentsOf: Self.repositoryRoot.appendingPathComponent("fixtures/seventeentrack/\(name).json"))
+                let headers = try SignatureSigner(settings: adapter.defaultSignature, secret: secret ?? key).headers(for: body, now: gateway.clock.now())
+                return try await gateway.request("POST", "/v1/hooks/shopstream/seventeentrack", headers: headers + [("Content-Type", "application/json")], body: Array(body))
+            }
+            try await gateway.shippedFulfillment(id: "f-17", trackingNumber: "LX123456785CN", carrier: "seventeentrack")
+
+            // The failed delivery attempt is the newest instant, though listed fourth and earlier on the wall clock.
+            let applied = try await post("seventeentrack_multi_provider_newest_by_instant").expect(200)
+            #expect(applied["status"].string == "applied")
+            #expect(applied["fulfillment_status"].string == "EXCEPTION")
+            #expect(applied["events_recorded"].int == 6)
+            let again = try await post("seventeentrack_multi_provider_newest_by_instant").expect(200)
+            #expect(again["status"].string == "duplicate")
+
+            let before = try await gateway.fulfillment("f-17")
+            #expect(before["status"].string == "EXCEPTION")
+            let history = before["tracking_events"].array
+            #expect(history.count == 6)
+            #expect(history.last?["status"].string == "delivery_failed")
+            #expect(history.last?["occurred_at"].string == "2025-11-24T02:30:00Z")
+
+            for notice in ["seventeentrack_tracking_stopped", "seventeentrack_not_found_no_events"] {
+                let acknowledged = try await post(notice).expect(200)
+                #expect(acknowledged["status"].string == "acknowledged", "\(notice)")
+                // A notice is still authenticated first.
+                try await post(notice, signedWith: "wrong").expectError(401, "invalid_signature")
+            }
+            let after = try await gateway.fulfillment("f-17")
+            #expect(after["status"].string == "EXCEPTION")
+            #expect(after["tracking_events"].array.count == 6)
+            #expect(after["updated_at"].string == before["updated_at"].string)
         }
     }
 }
