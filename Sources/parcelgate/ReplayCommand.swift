@@ -54,11 +54,9 @@ struct ReplayCommand: AsyncParsableCommand {
         let width = String(files.count).count
         for (index, file) in files.enumerated() {
             let position = "[\(String(index + 1).leftPadded(to: width))/\(files.count)]"
-            let slug = (carrier ?? file.deletingLastPathComponent().lastPathComponent).lowercased()
+            let slug = FixtureCarrier.slug(of: file, override: carrier)
             do {
-                guard let adapter = registry.adapter(for: slug) else {
-                    throw CommandFailure("no carrier '\(slug)' (use --carrier; known: \(registry.slugs.joined(separator: ", ")))")
-                }
+                let adapter = try FixtureCarrier.adapter(of: file, override: carrier, registry: registry)
                 let source = sources.first { $0.carrier.lowercased() == slug }
                 let settings = try source?.signatureSettings(defaults: adapter.defaultSignature) ?? adapter.defaultSignature
                 guard let signingSecret = secret ?? source?.secrets.first else {
