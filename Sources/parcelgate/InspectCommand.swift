@@ -45,6 +45,7 @@ struct InspectCommand: AsyncParsableCommand {
             // A missing path is reported with the other files' results below, not as a usage error.
             Self.isDirectory(path) ? try ReplayCommand.fixtureFiles([path]) : [URL(fileURLWithPath: path)]
         }
+        guard !files.isEmpty else { throw ValidationError("No *.json payloads found under \(paths.joined(separator: " "))") }
         var inspected = 0
         var events = 0
         var failed = 0
