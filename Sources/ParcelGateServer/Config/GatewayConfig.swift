@@ -166,7 +166,7 @@ package struct DatabaseConfig: Sendable, Decodable {
 /// The HTTP listener and what it accepts from a connection.
 package struct ServerConfig: Sendable, Decodable {
     /// Largest request body read (`413` past it).
-    var maxBodyBytes: Int = 1_048_576
+    package var maxBodyBytes: Int = 1_048_576
     /// A connection with no request in progress and nothing read for this long is closed.
     var idleTimeoutSeconds: Int = 60
     /// From a request's first byte to its last: a head or body trickled in slower than this is cut off.
