@@ -9,7 +9,7 @@ struct ParcelGateCommand: AsyncParsableCommand {
         abstract: "Carrier webhook ingestion gateway: verify, normalise and apply tracking callbacks.",
         version: ParcelGateVersion.current,
         subcommands: [
-            ServeCommand.self, ReplayCommand.self, RetriesCommand.self, EndpointsCommand.self, DeliveriesCommand.self, TenantsCommand.self,
+            ServeCommand.self, InspectCommand.self, ReplayCommand.self, RetriesCommand.self, EndpointsCommand.self, DeliveriesCommand.self, TenantsCommand.self,
             BenchCommand.self, StoreBenchCommand.self, BaselineCommand.self, ListenCommand.self,
         ],
         defaultSubcommand: ServeCommand.self

@@ -11,6 +11,10 @@ import ParcelGateServer
 /// The carrier comes from `--carrier` or each file's folder name (`fixtures/ups/...` is `ups`). How to sign
 /// (scheme, header, prefix, secret) comes from the tenant's source in the config file, so a replay against
 /// `parcelgate serve` with the demo config needs no secrets on the command line; `--secret` overrides it.
+///
+/// With `--setup --key API_KEY` it first ships one fulfillment per tracking number in the files
+/// (``ReplaySetup``), replays the files in the order given, and ends with where each fulfillment ended
+/// (``ReplayTally``): a journey played end to end against `parcelgate serve`.
 struct ReplayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
@@ -35,18 +39,45 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "Config file with the tenant's sources. Env PARCELGATE_CONFIG; default config/demo.yaml.")
     var config: String?
 
-    @Option(help: "Comma-separated status codes counted as expected.")
-    var expect: String = "200,202"
+    @Option(help: "Comma-separated status codes counted as expected (default 200,202; with --setup also 409).")
+    var expect: String?
+
+    @Flag(help: "First create and ship one fulfillment per tracking number in the files, replay in the order given, end with each fulfillment's status.")
+    var setup = false
+
+    @Option(help: "Tenant API key for --setup. Env PARCELGATE_API_KEY.")
+    var key: String?
+
+    func validate() throws {
+        if setup, (key ?? ProcessInfo.processInfo.environment["PARCELGATE_API_KEY"] ?? "").isEmpty {
+            throw ValidationError("--setup needs the tenant's API key: --key or PARCELGATE_API_KEY")
+        }
+    }
+
+    /// A refused transition is an answer a journey can lead to (the event is kept in history), so with
+    /// --setup it is expected unless --expect says otherwise.
+    private var expectedStatuses: String { expect ?? (setup ? "200,202,409" : "200,202") }
 
     func run() async throws {
         let registry = CarrierRegistry.standard
-        let files = try Self.fixtureFiles(paths)
+        // A journey is told in the order its files are given; without --setup, path order as always.
+        let files = setup ? try paths.flatMap { try Self.fixtureFiles([$0]) } : try Self.fixtureFiles(paths)
         guard !files.isEmpty else { throw ValidationError("No *.json fixtures found under \(paths.joined(separator: " "))") }
         let configPath = config ?? ProcessInfo.processInfo.environment["PARCELGATE_CONFIG"] ?? "config/demo.yaml"
         let sources = (try? GatewayConfig.load(path: configPath))?.tenants.first { $0.slug == tenant }?.sources ?? []
+        let expect = expectedStatuses
         let expected = Set(expect.split(separator: ",").compactMap { Int($0.trimmingWhitespace()) })
         let target = try HTTPConnection.parse(url: url)
         let basePath = target.path == "/" ? "" : target.path
+
+        var tally: ReplayTally?
+        var api: APIClient?
+        if setup {
+            let client = APIClient(url: url, host: target.host, port: target.port, basePath: basePath,
+                                   key: key ?? ProcessInfo.processInfo.environment["PARCELGATE_API_KEY"] ?? "")
+            tally = try await Self.shipFulfillments(for: files, carrier: carrier, api: client)
+            api = client
+        }
 
         var connection: HTTPConnection?
         var counts: [String: Int] = [:]
@@ -54,11 +85,9 @@ struct ReplayCommand: AsyncParsableCommand {
         let width = String(files.count).count
         for (index, file) in files.enumerated() {
             let position = "[\(String(index + 1).leftPadded(to: width))/\(files.count)]"
-            let slug = (carrier ?? file.deletingLastPathComponent().lastPathComponent).lowercased()
+            let slug = FixtureCarrier.slug(of: file, override: carrier)
             do {
-                guard let adapter = registry.adapter(for: slug) else {
-                    throw CommandFailure("no carrier '\(slug)' (use --carrier; known: \(registry.slugs.joined(separator: ", ")))")
-                }
+                let adapter = try FixtureCarrier.adapter(of: file, override: carrier, registry: registry)
                 let source = sources.first { $0.carrier.lowercased() == slug }
                 let settings = try source?.signatureSettings(defaults: adapter.defaultSignature) ?? adapter.defaultSignature
                 guard let signingSecret = secret ?? source?.secrets.first else {
@@ -82,6 +111,7 @@ struct ReplayCommand: AsyncParsableCommand {
                 }
                 let outcome = Self.outcome(of: response)
                 counts["\(response.status) \(outcome)", default: 0] += 1
+                tally?.record(file, status: response.status, outcome: outcome)
                 if !expected.contains(response.status) { unexpected += 1 }
                 print("\(position) \(response.status) \(outcome.padding(toLength: 18, withPad: " ", startingAt: 0)) \(file.relativePath)")
             } catch {
@@ -95,10 +125,33 @@ struct ReplayCommand: AsyncParsableCommand {
         print("")
         let rows = counts.sorted { $0.key < $1.key }.map { [$0.key, String($0.value)] }
         print(Table(header: ["RESPONSE", "COUNT"], rows: rows + [["total", String(files.count)]]).rendered)
+        if let tally, let api {
+            print("")
+            print(try await tally.report(api: api))
+        }
         if unexpected > 0 {
             print("\(unexpected) unexpected response\(unexpected == 1 ? "" : "s") (expected: \(expect))")
             throw ExitCode(1)
         }
+    }
+
+    /// ``ReplaySetup``: every shipment the files name, shipped, one line each, ready to be tallied.
+    private static func shipFulfillments(for files: [URL], carrier: String?, api: APIClient) async throws -> ReplayTally {
+        let inspector = CallbackInspector(registry: .standard, carrierOverride: carrier, timezone: nil, clock: SystemClock())
+        let setup = ReplaySetup(api: api, inspector: inspector)
+        let byFile = setup.shipments(in: files)
+        var tally = ReplayTally(shipmentsByFile: byFile)
+        var shipped: Set<ReplaySetup.Shipment> = []
+        for file in files {
+            for shipment in byFile[file.path] ?? [] where !shipped.contains(shipment) {
+                shipped.insert(shipment)
+                let id = try await setup.ship(shipment)
+                tally.add(fulfillment: id, for: shipment)
+                print("setup \(id) SHIPPED \(shipment.carrier) \(shipment.trackingNumber)")
+            }
+        }
+        print("setup: \(shipped.count) fulfillment\(shipped.count == 1 ? "" : "s") shipped; replaying \(files.count) file\(files.count == 1 ? "" : "s")\n")
+        return tally
     }
 
     /// The `status` of a 2xx body, or the `code` of an error body.

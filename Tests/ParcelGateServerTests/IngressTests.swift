@@ -71,6 +71,26 @@ import Testing
         }
     }
 
+    /// `tolerance_s: 0` turns the timestamp window off, so traffic captured days ago replays with its original
+    /// signatures; the gateway says so at start. A forged signature is still refused.
+    @Test func aSourceWithToleranceZeroAcceptsOldSignaturesAndWarns() async throws {
+        var config = TestGateway.defaultConfig()
+        config.tenants[0].sources = [SourceConfig(carrier: "generic", scheme: "standard-webhooks", secrets: ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"], toleranceSeconds: 0)]
+        let logs = LogCapture()
+        try await TestGateway.run(config: config, logHandler: logs.handler) { gateway in
+            try await gateway.shippedFulfillment(id: "f", trackingNumber: "T-OLD")
+            let signer = try SignatureSigner(settings: SignatureSettings(scheme: .standardWebhooks, header: "webhook-signature"),
+                                             secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+            let body = Array(#"{"tracking_number":"T-OLD","status":"in_transit"}"#.utf8)
+            let captured = try signer.headers(for: Data(body), now: gateway.clock.now().adding(milliseconds: -9 * 86_400_000))
+            try await gateway.request("POST", "/v1/hooks/shopstream/generic", headers: captured, body: body).expect(200)
+            let forged = captured.map { $0.0 == "webhook-signature" ? ($0.0, "v1,AAAA") : $0 }
+            try await gateway.request("POST", "/v1/hooks/shopstream/generic", headers: forged, body: Array(#"{"tracking_number":"T-OLD","status":"delivered"}"#.utf8))
+                .expectError(401, "invalid_signature")
+        }
+        #expect(logs.all.contains { $0.contains("tolerance_s: 0") && $0.contains("shopstream") })
+    }
+
     @Test func malformedPayloadsAre400() async throws {
         try await TestGateway.run { gateway in
             for bad in [

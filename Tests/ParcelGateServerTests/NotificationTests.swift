@@ -393,6 +393,34 @@ enum NotificationBackend: String, CaseIterable, Sendable, CustomTestStringConver
         }
     }
 
+    /// One endpoint's backlog does not hold up another's deliveries: candidates are taken round-robin across
+    /// endpoints. A silent receiver (every attempt times out) with 60 due deliveries, and another endpoint's
+    /// one delivery arrives at once; taken oldest first, it would wait behind dozens of timeouts.
+    @Test(arguments: NotificationBackend.available)
+    func aSlowEndpointsBacklogDoesNotHoldUpAnother(backend: NotificationBackend) async throws {
+        let slow = try await LoopbackReceiver.start { _ in .silent }
+        let fast = try await LoopbackReceiver.start { _ in .respond(status: 200) }
+        defer { Task { await slow.stop(); await fast.stop() } }
+        var config = Self.config(failureThreshold: 1000)
+        config.notifications.worker.concurrency = 4
+        config.notifications.worker.perEndpointConcurrency = 2
+        try await TestGateway.run(config: config, postgres: backend.postgresURL) { gateway in
+            _ = try await endpoint(gateway, url: slow.url, types: #"["fulfillment.status_changed"]"#)
+            _ = try await endpoint(gateway, url: fast.url, types: #"["delivery.exception"]"#)
+            for index in 0..<60 {
+                try await gateway.api("POST", "/v1/fulfillments", json: #"{"order_id":"o","id":"s\#(index)"}"#).expect(201)
+                try await gateway.api("PUT", "/v1/fulfillments/s\(index)/pick").expect(200)
+            }
+            // The other endpoint's delivery is the newest of all: oldest-first, it would come last.
+            gateway.clock.advance(seconds: 1)
+            try await gateway.shippedFulfillment(id: "x1", trackingNumber: "TN-X1")
+            try await gateway.callback(#"{"event_id":"x1-1","tracking_number":"TN-X1","status":"in_transit"}"#).expect(200)
+            try await gateway.api("PUT", "/v1/fulfillments/x1/exception", json: #"{"reason":"Damaged"}"#).expect(200)
+            #expect(try await gateway.eventually(seconds: 10) { !fast.requests.isEmpty })
+            #expect(slow.requests.count < 30, "the slow endpoint's backlog is still there: \(slow.requests.count) attempts so far")
+        }
+    }
+
     /// During a rotation's grace each delivery carries both signatures; a receiver with either secret verifies it.
     @Test(arguments: NotificationBackend.available)
     func rotationSignsWithBothSecretsDuringTheGrace(backend: NotificationBackend) async throws {

@@ -6,7 +6,13 @@ enum AdapterSupport {
     /// A location from a carrier's separate fields (already trimmed, blanks as `nil`), the country turned
     /// into alpha-2; `nil` when no field is left, so "no location" is one value whatever the carrier sent.
     static func location(city: String?, region: String?, postalCode: String?, country: String?) -> TrackingLocation? {
-        let location = TrackingLocation(city: city, region: region, postalCode: postalCode, countryCode: CountryCodes.alpha2(country))
+        var location = TrackingLocation(city: city, region: region, postalCode: postalCode, countryCode: CountryCodes.alpha2(country))
+        // A facility named where the city belongs: the town and state out of it, the facility kept as text.
+        if region == nil, let place = city, let (town, state) = FacilityName.split(place) {
+            location.city = town
+            location.region = state
+            location.text = place
+        }
         return location.isEmpty ? nil : location
     }
 

@@ -145,8 +145,10 @@ package struct SignatureVerifier: Sendable {
     }
 
     /// Both numbers are bounded (the timestamp by its digit count, `now` by the clock), and the distance is
-    /// still computed with overflow reported, so no timestamp can trap.
+    /// still computed with overflow reported, so no timestamp can trap. A tolerance of 0 turns the window off
+    /// (a QA source replaying captured traffic with its original signatures; the gateway warns at start).
     private func checkTolerance(_ timestamp: Int64, now: Timestamp) throws(GatewayError) {
+        guard settings.toleranceSeconds != 0 else { return }
         let (distance, overflow) = now.seconds.subtractingReportingOverflow(timestamp)
         guard !overflow, distance.magnitude <= UInt64(max(settings.toleranceSeconds, 0)) else {
             throw .invalidSignature("Signature timestamp is outside the tolerance of \(settings.toleranceSeconds) s")

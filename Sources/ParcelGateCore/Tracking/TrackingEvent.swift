@@ -45,7 +45,8 @@ package struct TrackingEvent: Sendable, Hashable {
     package var description: String
     package var occurredAt: Timestamp
     package var location: TrackingLocation?
-    var providerEventId: String?
+    /// The provider's id for this scan; `package` so `parcelgate inspect` can show it.
+    package var providerEventId: String?
 
     package init(
         tenant: String, carrier: String, trackingNumber: String?, fulfillmentId: String? = nil,

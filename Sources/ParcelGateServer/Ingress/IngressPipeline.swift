@@ -117,14 +117,8 @@ struct IngressPipeline: Sendable {
     /// Step 4: the adapter's events, or `invalid_payload`. Shared with the retry worker, which passes the
     /// original receipt time, so an event's allowed future skew is measured from when it first arrived.
     static func normalise(_ body: Data, source: ResolvedSource, receivedAt: Timestamp, limits: IngressConfig) throws(GatewayError) -> NormalisedCallback {
-        let context = NormalisationContext(tenant: source.tenant, carrier: source.carrier, receivedAt: receivedAt, defaultTimeZone: source.timezone,
-                                           maxFutureSkewSeconds: limits.maxFutureSkewSeconds)
-        let normalised = try source.adapter.normalise(body, context: context)
-        guard !normalised.events.isEmpty || normalised.isNotice else { throw .invalidPayload("The payload carries no tracking events") }
-        guard normalised.events.count <= limits.maxEventsPerCallback else {
-            throw .invalidPayload("The payload carries \(normalised.events.count) tracking events; at most \(limits.maxEventsPerCallback) are accepted in one callback")
-        }
-        return normalised
+        try CallbackNormaliser(adapter: source.adapter, tenant: source.tenant, carrier: source.carrier, timezone: source.timezone, limits: limits)
+            .normalise(body, receivedAt: receivedAt)
     }
 
     /// The dedupe receipt key (docs/architecture.md, "The path of one callback", step 5): provider event id, else the scheme's message id, else the body's digest.

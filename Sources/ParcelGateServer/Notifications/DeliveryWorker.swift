@@ -106,7 +106,7 @@ final class DeliveryWorker: Service, Sendable {
         let perEndpoint = config.worker.perEndpointConcurrency
         let settings = config.circuitSettings
         do {
-            return try await store.claimDeliveries(limit: limit, leaseMilliseconds: Int64(config.worker.leaseSeconds).multipliedSaturating(by: 1000),
+            return try await store.claimDeliveries(limit: limit, perEndpoint: perEndpoint, leaseMilliseconds: Int64(config.worker.leaseSeconds).multipliedSaturating(by: 1000),
                                                    now: now) { endpoint, inFlight in
                 DeliveryExecutor.admission(endpoint, inFlight: inFlight, perEndpoint: perEndpoint, settings: settings, now: now)
             }

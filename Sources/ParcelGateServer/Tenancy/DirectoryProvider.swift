@@ -29,6 +29,12 @@ final class DirectoryProvider: Sendable {
         let directory = try TenantDirectory(snapshot: snapshot, secretBox: secretBox, defaultPolicy: defaultPolicy)
         state = Mutex(directory)
         report(directory, previous: nil)
+        for source in snapshot.sources where source.toleranceSeconds == 0 {
+            // Accepted on purpose (replaying captured traffic), but never silently: signatures of any age pass.
+            logger.warning("Source accepts signatures of any age (tolerance_s: 0): only for replaying captured traffic", metadata: [
+                "tenant": "\(source.tenant)", "carrier": "\(source.carrier)",
+            ])
+        }
     }
 
     /// Logs what did not load (once per change, not on every poll) and keeps the metric current.

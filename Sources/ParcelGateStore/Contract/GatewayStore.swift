@@ -116,9 +116,10 @@ package protocol GatewayStore: Sendable {
     /// now; `conflict` when the endpoint is disabled.
     func enqueueClaimedDelivery(tenant: String, endpointId: String, _ notification: NewNotification, leaseMilliseconds: Int64,
                                 now: Timestamp) async throws(GatewayError) -> ClaimedDelivery
-    /// Due deliveries, each the head of its (endpoint, fulfillment) chain, as many per endpoint as `admit`
-    /// allows, under a fresh claim token and a lease. No delivery is handed to two claimers at once.
-    func claimDeliveries(limit: Int, leaseMilliseconds: Int64, now: Timestamp,
+    /// Due deliveries, each the head of its (endpoint, fulfillment) chain, at most `perEndpoint` per endpoint
+    /// taken round-robin (one endpoint's backlog does not hide another's), as many as `admit` allows, under a
+    /// fresh claim token and a lease. No delivery is handed to two claimers at once.
+    func claimDeliveries(limit: Int, perEndpoint: Int, leaseMilliseconds: Int64, now: Timestamp,
                          admit: @escaping @Sendable (EndpointRecord, _ inFlight: Int) -> EndpointAdmission) async throws(GatewayError) -> [ClaimedDelivery]
     /// One delivery to send now whatever its schedule (retry-now); `conflict` when held or in flight.
     func claimDeliveryNow(tenant: String, id: String, leaseMilliseconds: Int64, now: Timestamp) async throws(GatewayError) -> ClaimedDelivery

@@ -154,8 +154,10 @@ enum WebhookStatements {
 
     /// Due deliveries that are the head of their chain: nothing earlier for the same endpoint and fulfillment
     /// is still waiting or in flight, and no earlier change of that fulfillment is still undispatched. Their
-    /// endpoint is enabled and its circuit not open. PostgreSQL skips rows another replica is claiming.
-    static func claimCandidates(now: Timestamp, limit: Int) -> Statement {
+    /// endpoint is enabled and its circuit not open. At most `perEndpoint` per endpoint, taken round-robin
+    /// across endpoints (every endpoint's first, then every endpoint's second...), so one endpoint's backlog
+    /// never hides another's due deliveries. Read without locks: see ``lockCandidates(ids:now:)``.
+    static func claimCandidates(now: Timestamp, perEndpoint: Int, limit: Int) -> Statement {
         let gate = """
             FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
             WHERE d.status IN ('pending', 'failed') AND d.next_attempt_at <= ?
@@ -163,20 +165,29 @@ enum WebhookStatements {
               AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.endpoint_id = d.endpoint_id AND p.order_key = d.order_key
                               AND p.ordinal < d.ordinal AND p.status IN ('pending', 'failed', 'held'))
             """
-        return Statement(
-            sqlite: .built("""
-                SELECT \(qualifiedDeliveryColumns) \(gate)
+        func ranked(_ undispatched: String) -> String {
+            """
+            SELECT \(deliveryColumns) FROM (
+                SELECT \(qualifiedDeliveryColumns),
+                       ROW_NUMBER() OVER (PARTITION BY d.endpoint_id ORDER BY d.next_attempt_at, d.created_at, d.id) AS turn
+                \(gate)
                   AND (d.sequence IS NULL OR NOT EXISTS (SELECT 1 FROM domain_events u WHERE u.tenant = d.tenant
-                       AND u.fulfillment_id = d.fulfillment_id AND u.sequence < d.sequence AND u.dispatched = 0))
-                ORDER BY d.next_attempt_at, d.created_at, d.id LIMIT ?
-                """),
-            postgres: .built("""
-                SELECT \(qualifiedDeliveryColumns) \(gate)
-                  AND (d.sequence IS NULL OR NOT EXISTS (SELECT 1 FROM domain_events u WHERE u.tenant = d.tenant
-                       AND u.fulfillment_id = d.fulfillment_id AND u.sequence < d.sequence AND NOT u.dispatched))
-                ORDER BY d.next_attempt_at, d.created_at, d.id LIMIT ? FOR UPDATE OF d SKIP LOCKED
-                """),
-            [.timestamp(now), .bool(true), .timestamp(now), .int(limit)], yield: .rows(.delivery))
+                       AND u.fulfillment_id = d.fulfillment_id AND u.sequence < d.sequence AND \(undispatched)))
+            ) ranked WHERE turn <= ? ORDER BY turn, next_attempt_at, created_at, id LIMIT ?
+            """
+        }
+        return Statement(sqlite: .built(ranked("u.dispatched = 0")), postgres: .built(ranked("NOT u.dispatched")),
+                         [.timestamp(now), .bool(true), .timestamp(now), .int(perEndpoint), .int(limit)], yield: .rows(.delivery))
+    }
+
+    /// Where rows are locked (PostgreSQL): the candidates still due, locked for this claim; rows another
+    /// replica is claiming are skipped, not waited for, and one it has just claimed is no longer due.
+    static func lockCandidates(ids: [String], now: Timestamp) -> Statement {
+        Statement(built: """
+            SELECT \(deliveryColumns) FROM webhook_deliveries
+            WHERE id IN (\(Statement.placeholders(ids.count))) AND status IN ('pending', 'failed') AND next_attempt_at <= ?
+            ORDER BY id FOR UPDATE SKIP LOCKED
+            """, ids.map { .text($0) } + [.timestamp(now)], yield: .rows(.delivery))
     }
 
     /// Attempts under a live claim, per endpoint (`endpoint_id, count`).

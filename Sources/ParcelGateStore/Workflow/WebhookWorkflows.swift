@@ -97,59 +97,72 @@ enum WebhookWorkflows {
 
     /// Claims due deliveries, each the head of its chain (see ``WebhookStatements/claimCandidates``), as many
     /// per endpoint as `admit` allows given what it has in flight, stamped with one fresh claim token and
-    /// leased for `leaseMilliseconds`.
-    static func claim(limit: Int, leaseMilliseconds: Int64, now: Timestamp,
+    /// leased for `leaseMilliseconds`. Where rows are locked, the candidates are locked first (skipping
+    /// those another replica holds).
+    static func claim(limit: Int, perEndpoint: Int, leaseMilliseconds: Int64, now: Timestamp, dialect: StoreDialect,
                       admit: @escaping @Sendable (EndpointRecord, _ inFlight: Int) -> EndpointAdmission) -> Workflow<[ClaimedDelivery]> {
-        // More candidates than slots: a busy endpoint's heads must not hide another endpoint's.
-        let candidates = WebhookStatements.claimCandidates(now: now, limit: max(limit, 1).multipliedReportingOverflow(by: 4).partialValue)
+        let candidates = WebhookStatements.claimCandidates(now: now, perEndpoint: max(perEndpoint, 1), limit: max(limit, 1).multipliedReportingOverflow(by: 4).partialValue)
         return Workflow(.write, .run(candidates) { found throws(GatewayError) in
-            let deliveries = found.deliveries
-            guard !deliveries.isEmpty else { return .done([]) }
-            let endpointIds = Array(Set(deliveries.map(\.endpointId))).sorted()
-            return .run([WebhookStatements.endpoints(ids: endpointIds), WebhookStatements.inFlight(endpointIds: endpointIds, now: now)]) {
-                results throws(GatewayError) in
-                let endpoints = Dictionary(uniqueKeysWithValues: try results.result(0).endpoints.map { ($0.id, $0) })
-                var inFlight: [String: Int] = [:]
-                for (id, count) in try results.result(1).statusCounts { inFlight[id] = Int(truncatingIfNeeded: count) }
-                var slots: [String: Int] = [:]
-                var admissions: [String: EndpointAdmission] = [:]
-                var used: [String: Int] = [:]
-                var chosen: [ClaimedDelivery] = []
-                for delivery in deliveries where chosen.count < limit {
-                    guard let endpoint = endpoints[delivery.endpointId] else { continue }
-                    if slots[endpoint.id] == nil {
-                        let admission = admit(endpoint, inFlight[endpoint.id] ?? 0)
-                        admissions[endpoint.id] = admission
-                        slots[endpoint.id] = max(admission.slots, 0)
-                    }
-                    guard let left = slots[endpoint.id], left > 0 else { continue }
-                    slots[endpoint.id] = left - 1
-                    used[endpoint.id, default: 0] += 1
-                    chosen.append(ClaimedDelivery(delivery: delivery, endpoint: endpoint))
-                }
-                guard !chosen.isEmpty else { return .done([]) }
-                // What the admissions changed, for the endpoints that start something: a probe's circuit, the
-                // rate limit's spent tokens.
-                var circuitWrites: [Statement] = []
-                for (id, count) in used.sorted(by: { $0.key < $1.key }) {
-                    guard let admission = admissions[id] else { continue }
-                    if let circuit = admission.circuit { circuitWrites.append(WebhookStatements.updateCircuit(endpointId: id, circuit, now: now)) }
-                    if let tokens = admission.rateTokens {
-                        circuitWrites.append(WebhookStatements.updateRate(endpointId: id, tokens: max(tokens - Double(count), 0), at: now))
-                    }
-                }
-                let token = RetryClaim.newToken()
-                let leaseUntil = now.adding(milliseconds: leaseMilliseconds)
-                let claimed = chosen.map { item -> ClaimedDelivery in
-                    var item = item
-                    item.delivery.claimToken = token
-                    item.delivery.nextAttemptAt = leaseUntil
-                    return item
-                }
-                return .run([WebhookStatements.claim(ids: chosen.map(\.delivery.id), token: token, leaseUntil: leaseUntil, now: now)] + circuitWrites,
-                            finishing: claimed)
+            guard !found.deliveries.isEmpty else { return .done([]) }
+            guard dialect.hasRowLocks else { return admitted(found.deliveries, limit: limit, leaseMilliseconds: leaseMilliseconds, now: now, admit: admit) }
+            let order = found.deliveries.map(\.id)
+            return .run(WebhookStatements.lockCandidates(ids: order, now: now)) { locked throws(GatewayError) in
+                // Back in the ranked order (round-robin across endpoints).
+                let byId = Dictionary(uniqueKeysWithValues: locked.deliveries.map { ($0.id, $0) })
+                let deliveries = order.compactMap { byId[$0] }
+                guard !deliveries.isEmpty else { return .done([]) }
+                return admitted(deliveries, limit: limit, leaseMilliseconds: leaseMilliseconds, now: now, admit: admit)
             }
         })
+    }
+
+    /// Admission per endpoint, then the claim itself.
+    private static func admitted(_ deliveries: [DeliveryRecord], limit: Int, leaseMilliseconds: Int64, now: Timestamp,
+                                 admit: @escaping @Sendable (EndpointRecord, _ inFlight: Int) -> EndpointAdmission) -> Step<[ClaimedDelivery]> {
+        let endpointIds = Array(Set(deliveries.map(\.endpointId))).sorted()
+        return .run([WebhookStatements.endpoints(ids: endpointIds), WebhookStatements.inFlight(endpointIds: endpointIds, now: now)]) {
+            results throws(GatewayError) in
+            let endpoints = Dictionary(uniqueKeysWithValues: try results.result(0).endpoints.map { ($0.id, $0) })
+            var inFlight: [String: Int] = [:]
+            for (id, count) in try results.result(1).statusCounts { inFlight[id] = Int(truncatingIfNeeded: count) }
+            var slots: [String: Int] = [:]
+            var admissions: [String: EndpointAdmission] = [:]
+            var used: [String: Int] = [:]
+            var chosen: [ClaimedDelivery] = []
+            for delivery in deliveries where chosen.count < limit {
+                guard let endpoint = endpoints[delivery.endpointId] else { continue }
+                if slots[endpoint.id] == nil {
+                    let admission = admit(endpoint, inFlight[endpoint.id] ?? 0)
+                    admissions[endpoint.id] = admission
+                    slots[endpoint.id] = max(admission.slots, 0)
+                }
+                guard let left = slots[endpoint.id], left > 0 else { continue }
+                slots[endpoint.id] = left - 1
+                used[endpoint.id, default: 0] += 1
+                chosen.append(ClaimedDelivery(delivery: delivery, endpoint: endpoint))
+            }
+            guard !chosen.isEmpty else { return .done([]) }
+            // What the admissions changed, for the endpoints that start something: a probe's circuit, the
+            // rate limit's spent tokens.
+            var circuitWrites: [Statement] = []
+            for (id, count) in used.sorted(by: { $0.key < $1.key }) {
+                guard let admission = admissions[id] else { continue }
+                if let circuit = admission.circuit { circuitWrites.append(WebhookStatements.updateCircuit(endpointId: id, circuit, now: now)) }
+                if let tokens = admission.rateTokens {
+                    circuitWrites.append(WebhookStatements.updateRate(endpointId: id, tokens: max(tokens - Double(count), 0), at: now))
+                }
+            }
+            let token = RetryClaim.newToken()
+            let leaseUntil = now.adding(milliseconds: leaseMilliseconds)
+            let claimed = chosen.map { item -> ClaimedDelivery in
+                var item = item
+                item.delivery.claimToken = token
+                item.delivery.nextAttemptAt = leaseUntil
+                return item
+            }
+            return .run([WebhookStatements.claim(ids: chosen.map(\.delivery.id), token: token, leaseUntil: leaseUntil, now: now)] + circuitWrites,
+                        finishing: claimed)
+        }
     }
 
     /// Claims one delivery of the tenant to send now, whatever its schedule (retry-now): `conflict` while its

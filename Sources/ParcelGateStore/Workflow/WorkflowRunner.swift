@@ -147,9 +147,10 @@ extension WorkflowRunner {
         try await perform(WebhookWorkflows.enqueueClaimed(tenant: tenant, endpointId: endpointId, notification, leaseMilliseconds: leaseMilliseconds, now: now))
     }
 
-    package func claimDeliveries(limit: Int, leaseMilliseconds: Int64, now: Timestamp,
+    package func claimDeliveries(limit: Int, perEndpoint: Int, leaseMilliseconds: Int64, now: Timestamp,
                                  admit: @escaping @Sendable (EndpointRecord, _ inFlight: Int) -> EndpointAdmission) async throws(GatewayError) -> [ClaimedDelivery] {
-        try await perform(WebhookWorkflows.claim(limit: limit, leaseMilliseconds: leaseMilliseconds, now: now, admit: admit))
+        try await perform(WebhookWorkflows.claim(limit: limit, perEndpoint: perEndpoint, leaseMilliseconds: leaseMilliseconds, now: now,
+                                                 dialect: dialect, admit: admit))
     }
 
     package func claimDeliveryNow(tenant: String, id: String, leaseMilliseconds: Int64, now: Timestamp) async throws(GatewayError) -> ClaimedDelivery {
