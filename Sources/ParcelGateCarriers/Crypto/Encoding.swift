@@ -48,4 +48,12 @@ package enum ByteEncoding {
         if remainder > 0 { string += String(repeating: "=", count: 4 - remainder) }
         return Data(base64Encoded: string).map { Array($0) }
     }
+
+    /// Decodes base64url (RFC 4648 section 5, as JWKs write `n` and `e`), padding optional; `nil` when the text
+    /// is not base64url. The standard alphabet's `+` and `/` are refused, so one spelling decodes one way.
+    static func fromBase64URL<S: StringProtocol>(_ text: S) -> [UInt8]? {
+        guard !text.utf8.contains(where: { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "/") }) else { return nil }
+        let standard = String(text).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        return fromBase64(standard)
+    }
 }

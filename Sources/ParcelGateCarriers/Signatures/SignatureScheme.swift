@@ -13,9 +13,13 @@ package enum SignatureScheme: String, Sendable, Hashable, Codable, CaseIterable 
     /// Lowercase hex `SHA-256(body + "/" + secret)` in a header: a plain digest with the secret appended,
     /// not an HMAC (17TRACK's `sign`). It signs no timestamp, so only dedupe stops a replayed callback.
     case sha256BodySlashKeyHex = "sha256-body-slash-key-hex"
+    /// Base64 RSASSA-PKCS1-v1_5 SHA-256 over `"<timestamp>." + body` (ShipEngine). The timestamp and the key
+    /// id come in their own headers (``SignatureSettings/RSAKeyHeader``); the secret is a JWKS, whose key
+    /// with that id verifies. No secret is shared: only the carrier's public keys are configured.
+    case rsaSHA256JWKS = "rsa-sha256-jwks"
 
     /// Whether the scheme signs a timestamp, so a tolerance applies.
-    var carriesTimestamp: Bool { self == .hmacSHA256Timestamped || self == .standardWebhooks }
+    var carriesTimestamp: Bool { self == .hmacSHA256Timestamped || self == .standardWebhooks || self == .rsaSHA256JWKS }
 }
 
 /// A source's resolved authentication: the scheme and where it finds its values.
@@ -58,6 +62,13 @@ package struct SignatureSettings: Sendable, Hashable {
         self.prefix = prefix
         self.toleranceSeconds = toleranceSeconds
         self.normalizesSecret = normalizesSecret
+    }
+
+    /// ShipEngine's fixed header names besides the signature's (`header`): the signed timestamp, and the id
+    /// of the JWKS key that signed.
+    package enum RSAKeyHeader {
+        package static let timestamp = "x-shipengine-timestamp"
+        package static let keyId = "x-shipengine-rsa-sha256-key-id"
     }
 
     /// Standard Webhooks' fixed header names.

@@ -16,8 +16,11 @@ struct SigningKey: Sendable {
     /// SHA-256 of `bytes`: a static token is compared digest to digest, so the comparison takes the same
     /// time whatever the presented token's length and reveals nothing about the secret's.
     let digest: [UInt8]
+    /// The carrier's public keys for `rsa-sha256-jwks` (the secret is the JWKS text); `nil` for every other scheme.
+    let keySet: JSONWebKeySet?
 
     init(secret: String, settings: SignatureSettings) throws(GatewayError) {
+        keySet = settings.scheme == .rsaSHA256JWKS ? try JSONWebKeySet(json: secret) : nil
         switch settings.scheme {
         case .standardWebhooks:
             let encoded = secret.hasPrefix("whsec_") ? String(secret.dropFirst(6)) : secret
@@ -126,7 +129,38 @@ package struct SignatureVerifier: Sendable {
             }
             try match([signature]) { key throws(GatewayError) in try Crypto.sha256(Self.bodySlashKey(body: body, key: key.bytes)) }
             return VerifiedSignature(messageId: nil)
+
+        case .rsaSHA256JWKS:
+            try verifyRSA(body: body, headers: headers, now: now)
+            return VerifiedSignature(messageId: nil)
         }
+    }
+
+    /// ShipEngine: the key named by the key-id header, from any active JWKS (rotation), must verify the
+    /// signature over `"<timestamp as sent>." + body`. Nothing secret is compared here: the keys are public,
+    /// and OpenSSL decides. Every failure is `invalid_signature`.
+    private func verifyRSA(body: Data, headers: some HeaderLookup, now: Timestamp) throws(GatewayError) {
+        typealias H = SignatureSettings.RSAKeyHeader
+        let presented = try presentedValue(headers)
+        guard let timestampText = headers.value(for: H.timestamp)?.trimmingWhitespace(), let keyId = headers.value(for: H.keyId)?.trimmingWhitespace()
+        else { throw .invalidSignature("Missing one of the headers '\(settings.header)', '\(H.timestamp)', '\(H.keyId)'") }
+        guard let timestamp = Self.rsaTimestamp(timestampText) else { throw .invalidSignature("Malformed header '\(H.timestamp)'") }
+        guard let signature = ByteEncoding.fromBase64(presented), !signature.isEmpty else {
+            throw .invalidSignature("Malformed signature in header '\(settings.header)'")
+        }
+        guard let key = keys.lazy.compactMap({ $0.keySet?.keys[keyId] }).first else {
+            throw .invalidSignature("Unknown key id in header '\(H.keyId)'")
+        }
+        try checkTolerance(timestamp, now: now)
+        let content = Self.signedContent(parts: [timestampText], body: body)
+        guard key.verifySHA256(signature: signature, message: content) else { throw .invalidSignature("Signature does not match") }
+    }
+
+    /// ShipEngine's timestamp in seconds: RFC 3339 with an offset (what its samples carry), or Unix seconds.
+    /// A time without an offset names no instant and is refused.
+    static func rsaTimestamp(_ text: String) -> Int64? {
+        if let seconds = StrictNumber.nonNegative(text, maxDigits: maxTimestampDigits) { return seconds }
+        return ISO8601Parser.parse(text)?.instant?.seconds
     }
 
     /// The header's value after its prefix: from `header`, else from the first alternative present.
@@ -217,6 +251,9 @@ package struct SignatureSigner: Sendable {
             return [(H.id, id), (H.timestamp, String(now.seconds)), (H.signature, try standardWebhooksSignature(messageId: id, timestamp: now, body: body))]
         case .staticToken:
             return [(settings.header, settings.prefix + String(decoding: key.bytes, as: UTF8.self))]
+        case .rsaSHA256JWKS:
+            // Only the carrier holds the private key; QA replays captured traffic with its original headers.
+            throw .badRequest("'rsa-sha256-jwks' callbacks cannot be signed here: the secret is the carrier's public JWKS")
         case .sha256BodySlashKeyHex:
             let digest = try Crypto.sha256(SignatureVerifier.bodySlashKey(body: body, key: key.bytes))
             return [(settings.header, settings.prefix + ByteEncoding.hex(digest))]
