@@ -10,6 +10,8 @@ struct CarrierSignatureTests {
     /// `signatures.json`, read at test time from `<repo>/../shared`.
     struct Signatures {
         let secrets: [String: String]
+        /// ShipEngine's test JWKS (`_test_secrets.shipengine_jwks`, a JSON object), as the JSON text a source's secret holds.
+        let shipEngineJWKS: String?
         let files: [String: [String: String]]
 
         static func load() throws -> Signatures {
@@ -20,7 +22,8 @@ struct CarrierSignatureTests {
             for (name, value) in root["files"] as? [String: Any] ?? [:] {
                 files[name] = (value as? [String: Any] ?? [:]).compactMapValues { $0 as? String }
             }
-            return Signatures(secrets: rawSecrets.mapValues(Self.secretValue), files: files)
+            let jwks = ((root["_test_secrets"] as? [String: Any])?["shipengine_jwks"]).flatMap { try? JSONSerialization.data(withJSONObject: $0) }
+            return Signatures(secrets: rawSecrets.mapValues(Self.secretValue), shipEngineJWKS: jwks.map { String(decoding: $0, as: UTF8.self) }, files: files)
         }
 
         /// Entries are written `value  (explanation)` and may use a JSON-style `\uXXXX` escape for a
@@ -222,7 +225,7 @@ struct CarrierSignatureTests {
         }
     }
 
-    @Test("Every carrier's default signature round-trips through SignatureSigner", arguments: carrierSlugs)
+    @Test("Every carrier's default signature round-trips through SignatureSigner", arguments: signableCarrierSlugs)
     func signerRoundTrip(_ carrier: String) throws {
         let secret = "round_trip_secret_\(carrier)"
         let verifier = try verifier(carrier, secret: secret)
@@ -252,6 +255,7 @@ struct CarrierSignatureTests {
             "shippo": SignatureSettings(scheme: .hmacSHA256Timestamped, header: "Shippo-Auth-Signature", toleranceSeconds: 300),
             "aftership": SignatureSettings(scheme: .hmacSHA256Base64, header: "aftership-hmac-sha256"),
             "seventeentrack": SignatureSettings(scheme: .sha256BodySlashKeyHex, header: "sign"),
+            "shipengine": SignatureSettings(scheme: .rsaSHA256JWKS, header: "x-shipengine-rsa-sha256-signature", toleranceSeconds: 300),
         ]
         for (carrier, settings) in expected {
             #expect(try #require(registeredAdapter(carrier)).defaultSignature == settings, "\(carrier) default signature")

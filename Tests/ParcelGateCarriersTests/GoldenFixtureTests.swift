@@ -70,6 +70,11 @@ struct GoldenFixtureTests {
             "seventeentrack_multi_provider_newest_by_instant", "seventeentrack_tracking_stopped",
             "seventeentrack_time_utc_and_split_fields", "seventeentrack_non_ascii_text",
         ],
+        "shipengine": [
+            "shipengine_trap_it_out_for_delivery", "shipengine_trap_ac_shipment_created_pending",
+            "shipengine_trap_at_customer_carded", "shipengine_trap_null_event_codes_fallback",
+            "shipengine_missing_location_and_facility",
+        ],
     ]
 
     @Test("Every CARRIERS.md trap has its own fixture")

@@ -14,7 +14,11 @@ enum TestPaths {
 }
 
 /// The carrier slugs that have adapters and fixtures of their own.
-let carrierSlugs = ["ups", "fedex", "dhl", "usps", "easypost", "shippo", "aftership", "seventeentrack"]
+let carrierSlugs = ["ups", "fedex", "dhl", "usps", "easypost", "shippo", "aftership", "seventeentrack", "shipengine"]
+
+/// The carriers whose default scheme `SignatureSigner` can sign: every one but ShipEngine, whose private key
+/// only ShipEngine holds (its samples carry their original headers instead).
+let signableCarrierSlugs = carrierSlugs.filter { $0 != "shipengine" }
 
 /// One fixture body and the expected result beside it.
 struct Fixture: Sendable, CustomStringConvertible {

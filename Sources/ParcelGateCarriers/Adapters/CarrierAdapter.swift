@@ -95,7 +95,7 @@ package struct CarrierRegistry: Sendable {
     /// Every carrier ParcelGate ships with.
     package static let standard = CarrierRegistry([
         GenericAdapter(), UPSAdapter(), FedExAdapter(), DHLAdapter(), USPSAdapter(), EasyPostAdapter(), ShippoAdapter(), AfterShipAdapter(),
-        SeventeenTrackAdapter(),
+        SeventeenTrackAdapter(), ShipEngineAdapter(),
     ])
 
     package func adapter(for slug: String) -> (any CarrierAdapter)? { adapters[slug.lowercased()] }
