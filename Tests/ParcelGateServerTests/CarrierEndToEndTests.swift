@@ -113,4 +113,36 @@ import Testing
             #expect(after["updated_at"].string == before["updated_at"].string)
         }
     }
+
+    /// ShipEngine: the shared samples, with their original RSA headers, verify against a source holding the shared
+    /// test JWKS (window off: they are dated 2025) and apply; a changed byte is `invalid_signature`.
+    @Test func shipEngineSamplesVerifyAndApply() async throws {
+        let shared = Self.repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/carrier-samples")
+        let root = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: shared.appendingPathComponent("signatures.json"))) as? [String: Any])
+        let jwksObject = try #require((root["_test_secrets"] as? [String: Any])?["shipengine_jwks"])
+        let jwks = String(decoding: try JSONSerialization.data(withJSONObject: jwksObject), as: UTF8.self)
+        let files = try #require(root["files"] as? [String: [String: Any]]).mapValues { fields in
+            fields.compactMap { key, value in key.hasPrefix("_") ? nil : (value as? String).map { [key, $0] } }
+        }
+        var config = TestGateway.defaultConfig()
+        config.tenants[0].sources.append(SourceConfig(carrier: "shipengine", secrets: [jwks], toleranceSeconds: 0))
+        try await TestGateway.run(config: config) { gateway in
+            func post(_ name: String, tamper: Bool = false) async throws -> HTTPClientResponse {
+                var body = try Data(contentsOf: Self.repositoryRoot.appendingPathComponent("fixtures/shipengine/\(name)"))
+                if tamper { body[body.count / 2] ^= 0x01 }
+                let headers = (files[name] ?? []).map { ($0[0], $0[1]) }
+                return try await gateway.request("POST", "/v1/hooks/shopstream/shipengine", headers: headers, body: Array(body))
+            }
+            try await gateway.shippedFulfillment(id: "f-se", trackingNumber: "9400150206242871093658", carrier: "shipengine")
+            try await post("shipengine_01_in_transit.json", tamper: true).expectError(401, "invalid_signature")
+            let transit = try await post("shipengine_01_in_transit.json").expect(200)
+            #expect(transit["status"].string == "applied")
+            #expect(transit["fulfillment_status"].string == "IN_TRANSIT")
+            let delivered = try await post("shipengine_04_delivered.json").expect(200)
+            #expect(delivered["fulfillment_status"].string == "DELIVERED", "\(delivered)")
+            let fulfillment = try await gateway.fulfillment("f-se")
+            #expect(fulfillment["status"].string == "DELIVERED")
+            #expect(fulfillment["tracking_events"].array.last?["status"].string == "delivered")
+        }
+    }
 }
