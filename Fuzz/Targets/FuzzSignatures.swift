@@ -32,7 +32,12 @@ package enum FuzzSignatures {
         "ups": "ups_test_fixture_credential", "fedex": "fdx_test_fixture_token", "dhl": "dhl_test_fixture_token",
         "easypost": "ep_test_\u{FB01}xture_secret", "shippo": "shippo_test_fixture_secret", "aftership": "as_test_fixture_secret",
         "seventeentrack": "0F1E2D3C4B5A69788796A5B4C3D2E1F0",
+        "shipengine": shipEngineJWKS,
     ]
+
+    /// ShipEngine's test JWKS (`_test_secrets.shipengine_jwks`): its samples verify with it. A source of the
+    /// `rsa-sha256-jwks` scheme holds a JWKS as its secret.
+    static let shipEngineJWKS = #"{"keys":[{"kty":"RSA","kid":"se-fixture-test-key-2025-11","use":"sig","alg":"RS256","n":"rux30zGsH_ObNEo6cXDT5Zc6R9cC7I8KMu1AbItC53NmFCeY_D9Mbq2OuRVtXUPoY-V-Rt0Kh8bc2YSh2z6F63cf1ADST0muw-Id9d9uNzzBadeRcT0wQ_Ruf7MA3D0Px6xs7Wr2QC97sNxbcBm5rv4-jVnkFm7uXncsRZBrO7-kCqCMeu1eTRXFjZasm4dbRmTjvtD50jKtHNDKmSvkTfqyZp6bgViZCuzQ_LtarR35qQYUtN3faaGo7Xvd7m3fun8E_eUbpH9Ysu498Cx1SPnqcSAg900P-Q7kCkS9-MJwrf_zg026G9VBFVI3EktpT-wErb2qM9tDHPjm5lY7UQ","e":"AQAB"}]}"#
 
     /// Every adapter's default settings, then every scheme on its own. Built once: verifiers derive keys.
     static let setups: [Setup] = {
@@ -43,7 +48,11 @@ package enum FuzzSignatures {
             setups.append(contentsOf: setup(slug, adapter.defaultSignature, secret: sampleSecrets[slug] ?? "\(slug)_fuzz_secret"))
         }
         for scheme in SignatureScheme.allCases {
-            let secret = scheme == .standardWebhooks ? "whsec_" + Data("fuzz-standard-webhooks-key".utf8).base64EncodedString() : "fuzz_secret"
+            let secret = switch scheme {
+            case .standardWebhooks: "whsec_" + Data("fuzz-standard-webhooks-key".utf8).base64EncodedString()
+            case .rsaSHA256JWKS: shipEngineJWKS
+            default: "fuzz_secret"
+            }
             setups.append(contentsOf: setup(scheme.rawValue, SignatureSettings(scheme: scheme, header: "X-Fuzz-Signature"), secret: secret))
         }
         return setups
@@ -54,10 +63,20 @@ package enum FuzzSignatures {
     package static var expectedSetupCount: Int { CarrierRegistry.standard.slugs.count + SignatureScheme.allCases.count }
 
     private static func setup(_ name: String, _ settings: SignatureSettings, secret: String) -> [Setup] {
-        let rotated = settings.scheme == .standardWebhooks ? "whsec_" + Data("rotated-key".utf8).base64EncodedString() : "rotated_" + secret
+        // A JWKS holds public keys: its rotation is a second set, here the same one (a JWKS is not text to prefix).
+        let rotated = switch settings.scheme {
+        case .standardWebhooks: "whsec_" + Data("rotated-key".utf8).base64EncodedString()
+        case .rsaSHA256JWKS: secret
+        default: "rotated_" + secret
+        }
         guard let verifier = try? SignatureVerifier(settings: settings, secrets: [rotated, secret]) else { return [] }
         typealias H = SignatureSettings.StandardWebhooksHeader
-        let names = settings.scheme == .standardWebhooks ? [H.id, H.timestamp, H.signature] : [settings.header] + settings.alternatives.map(\.header)
+        typealias R = SignatureSettings.RSAKeyHeader
+        let names = switch settings.scheme {
+        case .standardWebhooks: [H.id, H.timestamp, H.signature]
+        case .rsaSHA256JWKS: [settings.header, R.keyId, R.timestamp]
+        default: [settings.header] + settings.alternatives.map(\.header)
+        }
         return [Setup(name: name, verifier: verifier, headerNames: names)]
     }
 

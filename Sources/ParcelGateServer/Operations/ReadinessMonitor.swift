@@ -34,6 +34,9 @@ final class ReadinessMonitor: Service, Sendable {
     }
 
     func run() async throws {
+        // The staleness clock starts when checking starts: a slow start-up (a loaded machine, a long seeding)
+        // is not a database that stopped answering.
+        state.withLock { $0.checkedAt = .now }
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             // A graceful shutdown ends the wait at once, however long the interval.
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
