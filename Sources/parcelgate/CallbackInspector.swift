@@ -82,7 +82,7 @@ struct CallbackInspector {
     /// The operating system's words for a file error ("No such file or directory"), not Foundation's dump.
     private static func reason(_ error: any Error) -> String {
         let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
-        if let underlying, underlying.domain == NSPOSIXErrorDomain, let code = POSIXErrorCode(rawValue: Int32(underlying.code)) {
+        if let underlying, underlying.domain == NSPOSIXErrorDomain, let raw = Int32(exactly: underlying.code), let code = POSIXErrorCode(rawValue: raw) {
             return String(cString: strerror(code.rawValue))
         }
         if (error as NSError).code == NSFileReadNoSuchFileError || (error as NSError).code == NSFileNoSuchFileError {

@@ -96,7 +96,10 @@ struct ShipEngineSignatureTests {
     @Test("A JWKS secret that is not JSON, has no RSA key or a short key is refused at load")
     func badJWKS() throws {
         let settings = ShipEngineAdapter().defaultSignature
-        for bad in ["not json", #"{"keys":[]}"#, #"{"keys":[{"kty":"RSA","kid":"k","n":"AQAB","e":"AQAB"}]}"#, #"{"keys":[{"kty":"RSA","kid":"k","n":"a+b/","e":"AQAB"}]}"#] {
+        // A modulus past OpenSSL's 16,384-bit limit: each verification would cost without bound.
+        let huge = String(repeating: "z", count: 2_800)
+        for bad in ["not json", #"{"keys":[]}"#, #"{"keys":[{"kty":"RSA","kid":"k","n":"AQAB","e":"AQAB"}]}"#, #"{"keys":[{"kty":"RSA","kid":"k","n":"a+b/","e":"AQAB"}]}"#,
+                    #"{"keys":[{"kty":"RSA","kid":"k","n":"\#(huge)","e":"AQAB"}]}"#] {
             let error = thrownError { () throws(GatewayError) in try SignatureVerifier(settings: settings, secrets: [bad]) }
             #expect(error?.code == "bad_request", "JWKS \(bad)")
         }

@@ -13,12 +13,15 @@ final class RSAPublicKey: @unchecked Sendable {
 
     /// The smallest modulus accepted: anything shorter is forgeable and no carrier uses it.
     static let minimumModulusBits = 2048
+    /// The largest: OpenSSL's own verification limit, so a JWKS cannot make each verification arbitrarily slow
+    /// (and every length handed to OpenSSL fits its `Int32`).
+    static let maximumModulusBits = 16_384
 
     /// `modulus` and `exponent` are big-endian unsigned bytes (a JWK's `n` and `e` after base64url).
     init(modulus: [UInt8], exponent: [UInt8]) throws(GatewayError) {
         let modulusBytes = modulus.drop { $0 == 0 }
-        guard modulusBytes.count * 8 >= Self.minimumModulusBits, !exponent.isEmpty, exponent.count <= 8 else {
-            throw .badRequest("An RSA key needs a modulus of at least \(Self.minimumModulusBits) bits and a short exponent")
+        guard (Self.minimumModulusBits...Self.maximumModulusBits).contains(modulusBytes.count * 8), !exponent.isEmpty, exponent.count <= 8 else {
+            throw .badRequest("An RSA key needs a modulus of \(Self.minimumModulusBits) to \(Self.maximumModulusBits) bits and a short exponent")
         }
         guard let built = Self.build(modulus: Array(modulusBytes), exponent: exponent) else {
             throw .badRequest("OpenSSL refused the RSA key")

@@ -127,10 +127,13 @@ struct DeliveryExecutor: Sendable {
         case .wait:
             return EndpointAdmission(slots: 0)
         }
-        if let rate = endpoint.ratePerSecond, rate > 0 {
+        // A rate from the database is used only when it is a sane number (the API bounds it; a row edited by hand
+        // must not reach the arithmetic below as infinity or NaN).
+        if let rate = endpoint.ratePerSecond, rate.isFinite, rate > 0, rate <= 1_000_000 {
             let burst = max(rate, 1)
             let elapsed = endpoint.rateUpdatedAt.map { Double(CircuitBreaker.length($0, now)) / 1000 } ?? .infinity
-            let tokens = min(burst, (endpoint.rateTokens ?? burst) + elapsed * rate)
+            let stored = endpoint.rateTokens.flatMap { $0.isFinite ? $0 : nil } ?? burst
+            let tokens = max(0, min(burst, stored + elapsed * rate))
             admission.rateTokens = tokens
             admission.slots = min(admission.slots, Int(max(tokens.rounded(.down), 0)))
         }
