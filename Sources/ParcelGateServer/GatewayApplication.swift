@@ -97,7 +97,7 @@ package enum GatewayApplication {
                                                      clock: settings.clock, logger: logger, metrics: settings.metrics)
 
         let keySetFetcher = AsyncHTTPKeySetFetcher()
-        let keySets = KeySetCache(fetcher: keySetFetcher, settings: settings.keySets, logger: logger)
+        let keySets = KeySetCache(fetcher: keySetFetcher, clock: settings.clock, settings: settings.keySets, logger: logger)
 
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: ErrorMiddleware())

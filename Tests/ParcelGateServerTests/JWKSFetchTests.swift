@@ -67,12 +67,12 @@ import Testing
         return try await gateway.request("POST", "/v1/hooks/shopstream/shipengine", headers: headers + [("Content-Type", "application/json")], body: Array(body))
     }
 
-    @Test func fetchesOnceCachesAndFetchesAtMostOncePerIntervalWhateverTheKeyIds() async throws {
+    @Test func anUnknownKeyIdTriggersAtMostOneFetchPerInterval() async throws {
         let server = try await KeyServer()
         defer { Task { await server.receiver.stop() } }
         let key = try Self.generateKey()
         server.serve((key, "key-a"))
-        try await TestGateway.run(config: Self.config(jwksURL: server.url), keySets: KeySetCache.Settings(minRefreshInterval: .seconds(3_600))) { gateway in
+        try await TestGateway.run(config: Self.config(jwksURL: server.url), keySets: KeySetCache.Settings(minRefreshIntervalSeconds: 60)) { gateway in
             try await gateway.shippedFulfillment(id: "f-se", trackingNumber: Self.trackingNumber, carrier: "shipengine")
             let transit = try await Self.post(gateway, fixture: "shipengine_01_in_transit.json", key: key, keyId: "key-a").expect(200)
             #expect(transit["fulfillment_status"].string == "IN_TRANSIT", "\(transit)")
@@ -81,13 +81,24 @@ import Testing
             let delivered = try await Self.post(gateway, fixture: "shipengine_04_delivered.json", key: key, keyId: "key-a").expect(200)
             #expect(delivered["fulfillment_status"].string == "DELIVERED", "\(delivered)")
             #expect(server.fetches == 1)
-            // Forged key ids: a URL is fetched at most once per interval, and the interval started with the first
-            // fetch, so all twelve are answered from the cache: a forger cannot make the gateway hammer the
-            // carrier's URL. (The rotation test shows the refresh an unknown key id triggers once it may.)
+            // Forged key ids: a URL is fetched at most once per interval (60 s here, on the gateway's clock), and
+            // the interval started with the first fetch, so twelve are answered from the cache...
             for index in 0..<12 {
                 try await Self.post(gateway, fixture: "shipengine_01_in_transit.json", key: key, keyId: "forged-\(index)").expectError(401, "invalid_signature")
             }
             #expect(server.fetches == 1, "no fetch for twelve unknown key ids within the interval, not \(server.fetches)")
+            // ...and once the interval has passed, an unknown key id triggers one refresh, and twelve still only one:
+            // a forger cannot make the gateway hammer the carrier's URL.
+            gateway.clock.advance(seconds: 61)
+            for index in 0..<12 {
+                try await Self.post(gateway, fixture: "shipengine_01_in_transit.json", key: key, keyId: "forged-again-\(index)").expectError(401, "invalid_signature")
+            }
+            #expect(server.fetches == 2, "one refresh for twelve unknown key ids in the next interval, not \(server.fetches)")
+            // A known key id never waits for or triggers a fetch.
+            gateway.clock.advance(seconds: 61)
+            let verified = try await Self.post(gateway, fixture: "shipengine_trap_it_out_for_delivery.json", key: key, keyId: "key-a")
+            #expect(verified.status == 202, "verified, then queued (another shipment): \(verified.text)")
+            #expect(server.fetches == 2)
             #expect(server.receiver.requests.allSatisfy { $0.method == "GET" && $0.uri == "/jwks" })
         }
     }
@@ -97,7 +108,7 @@ import Testing
         defer { Task { await server.receiver.stop() } }
         let (old, new) = (try Self.generateKey(), try Self.generateKey())
         server.serve((old, "key-old"))
-        try await TestGateway.run(config: Self.config(jwksURL: server.url), keySets: KeySetCache.Settings(minRefreshInterval: .zero)) { gateway in
+        try await TestGateway.run(config: Self.config(jwksURL: server.url), keySets: KeySetCache.Settings(minRefreshIntervalSeconds: 0)) { gateway in
             try await gateway.shippedFulfillment(id: "f-se", trackingNumber: Self.trackingNumber, carrier: "shipengine")
             try await Self.post(gateway, fixture: "shipengine_01_in_transit.json", key: old, keyId: "key-old").expect(200)
             // ShipEngine rotates: the set now holds only the new key.
@@ -123,7 +134,7 @@ import Testing
         ]
         for (url, answer) in cases {
             if let answer { server.answer.withLockedValue { $0 = answer } }
-            try await TestGateway.run(config: Self.config(jwksURL: url), keySets: KeySetCache.Settings(minRefreshInterval: .zero)) { gateway in
+            try await TestGateway.run(config: Self.config(jwksURL: url), keySets: KeySetCache.Settings(minRefreshIntervalSeconds: 0)) { gateway in
                 let answer = try await Self.post(gateway, fixture: "shipengine_01_in_transit.json", key: key, keyId: "key-a")
                 answer.expectError(503, "keys_unavailable")
                 #expect(!answer.text.contains("pgs_") && !answer.text.contains("BEGIN"), "\(answer.text)")
@@ -136,7 +147,7 @@ import Testing
         defer { Task { await server.receiver.stop() } }
         let key = try Self.generateKey()
         server.serve((key, "key-a"))
-        try await TestGateway.run(config: Self.config(jwksURL: server.url), keySets: KeySetCache.Settings(minRefreshInterval: .zero)) { gateway in
+        try await TestGateway.run(config: Self.config(jwksURL: server.url), keySets: KeySetCache.Settings(minRefreshIntervalSeconds: 0)) { gateway in
             try await gateway.shippedFulfillment(id: "f-se", trackingNumber: Self.trackingNumber, carrier: "shipengine")
             try await Self.post(gateway, fixture: "shipengine_01_in_transit.json", key: key, keyId: "key-a").expect(200)
             server.answer.withLockedValue { $0 = .status(503) }

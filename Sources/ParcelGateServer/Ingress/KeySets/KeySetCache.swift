@@ -12,9 +12,9 @@ package protocol KeySetFetching: Sendable {
 /// The carriers' public signing keys fetched from their JWKS URLs (ShipEngine's `https://api.shipengine.com/jwks`),
 /// shared by every source and request of the gateway.
 ///
-/// - **Cached:** a set fetched once serves every callback until it is ``Settings/maxAge`` old.
+/// - **Cached:** a set fetched once serves every callback until it is ``Settings/maxAgeSeconds`` old.
 /// - **Refreshed when a callback names a key id no cached set holds** (the carrier rotated its key), but at most
-///   once per ``Settings/minRefreshInterval`` per URL, whatever the request: a forger sending random key ids
+///   once per ``Settings/minRefreshIntervalSeconds`` per URL, whatever the request: a forger sending random key ids
 ///   costs one fetch per interval, and is then answered `invalid_signature` from the cache.
 /// - **Coalesced:** concurrent callbacks that need the same URL wait for one fetch.
 /// - **Bounded:** a document is at most ``JSONWebKeySet/maximumBytes`` and 64 keys; the cache holds at most
@@ -24,32 +24,35 @@ package protocol KeySetFetching: Sendable {
 ///   charged as a failed signature.
 package final class KeySetCache: Sendable {
     package struct Settings: Sendable {
-        package var maxAge: Duration
-        package var minRefreshInterval: Duration
+        package var maxAgeSeconds: Int64
+        package var minRefreshIntervalSeconds: Int64
         package var maxEntries: Int
 
-        package init(maxAge: Duration = .seconds(3_600), minRefreshInterval: Duration = .seconds(60), maxEntries: Int = 64) {
-            self.maxAge = maxAge
-            self.minRefreshInterval = minRefreshInterval
+        package init(maxAgeSeconds: Int64 = 3_600, minRefreshIntervalSeconds: Int64 = 60, maxEntries: Int = 64) {
+            self.maxAgeSeconds = maxAgeSeconds
+            self.minRefreshIntervalSeconds = minRefreshIntervalSeconds
             self.maxEntries = maxEntries
         }
     }
 
     private struct Entry {
         var set: JSONWebKeySet?
-        var fetchedAt: ContinuousClock.Instant?
-        var lastAttempt: ContinuousClock.Instant?
+        var fetchedAt: Timestamp?
+        var lastAttempt: Timestamp?
         var inFlight: Task<JSONWebKeySet?, Never>?
     }
 
     private let fetcher: any KeySetFetching
+    /// The gateway's clock (a test's manual clock): intervals are measured on it.
+    private let clock: any GatewayClock
     private let settings: Settings
     private let logger: Logger
     private let entries = Mutex<[KeySetLocation: Entry]>([:])
     private let fetchCount = Atomic<Int>(0)
 
-    package init(fetcher: any KeySetFetching, settings: Settings = Settings(), logger: Logger) {
+    package init(fetcher: any KeySetFetching, clock: any GatewayClock, settings: Settings = Settings(), logger: Logger) {
         self.fetcher = fetcher
+        self.clock = clock
         self.settings = settings
         self.logger = logger
     }
@@ -61,7 +64,7 @@ package final class KeySetCache: Sendable {
     /// (coalesced, rate-limited) fetch when no fresh set holds the key. Throws `keys_unavailable` only when not
     /// one of the locations has ever yielded a set.
     package func keySets(for locations: [KeySetLocation], keyId: String?) async throws(GatewayError) -> [JSONWebKeySet] {
-        let now = ContinuousClock.now
+        let now = clock.now()
         let (cached, awaiting) = entries.withLock { entries in plan(locations, keyId: keyId, now: now, entries: &entries) }
         var sets = cached
         for task in awaiting {
@@ -75,11 +78,11 @@ package final class KeySetCache: Sendable {
 
     /// Decides, under the lock, which sets serve as they are and which are fetched, and starts those fetches
     /// (recorded as in flight before the lock is released), so concurrent callers agree on one fetch per URL.
-    private func plan(_ locations: [KeySetLocation], keyId: String?, now: ContinuousClock.Instant,
+    private func plan(_ locations: [KeySetLocation], keyId: String?, now: Timestamp,
                       entries: inout [KeySetLocation: Entry]) -> ([JSONWebKeySet], [Task<JSONWebKeySet?, Never>]) {
         let held = locations.contains { location in
             guard let entry = entries[location], let set = entry.set, let fetchedAt = entry.fetchedAt else { return false }
-            return fetchedAt.duration(to: now) < settings.maxAge && (keyId.map { set.contains(keyId: $0) } ?? true)
+            return !Self.elapsed(from: fetchedAt, to: now, atLeast: settings.maxAgeSeconds) && (keyId.map { set.contains(keyId: $0) } ?? true)
         }
         var cached: [JSONWebKeySet] = []
         var awaiting: [Task<JSONWebKeySet?, Never>] = []
@@ -89,7 +92,7 @@ package final class KeySetCache: Sendable {
                 if let set = entry.set { cached.append(set) }
             } else if let task = entry.inFlight {
                 awaiting.append(task)
-            } else if entry.lastAttempt.map({ $0.duration(to: now) >= settings.minRefreshInterval }) ?? true {
+            } else if entry.lastAttempt.map({ Self.elapsed(from: $0, to: now, atLeast: settings.minRefreshIntervalSeconds) }) ?? true {
                 let task = startFetch(location)
                 entry.lastAttempt = now
                 entry.inFlight = task
@@ -116,7 +119,7 @@ package final class KeySetCache: Sendable {
             } catch {
                 logger.warning("Could not fetch a JWKS; the keys already held, if any, still serve", metadata: ["url": "\(location)", "error": "\(error.detail)"])
             }
-            let finished = ContinuousClock.now
+            let finished = clock.now()
             return entries.withLock { entries in
                 var entry = entries[location] ?? Entry()
                 entry.inFlight = nil
@@ -134,9 +137,16 @@ package final class KeySetCache: Sendable {
     private static func evict(_ entries: inout [KeySetLocation: Entry], limit: Int) {
         while entries.count > max(limit, 1) {
             let victim = entries.filter { $0.value.inFlight == nil }
-                .min { ($0.value.lastAttempt ?? .now) < ($1.value.lastAttempt ?? .now) }?.key
+                .min { ($0.value.lastAttempt?.milliseconds ?? .min) < ($1.value.lastAttempt?.milliseconds ?? .min) }?.key
             guard let victim else { return }
             entries[victim] = nil
         }
+    }
+
+    /// Whether `seconds` have passed from `start` to `now`; a clock stepped back counts as passed, so a wall-clock
+    /// correction never freezes a refresh. Saturating arithmetic: no instant can trap.
+    static func elapsed(from start: Timestamp, to now: Timestamp, atLeast seconds: Int64) -> Bool {
+        let distance = now.milliseconds.subtractingSaturating(start.milliseconds)
+        return distance < 0 || distance >= seconds.multipliedSaturating(by: 1000)
     }
 }
