@@ -5,7 +5,6 @@ import NIOSSL
 import ParcelGateCarriers
 import ParcelGateCore
 import ServiceLifecycle
-import Synchronization
 
 /// Fetches JWKS documents with AsyncHTTPClient: `GET` with a 5 s connect and 10 s total limit, no redirects
 /// (a JWKS URL is configured exactly; a redirect could lead anywhere, plain http included), no proxy, no
@@ -15,8 +14,8 @@ import Synchronization
 /// URL is the operator's choice (a local key server on an air-gapped site). As a `Service`, ``run()`` waits for
 /// graceful shutdown and then shuts the client down; tests call ``close()``.
 package final class AsyncHTTPKeySetFetcher: KeySetFetching, Service {
-    private let client: HTTPClient
-    private let closed = Mutex(false)
+    private let owned: OwnedHTTPClient
+    private var client: HTTPClient { owned.client }
     static let totalTimeout: TimeAmount = .seconds(10)
 
     package init(eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
@@ -31,7 +30,7 @@ package final class AsyncHTTPKeySetFetcher: KeySetFetching, Service {
             decompression: .disabled
         )
         configuration.httpVersion = .http1Only
-        client = HTTPClient(eventLoopGroup: eventLoopGroup, configuration: configuration)
+        owned = OwnedHTTPClient(HTTPClient(eventLoopGroup: eventLoopGroup, configuration: configuration))
     }
 
     package func fetch(_ location: KeySetLocation, limit: Int) async throws(GatewayError) -> [UInt8] {
@@ -56,19 +55,9 @@ package final class AsyncHTTPKeySetFetcher: KeySetFetching, Service {
         }
     }
 
-    /// Waits for graceful shutdown (or cancellation), then shuts the client down.
-    package func run() async throws {
-        try? await gracefulShutdown()
-        try await close()
-    }
+    /// Waits for graceful shutdown (or cancellation), then shuts the client down (``OwnedHTTPClient``).
+    package func run() async throws { try await owned.run() }
 
-    /// Shuts the client down; later fetches fail. Idempotent.
-    package func close() async throws {
-        let first = closed.withLock { wasClosed in
-            defer { wasClosed = true }
-            return !wasClosed
-        }
-        guard first else { return }
-        try await client.shutdown()
-    }
+    /// Shuts the client down; later requests fail at once. Idempotent.
+    package func close() async throws { try await owned.close() }
 }
