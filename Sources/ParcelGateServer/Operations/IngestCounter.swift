@@ -57,8 +57,11 @@ final class IngestCounter: Sendable {
     static let keptMinutes: Int64 = 24 * 60 + 1
 
     /// Stores what was counted (and drops minutes older than a day); on failure keeps it for the next flush.
+    /// With nothing counted it writes nothing (a stats read on an idle gateway costs no write; the old minutes
+    /// go with the next flush that has counts, and reads never look past a day anyway).
     func flush(to store: any GatewayStore) async throws(GatewayError) {
         let counts = drain()
+        guard !counts.isEmpty else { return }
         let purgeBefore = Self.minute(of: clock.now()) - Self.keptMinutes
         do {
             try await store.recordIngestCounts(counts, purgeBeforeMinute: purgeBefore)
