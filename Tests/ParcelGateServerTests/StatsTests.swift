@@ -180,6 +180,30 @@ import Testing
         }
     }
 
+    /// Outbound dead letters expire too: an exhausted delivery, with its attempts, is purged after
+    /// `dead_letter_retention_s` by the delivery worker's purge.
+    @Test(arguments: NotificationBackend.available)
+    func deadDeliveriesArePurgedAfterTheRetention(backend: NotificationBackend) async throws {
+        try await TestGateway.run(config: Self.config(), postgres: backend.postgresURL) { gateway in
+            _ = try await NotificationTests().endpoint(gateway, url: "http://127.0.0.1:1", retry: #"{"schedule_s":[1],"max_attempts":0}"#)
+            try await gateway.api("POST", "/v1/fulfillments", json: #"{"order_id":"o1","id":"d1"}"#).expect(201)
+            try await gateway.api("PUT", "/v1/fulfillments/d1/pick").expect(200)
+            let exhausted = try await gateway.eventually {
+                try await gateway.api("GET", "/v1/deliveries?status=exhausted").expect(200)["deliveries"].array.count == 1
+            }
+            #expect(exhausted)
+            let id = try #require(try await gateway.api("GET", "/v1/deliveries?status=exhausted").expect(200)["deliveries"][0]["id"].string)
+            #expect(try await gateway.api("GET", "/v1/deliveries/\(id)").expect(200)["attempts"].array.count == 1)
+            gateway.clock.advance(seconds: 29 * 86_400)
+            // Twenty-nine days on it is still kept (the purge that the moved clock triggers finds it too young).
+            let stillThere = try await gateway.api("GET", "/v1/deliveries/\(id)").expect(200)
+            #expect(stillThere["status"].string == "exhausted")
+            gateway.clock.advance(seconds: 2 * 86_400)
+            let purged = try await gateway.eventually { try await gateway.api("GET", "/v1/deliveries/\(id)").status == 404 }
+            #expect(purged)
+        }
+    }
+
     /// `parcelgate projections rebuild` recomputes damaged projections from the raw tables, with a progress line
     /// per tenant and a summary, on either backend.
     @Test(arguments: NotificationBackend.available)
