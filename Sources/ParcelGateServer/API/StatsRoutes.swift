@@ -201,7 +201,10 @@ enum StatsJSON {
         }
         let queue = stats.retryQueue
         let queued = queue.pending.addingSaturating(queue.exhausted)
-        let oldestAge = queue.oldestPendingAt.map { max(0, now.milliseconds.addingSaturating(-$0.milliseconds)) / 1000 }
+        let oldestAge = queue.oldestPendingAt.map { oldest -> Int64 in
+            let (age, overflow) = now.milliseconds.subtractingReportingOverflow(oldest.milliseconds)
+            return overflow ? (oldest.milliseconds > now.milliseconds ? 0 : .max / 1000) : max(0, age) / 1000
+        }
         var deliveries: [String: OutJSON] = [:]
         for status in DeliveryStatus.allCases { deliveries[status.rawValue] = .int(stats.deliveriesByStatus[status] ?? 0) }
         let delivered = stats.deliveriesByStatus[.delivered] ?? 0
