@@ -146,6 +146,12 @@ enum PostgresMigrations {
             """,
             "CREATE INDEX webhook_attempts_by_endpoint ON webhook_attempts (endpoint_id, started_at)",
         ]),
+        // 11 (issue 18, tracing): as SQLite's 11. 9 and 10 are issue 17's.
+        (11, [
+            "ALTER TABLE retry_entries ADD COLUMN trace_parent TEXT",
+            "ALTER TABLE domain_events ADD COLUMN trace_parent TEXT",
+            "ALTER TABLE webhook_deliveries ADD COLUMN trace_parent TEXT",
+        ]),
     ]
 
     static func migrate(_ client: PostgresClient, logger: Logger) async throws {
