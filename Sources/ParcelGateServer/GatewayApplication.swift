@@ -28,6 +28,10 @@ package struct GatewaySettings: Sendable {
     var webhookSender: (any WebhookSending)?
     /// How long fetched JWKS serve and how often an unknown key id may refetch one.
     var keySets: KeySetCache.Settings
+    /// Spans (README, "Tracing"): `.off` by default; `parcelgate serve` sets the OTLP tracer when tracing is on.
+    /// Hummingbird's TracingMiddleware, added when it is on, uses the process-wide tracer (InstrumentationSystem),
+    /// which `serve` bootstraps with the same one.
+    package var tracer: GatewayTracer = .off
 
     package init(host: String = "127.0.0.1", port: Int = 8080, config: GatewayConfig, clock: any GatewayClock = SystemClock(),
                 operatorKey: String? = nil, masterKey: String? = nil, directoryRefreshInterval: Duration = .seconds(1),
@@ -80,7 +84,7 @@ package enum GatewayApplication {
         let workerSettings = try config.worker.validated()
         let maxBody = config.server.maxBodyBytes
         let worker = RetryWorker(store: store, directory: directory, clock: settings.clock, settings: workerSettings, logger: logger, metrics: settings.metrics,
-                                 limits: config.ingress)
+                                 limits: config.ingress, tracer: settings.tracer)
         let wakeWorker: @Sendable () -> Void = { worker.wake() }
         let tenantAuthentication = TenantAuthMiddleware<GatewayRequestContext>(directory: directory)
         let readiness = ReadinessMonitor(store: store, interval: settings.readinessInterval)
@@ -94,18 +98,26 @@ package enum GatewayApplication {
             sender = made
         }
         let notifications = try NotificationsRuntime(store: store, config: config.notifications, sender: sender, secretBox: secretBox,
-                                                     clock: settings.clock, logger: logger, metrics: settings.metrics)
+                                                     clock: settings.clock, logger: logger, metrics: settings.metrics, tracer: settings.tracer)
 
         let keySetFetcher = AsyncHTTPKeySetFetcher()
         let keySets = KeySetCache(fetcher: keySetFetcher, clock: settings.clock, settings: settings.keySets, logger: logger)
 
         let router = Router(context: GatewayRequestContext.self)
+        if settings.tracer.isOn {
+            // Outermost, so the server span sees the status the error middleware answers with. No header is
+            // recorded (a signature or an API key would be), and no query parameter of ours carries a secret.
+            router.add(middleware: TracingMiddleware())
+            router.add(middleware: StoreTraceMiddleware(tracer: settings.tracer))
+        }
         router.add(middleware: ErrorMiddleware())
+        var pipeline = IngressPipeline(directory: directory, store: store, clock: settings.clock, limits: config.ingress, keySets: keySets,
+                                       retryQueued: wakeWorker)
+        pipeline.tracer = settings.tracer
         HookRoutes(
-            pipeline: IngressPipeline(directory: directory, store: store, clock: settings.clock, limits: config.ingress, keySets: keySets,
-                                      retryQueued: wakeWorker),
+            pipeline: pipeline,
             maxBodyBytes: maxBody, metrics: settings.metrics, admission: IngressAdmission(limit: config.server.maxConcurrentIngress),
-            proxies: try TrustedProxies(config.server.trustedProxies)
+            proxies: try TrustedProxies(config.server.trustedProxies), tracer: settings.tracer
         ).register(on: router)
         FulfillmentRoutes(store: store, authentication: tenantAuthentication, clock: settings.clock, maxBodyBytes: maxBody, shipmentRegistered: wakeWorker)
             .register(on: router)

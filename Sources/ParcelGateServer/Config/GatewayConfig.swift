@@ -16,6 +16,8 @@ package struct GatewayConfig: Sendable, Decodable {
     package var metrics: MetricsConfig
     /// Platform notifications (issue 15): SSRF allow-list, timeouts, circuit breaker, delivery worker.
     package var notifications: NotificationsConfig
+    /// OpenTelemetry tracing (issue 18); off unless enabled here or by `OTEL_TRACES_EXPORTER=otlp`.
+    package var tracing: TracingConfig = TracingConfig()
 
     package init(tenants: [TenantConfig], server: ServerConfig = ServerConfig(), retry: RetryConfig? = nil, worker: WorkerConfig = WorkerConfig(),
                 database: DatabaseConfig = DatabaseConfig(), ingress: IngressConfig = IngressConfig(), metrics: MetricsConfig = MetricsConfig(),
@@ -30,7 +32,7 @@ package struct GatewayConfig: Sendable, Decodable {
         self.notifications = notifications
     }
 
-    enum CodingKeys: String, CodingKey { case tenants, server, retry, worker, database, ingress, metrics, notifications }
+    enum CodingKeys: String, CodingKey { case tenants, server, retry, worker, database, ingress, metrics, notifications, tracing }
 
     package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -42,6 +44,7 @@ package struct GatewayConfig: Sendable, Decodable {
         ingress = try container.decodeIfPresent(IngressConfig.self, forKey: .ingress) ?? IngressConfig()
         metrics = try container.decodeIfPresent(MetricsConfig.self, forKey: .metrics) ?? MetricsConfig()
         notifications = try container.decodeIfPresent(NotificationsConfig.self, forKey: .notifications) ?? NotificationsConfig()
+        tracing = try container.decodeIfPresent(TracingConfig.self, forKey: .tracing) ?? TracingConfig()
     }
 
     /// Reads and decodes a config file; errors name the file and what is wrong with it.
@@ -100,6 +103,7 @@ package struct GatewayConfig: Sendable, Decodable {
         try ingress.validate()
         try metrics.validate()
         _ = try notifications.validated()
+        try tracing.validate()
         _ = try worker.validated()
         _ = try database.batching(crashAfterCommits: nil)
         if let poolSize = database.poolSize { try Bounds.check(poolSize, 1...500, "database.pool_size") }

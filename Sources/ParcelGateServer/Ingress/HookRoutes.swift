@@ -10,6 +10,8 @@ struct HookRoutes<Context: RemoteAddressRequestContext> {
     let metrics: GatewayMetrics
     let admission: IngressAdmission
     let proxies: TrustedProxies
+    /// `parcelgate.hook`, a child of the HTTP server span (README, "Tracing").
+    var tracer: GatewayTracer = .off
     /// Set once `X-Forwarded-For` has come from a peer that is not a trusted proxy (warned about once).
     let untrustedForwarding = OnceFlag()
 
@@ -21,6 +23,13 @@ struct HookRoutes<Context: RemoteAddressRequestContext> {
 
     /// Runs the pipeline and counts the outcome and its latency, accepted or not.
     func receive(_ request: Request, context: Context) async throws(GatewayError) -> Response {
+        guard tracer.isOn else { return try await receive(request, context: context, span: TraceSpan(nil)) }
+        return try await tracer.span("parcelgate.hook") { span throws(GatewayError) in try await receive(request, context: context, span: span) }
+    }
+
+    /// The hook's span carries the tenant and carrier (once resolved), the outcome, the error code and the
+    /// receipt key's kind (set by the pipeline); never the key, a header or the body.
+    private func receive(_ request: Request, context: Context, span: TraceSpan) async throws(GatewayError) -> Response {
         let started = ContinuousClock.now
         // Labels only from a resolved source: invented URLs count as `unknown`, not as new series.
         var labels = (tenant: "unknown", carrier: "unknown")
@@ -40,8 +49,11 @@ struct HookRoutes<Context: RemoteAddressRequestContext> {
             }
             let source = try pipeline.admit(tenant: context.parameters.get("tenant") ?? "", carrier: context.parameters.get("carrier") ?? "", client: client)
             labels = (source.tenant, source.carrier)
+            span.set("parcelgate.tenant", source.tenant)
+            span.set("parcelgate.carrier", source.carrier)
             let body = try await request.collectBody(limit: maxBodyBytes)
-            let result = try await pipeline.handle(source: source, body: body, headers: headers, client: client)
+            let result = try await pipeline.handle(source: source, body: body, headers: headers, client: client, span: span)
+            span.set("parcelgate.outcome", result.outcome)
             switch result {
             case .applied(let id, let status, let recorded):
                 metrics.callback(tenant: labels.tenant, carrier: labels.carrier, outcome: "applied")
@@ -58,6 +70,8 @@ struct HookRoutes<Context: RemoteAddressRequestContext> {
             }
         } catch {
             metrics.callback(tenant: labels.tenant, carrier: labels.carrier, outcome: "rejected", code: error.code)
+            span.set("parcelgate.outcome", "rejected")
+            span.set("error.code", error.code)
             throw error
         }
     }

@@ -15,15 +15,15 @@ struct NotificationsRuntime: Sendable {
     let clock: any GatewayClock
 
     init(store: any GatewayStore, config: NotificationsConfig, sender: any WebhookSending, secretBox: SecretBox, clock: any GatewayClock,
-         logger: Logger, metrics: GatewayMetrics) throws(GatewayError) {
+         logger: Logger, metrics: GatewayMetrics, tracer: GatewayTracer = .off) throws(GatewayError) {
         self.store = store
         self.config = config
         self.clock = clock
         urlPolicy = try config.urlPolicy()
         secrets = EndpointSecrets(box: secretBox)
         executor = DeliveryExecutor(store: store, sender: sender, secrets: secrets, urlPolicy: urlPolicy, classifier: DeliveryClassifier(),
-                                    circuitSettings: config.circuitSettings, clock: clock, logger: logger, metrics: metrics)
-        worker = DeliveryWorker(store: store, executor: executor, config: config, clock: clock, logger: logger)
+                                    circuitSettings: config.circuitSettings, clock: clock, logger: logger, metrics: metrics, tracer: tracer)
+        worker = DeliveryWorker(store: store, executor: executor, config: config, clock: clock, logger: logger, tracer: tracer)
     }
 
     /// Something may be due now (an endpoint enabled, deliveries recovered).

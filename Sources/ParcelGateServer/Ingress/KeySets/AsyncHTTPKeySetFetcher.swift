@@ -31,6 +31,8 @@ package final class AsyncHTTPKeySetFetcher: KeySetFetching, Service {
             decompression: .disabled
         )
         configuration.httpVersion = .http1Only
+        // No client spans from the process-wide tracer (they would record the key set URL's query).
+        configuration.tracing.tracer = nil
         client = HTTPClient(eventLoopGroup: eventLoopGroup, configuration: configuration)
     }
 
