@@ -58,7 +58,8 @@ package struct GatewayTracer: Sendable {
     func storeCall<T>(_ operation: String, _ body: () async throws(GatewayError) -> T) async throws(GatewayError) -> T {
         guard let tracer else { return try await body() }
         return try await span("parcelgate.store." + operation) { span throws(GatewayError) -> T in
-            guard let context = span.context else { return try await body() }
+            // A span the sampler dropped gets no commit group span either.
+            guard span.isRecording, let context = span.context else { return try await body() }
             let probe = CommitGroupProbe(tracer: tracer, context: context)
             defer {
                 if let report = probe.report {
@@ -128,6 +129,9 @@ struct TraceSpan: Sendable {
     func link(_ context: ServiceContext, _ attributes: SpanAttributes = [:]) { span?.addLink(SpanLink(context: context, attributes: attributes)) }
 
     var context: ServiceContext? { span?.context }
+
+    /// Sampled: its attributes and links will be exported.
+    var isRecording: Bool { span?.isRecording ?? false }
 }
 
 /// The carrier of W3C trace context headers for inject and extract: only `traceparent` and `tracestate`.
