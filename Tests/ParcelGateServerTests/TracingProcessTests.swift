@@ -12,14 +12,15 @@ import Testing
     static let apiKey = "trace-api-key-0123456789"
     static let secret = "trace-generic-secret"
 
-    static func config(_ dir: URL) throws -> String {
+    static func config(_ dir: URL, tracing: String = "{}") throws -> String {
         let path = dir.appendingPathComponent("config.json").path
         try """
             {"tenants": [{"slug": "trace", "api_keys": ["\(apiKey)"], "sources": [{"carrier": "generic", "secrets": ["\(secret)"]}],
                           "retry": {"base_delay_s": 60, "max_delay_s": 600, "multiplier": 2, "max_attempts": 5, "jitter": false}}],
              "worker": {"poll_interval_ms": 50},
              "notifications": {"allowed_networks": ["127.0.0.0/8"], "allow_http": true, "timeout_ms": 5000, "connect_timeout_ms": 1000,
-                               "worker": {"poll_interval_ms": 50}}}
+                               "worker": {"poll_interval_ms": 50}},
+             "tracing": \(tracing)}
             """.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
@@ -188,6 +189,21 @@ import Testing
         let fanOut = try #require(spans.first { $0.name == "parcelgate.notifications.fan_out" && $0.links.contains { $0.spanId == hook.spanId } })
         #expect(fanOut.links.contains { $0.traceId == hook.traceId })
         #expect(!collector.rawBodies.joined().contains("platform-secret"))
+    }
+
+    /// Without any `OTEL_*` variable, the `tracing` block alone turns tracing on: its endpoint (a base URL),
+    /// protocol, service name and schedule are used.
+    @Test func theTracingBlockAloneTurnsItOn() async throws {
+        let collector = try await OTLPCollector.start()
+        defer { Task { await collector.stop() } }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("parcelgate-trace-block-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let block = #"{"enabled": true, "endpoint": "\#(collector.url)", "protocol": "http/json", "service_name": "gw-from-config", "schedule_delay_ms": 50}"#
+        let gateway = try await GatewayProcess.start(config: try Self.config(dir, tracing: block), database: dir.appendingPathComponent("gateway.sqlite").path)
+        defer { gateway.terminate() }
+        try await Self.api(gateway, "POST", "/v1/fulfillments", #"{"order_id":"o","id":"f-c"}"#).expect(201)
+        #expect(try await Self.eventually { collector.spans.contains { $0.name == "/v1/fulfillments" && $0.kind == 2 } })
+        #expect(collector.serviceNames == ["gw-from-config"])
     }
 
     // MARK: A collector that does not help
