@@ -137,6 +137,7 @@ import Testing
         #expect(attempt.traceId != hook.traceId)
         #expect(attempt.links.contains { $0.traceId == hook.traceId && $0.spanId == hook.spanId }, "linked to the request that queued it")
         #expect(attempt.attributes["retry.attempt_number"] == "1")
+        #expect(attempt.attributes["retry.id"] == hook.attributes["retry.id"] && hook.attributes["retry.id"]?.hasPrefix("rt") == true)
         #expect(Int(attempt.attributes["retry.delay_ms"] ?? "") != nil)
         #expect(attempt.attributes["parcelgate.tenant"] == "trace")
         let children = spans.filter { $0.parentSpanId == attempt.spanId }

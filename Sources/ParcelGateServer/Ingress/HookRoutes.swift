@@ -63,6 +63,8 @@ struct HookRoutes<Context: RemoteAddressRequestContext> {
                 return HookReply.duplicate
             case .queued(let retryId):
                 metrics.callback(tenant: labels.tenant, carrier: labels.carrier, outcome: "queued")
+                // The retry attempts' spans carry the same id, and link back here.
+                span.set("retry.id", retryId)
                 return HookReply.queued(retryId: retryId)
             case .acknowledged:
                 metrics.callback(tenant: labels.tenant, carrier: labels.carrier, outcome: "acknowledged")
