@@ -207,6 +207,20 @@ import Testing
         #expect(collector.serviceNames == ["gw-from-config"])
     }
 
+    /// Sampled out (ratio 0), a callback is applied as ever and nothing is exported, not even after the
+    /// shutdown's last flush: no root span is sampled and no child of one is started.
+    @Test func sampledOutNothingIsExported() async throws {
+        let collector = try await OTLPCollector.start()
+        defer { Task { await collector.stop() } }
+        let (gateway, _) = try await Self.start("trace-sampled-out", collector: collector.url,
+                                                extra: ["OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0"])
+        try await Self.ship(gateway, id: "f-s", trackingNumber: "SAMPLED-1")
+        try await Self.callback(gateway, #"{"tracking_number":"SAMPLED-1","status":"in_transit"}"#).expect(200)
+        try await Self.callback(gateway, #"{"tracking_number":"LATER-1","status":"in_transit"}"#).expect(202)
+        gateway.terminate()
+        #expect(collector.spans.isEmpty)
+    }
+
     // MARK: A collector that does not help
 
     enum BrokenCollector: String, CaseIterable, Sendable {

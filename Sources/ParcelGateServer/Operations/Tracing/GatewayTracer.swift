@@ -1,3 +1,4 @@
+import OTel
 import ParcelGateCore
 import ParcelGateStore
 import Tracing
@@ -24,6 +25,11 @@ package struct GatewayTracer: Sendable {
         _ body: (TraceSpan) async throws(Failure) -> T
     ) async throws(Failure) -> T {
         guard let tracer else { return try await body(TraceSpan(nil)) }
+        // Under a span the sampler dropped, a child would be dropped too (the samplers are parent-based): it is not
+        // started at all, which saves its ids and context. Log lines keep the parent's trace_id.
+        if parent == nil, let current = ServiceContext.current, current.otelTraceID != nil, !current.otelIsSampled {
+            return try await body(TraceSpan(nil))
+        }
         let span = tracer.startSpan(name, context: parent ?? ServiceContext.current ?? .topLevel, ofKind: kind)
         for link in links.prefix(Self.maxLinks) {
             if let context = self.context(traceparent: link) { span.addLink(SpanLink(context: context, attributes: [:])) }
