@@ -30,6 +30,11 @@ let package = Package(
         // and a per-connection hook that sees the address actually connected to (the SSRF check). Its only
         // trait, UnstableHTTPAPIsSupport, is an unstable SPI we do not use: traits off.
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0", traits: []),
+        // Tracing (issue 18): the API every span is written against (Hummingbird's TracingMiddleware uses it too).
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        // The OTLP exporter, batch span processor and samplers, configured by the OTEL_* variables. Only its
+        // OTLPHTTP trait: the default traits would bring gRPC (grpc-swift-2 and its transport) and its build time.
+        .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
     ],
     targets: [
         .systemLibrary(
@@ -63,6 +68,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                // Only the API: the SQLite writer records a traced commit group as a span (SQLite/CommitGroupTrace.swift).
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -92,6 +99,8 @@ let package = Package(
                 // connection from a failed handshake (both already built for AsyncHTTPClient).
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "OTel", package: "swift-otel"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -122,6 +131,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -140,6 +150,7 @@ let package = Package(
                 // The client's own error values, to check how the sender describes them.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -30,6 +30,10 @@ package struct GatewaySettings: Sendable {
     var keySets: KeySetCache.Settings
     /// How often per-minute ingest counts are written to the store (and at shutdown; a stats read writes them first).
     var ingestFlushInterval: Duration = .seconds(5)
+    /// Spans (README, "Tracing"): `.off` by default; `parcelgate serve` sets the OTLP tracer when tracing is on.
+    /// Hummingbird's TracingMiddleware, added when it is on, uses the process-wide tracer (InstrumentationSystem),
+    /// which `serve` bootstraps with the same one.
+    package var tracer: GatewayTracer = .off
 
     package init(host: String = "127.0.0.1", port: Int = 8080, config: GatewayConfig, clock: any GatewayClock = SystemClock(),
                 operatorKey: String? = nil, masterKey: String? = nil, directoryRefreshInterval: Duration = .seconds(1),
@@ -83,7 +87,7 @@ package enum GatewayApplication {
         let maxBody = config.server.maxBodyBytes
         try await rebuildStaleProjections(store: store, clock: settings.clock, logger: logger)
         let worker = RetryWorker(store: store, directory: directory, clock: settings.clock, settings: workerSettings, logger: logger, metrics: settings.metrics,
-                                 limits: config.ingress, deadLetterRetentionSeconds: config.deadLetterRetentionSeconds)
+                                 limits: config.ingress, deadLetterRetentionSeconds: config.deadLetterRetentionSeconds, tracer: settings.tracer)
         let ingestCounter = IngestCounter(clock: settings.clock)
         let wakeWorker: @Sendable () -> Void = { worker.wake() }
         let tenantAuthentication = TenantAuthMiddleware<GatewayRequestContext>(directory: directory)
@@ -99,18 +103,26 @@ package enum GatewayApplication {
         }
         let notifications = try NotificationsRuntime(store: store, config: config.notifications, sender: sender, secretBox: secretBox,
                                                      clock: settings.clock, logger: logger, metrics: settings.metrics,
-                                                     deadLetterRetentionSeconds: config.deadLetterRetentionSeconds)
+                                                     deadLetterRetentionSeconds: config.deadLetterRetentionSeconds, tracer: settings.tracer)
 
         let keySetFetcher = AsyncHTTPKeySetFetcher()
         let keySets = KeySetCache(fetcher: keySetFetcher, clock: settings.clock, settings: settings.keySets, logger: logger)
 
         let router = Router(context: GatewayRequestContext.self)
+        if settings.tracer.isOn {
+            // Outermost, so the server span sees the status the error middleware answers with. No header is
+            // recorded (a signature or an API key would be), and no query parameter of ours carries a secret.
+            router.add(middleware: TracingMiddleware())
+            router.add(middleware: StoreTraceMiddleware(tracer: settings.tracer))
+        }
         router.add(middleware: ErrorMiddleware())
+        var pipeline = IngressPipeline(directory: directory, store: store, clock: settings.clock, limits: config.ingress, keySets: keySets,
+                                       retryQueued: wakeWorker)
+        pipeline.tracer = settings.tracer
         HookRoutes(
-            pipeline: IngressPipeline(directory: directory, store: store, clock: settings.clock, limits: config.ingress, keySets: keySets,
-                                      retryQueued: wakeWorker),
+            pipeline: pipeline,
             maxBodyBytes: maxBody, metrics: settings.metrics, admission: IngressAdmission(limit: config.server.maxConcurrentIngress),
-            proxies: try TrustedProxies(config.server.trustedProxies), counter: ingestCounter
+            proxies: try TrustedProxies(config.server.trustedProxies), counter: ingestCounter, tracer: settings.tracer
         ).register(on: router)
         FulfillmentRoutes(store: store, authentication: tenantAuthentication, clock: settings.clock, maxBodyBytes: maxBody, shipmentRegistered: wakeWorker)
             .register(on: router)

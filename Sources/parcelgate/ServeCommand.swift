@@ -53,18 +53,27 @@ struct ServeCommand: AsyncParsableCommand {
             )
         }
 
+        // Read before logging starts: with tracing on, every log line inside a span carries its trace_id and span_id.
+        let loaded = Result { () throws(GatewayError) -> GatewayConfig in try GatewayConfig.load(path: configPath) }
+        let tracingOn = (try? loaded.get())?.tracing.isEnabled(environment: environment) ?? false
+        let traceMetadata: Logger.MetadataProvider? = tracingOn ? TracingBackend.logMetadata : nil
         if (environment["PARCELGATE_LOG_FORMAT"] ?? "text") == "json" {
-            LoggingSystem.bootstrap { JSONLogHandler(label: $0) }
+            LoggingSystem.bootstrap({ label, provider in JSONLogHandler(label: label, metadataProvider: provider) }, metadataProvider: traceMetadata)
         } else {
-            LoggingSystem.bootstrap(StreamLogHandler.standardError)
+            LoggingSystem.bootstrap(StreamLogHandler.standardError, metadataProvider: traceMetadata)
         }
         var logger = Logger(label: "parcelgate")
         logger.logLevel = environment["PARCELGATE_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
 
         do {
-            let gatewayConfig = try GatewayConfig.load(path: configPath)
+            let gatewayConfig = try loaded.get()
             let mode = durability ?? environment["PARCELGATE_DURABILITY"].flatMap(DurabilityMode.init(rawValue:)) ?? gatewayConfig.database.durability ?? .normal
             let metrics = GatewayMetrics()
+            // Tracing (README, "Tracing"): the tracer the gateway's spans use, also the process-wide one that
+            // Hummingbird's TracingMiddleware reads; its exporter is the first Service, so it flushes last.
+            let tracing = try TracingBackend.make(config: gatewayConfig.tracing, environment: environment, metrics: metrics, logger: logger)
+            // After the exporter's own HTTP client exists, so that client does not trace its exports.
+            if let tracing { TracingBackend.bootstrapProcessTracer(tracing.tracer) }
             let batching = try gatewayConfig.database.batching(
                 crashAfterCommits: environment["PARCELGATE_FAULT_CRASH_AFTER_COMMITS"].flatMap { StrictNumber.int($0, in: 1...1_000_000) },
                 onCommit: { metrics.commitBatch(size: $0) }
@@ -85,7 +94,7 @@ struct ServeCommand: AsyncParsableCommand {
                 store = sqlite
                 storeService = sqlite.service
             }
-            let settings = GatewaySettings(
+            var prepared = GatewaySettings(
                 host: host, port: listenPort, config: gatewayConfig,
                 operatorKey: environment["PARCELGATE_OPERATOR_KEY"], masterKey: environment["PARCELGATE_MASTER_KEY"], metrics: metrics,
                 onMetricsServerRunning: { channel in
@@ -94,6 +103,8 @@ struct ServeCommand: AsyncParsableCommand {
                     FileHandle.standardOutput.write(Data(line.utf8))
                 }
             )
+            prepared.tracer = GatewayTracer(tracing?.tracer)
+            let settings = prepared
             let startFailure = Mutex<GatewayError?>(nil)
             let gatewayService = ClosureService { [postgres, logger] in
                 do {
@@ -110,7 +121,7 @@ struct ServeCommand: AsyncParsableCommand {
                     throw error
                 }
             }
-            let services: [any Service] = [storeService, gatewayService]
+            let services: [any Service] = (tracing.map { [$0.service] } ?? []) + [storeService, gatewayService]
             let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             do {
                 try await group.run()

@@ -39,6 +39,8 @@ package struct RetryEntry: Sendable, Hashable {
     /// store's `mark*` calls land only with the current token, so the late attempt can neither change the
     /// entry's status nor count an attempt a second time.
     package var claimToken: String?
+    /// The W3C `traceparent` of the request that queued it (README, "Tracing"): each retry attempt's span links to it.
+    package var traceParent: String? = nil
 
     package init(
         id: String, tenant: String, carrier: String, body: [UInt8], headers: [StoredHeader], reason: RetryReason,

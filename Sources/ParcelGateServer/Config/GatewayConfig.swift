@@ -24,6 +24,8 @@ package struct GatewayConfig: Sendable, Decodable {
     static let defaultDeadLetterRetentionSeconds = 30 * 86_400
     /// One hour to ten years.
     static let deadLetterRetentionRange = 3_600...315_360_000
+    /// OpenTelemetry tracing (issue 18); off unless enabled here or by `OTEL_TRACES_EXPORTER=otlp`.
+    package var tracing: TracingConfig = TracingConfig()
 
     package init(tenants: [TenantConfig], server: ServerConfig = ServerConfig(), retry: RetryConfig? = nil, worker: WorkerConfig = WorkerConfig(),
                 database: DatabaseConfig = DatabaseConfig(), ingress: IngressConfig = IngressConfig(), metrics: MetricsConfig = MetricsConfig(),
@@ -40,7 +42,7 @@ package struct GatewayConfig: Sendable, Decodable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case tenants, server, retry, worker, database, ingress, metrics, notifications
+        case tenants, server, retry, worker, database, ingress, metrics, notifications, tracing
         case deadLetterRetentionSeconds = "dead_letter_retention_s"
     }
 
@@ -57,6 +59,7 @@ package struct GatewayConfig: Sendable, Decodable {
         metrics = try container.decodeIfPresent(MetricsConfig.self, forKey: .metrics) ?? MetricsConfig()
         notifications = try container.decodeIfPresent(NotificationsConfig.self, forKey: .notifications) ?? NotificationsConfig()
         deadLetterRetentionSeconds = try container.decodeIfPresent(Int.self, forKey: .deadLetterRetentionSeconds) ?? Self.defaultDeadLetterRetentionSeconds
+        tracing = try container.decodeIfPresent(TracingConfig.self, forKey: .tracing) ?? TracingConfig()
     }
 
     /// Reads and decodes a config file; errors name the file and what is wrong with it.
@@ -115,6 +118,7 @@ package struct GatewayConfig: Sendable, Decodable {
         try ingress.validate()
         try metrics.validate()
         _ = try notifications.validated()
+        try tracing.validate()
         _ = try worker.validated()
         try Bounds.check(deadLetterRetentionSeconds, Self.deadLetterRetentionRange, "dead_letter_retention_s")
         _ = try database.batching(crashAfterCommits: nil)

@@ -12,6 +12,8 @@ struct HookRoutes<Context: RemoteAddressRequestContext> {
     let proxies: TrustedProxies
     /// Per-minute counts for `/v1/stats`, by resolved tenant only (an invented URL is not a tenant).
     let counter: IngestCounter
+    /// `parcelgate.hook`, a child of the HTTP server span (README, "Tracing").
+    var tracer: GatewayTracer = .off
     /// Set once `X-Forwarded-For` has come from a peer that is not a trusted proxy (warned about once).
     let untrustedForwarding = OnceFlag()
 
@@ -23,6 +25,13 @@ struct HookRoutes<Context: RemoteAddressRequestContext> {
 
     /// Runs the pipeline and counts the outcome and its latency, accepted or not.
     func receive(_ request: Request, context: Context) async throws(GatewayError) -> Response {
+        guard tracer.isOn else { return try await receive(request, context: context, span: TraceSpan(nil)) }
+        return try await tracer.span("parcelgate.hook") { span throws(GatewayError) in try await receive(request, context: context, span: span) }
+    }
+
+    /// The hook's span carries the tenant and carrier (once resolved), the outcome, the error code and the
+    /// receipt key's kind (set by the pipeline); never the key, a header or the body.
+    private func receive(_ request: Request, context: Context, span: TraceSpan) async throws(GatewayError) -> Response {
         let started = ContinuousClock.now
         // Labels only from a resolved source: invented URLs count as `unknown`, not as new series.
         var labels = (tenant: "unknown", carrier: "unknown")
@@ -44,8 +53,11 @@ struct HookRoutes<Context: RemoteAddressRequestContext> {
             let source = try pipeline.admit(tenant: context.parameters.get("tenant") ?? "", carrier: context.parameters.get("carrier") ?? "", client: client)
             labels = (source.tenant, source.carrier)
             resolved = true
+            span.set("parcelgate.tenant", source.tenant)
+            span.set("parcelgate.carrier", source.carrier)
             let body = try await request.collectBody(limit: maxBodyBytes)
-            let result = try await pipeline.handle(source: source, body: body, headers: headers, client: client)
+            let result = try await pipeline.handle(source: source, body: body, headers: headers, client: client, span: span)
+            span.set("parcelgate.outcome", result.outcome)
             switch result {
             case .applied(let id, let status, let recorded):
                 metrics.callback(tenant: labels.tenant, carrier: labels.carrier, outcome: "applied")
@@ -58,6 +70,8 @@ struct HookRoutes<Context: RemoteAddressRequestContext> {
             case .queued(let retryId):
                 metrics.callback(tenant: labels.tenant, carrier: labels.carrier, outcome: "queued")
                 counter.record(tenant: labels.tenant, outcome: "queued")
+                // The retry attempts' spans carry the same id, and link back here.
+                span.set("retry.id", retryId)
                 return HookReply.queued(retryId: retryId)
             case .acknowledged:
                 metrics.callback(tenant: labels.tenant, carrier: labels.carrier, outcome: "acknowledged")
@@ -67,6 +81,8 @@ struct HookRoutes<Context: RemoteAddressRequestContext> {
         } catch {
             metrics.callback(tenant: labels.tenant, carrier: labels.carrier, outcome: "rejected", code: error.code)
             if resolved { counter.record(tenant: labels.tenant, outcome: "rejected", code: error.code) }
+            span.set("parcelgate.outcome", "rejected")
+            span.set("error.code", error.code)
             throw error
         }
     }

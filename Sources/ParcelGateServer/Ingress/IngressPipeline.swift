@@ -11,6 +11,16 @@ enum IngressResult: Sendable, Hashable {
     case queued(retryId: String)
     /// A verified notice with nothing to apply (17TRACK's `TRACKING_STOPPED`): nothing stored, nothing changed.
     case acknowledged
+
+    /// The outcome's name on a span and in metrics.
+    var outcome: String {
+        switch self {
+        case .applied: "applied"
+        case .duplicate: "duplicate"
+        case .queued: "queued"
+        case .acknowledged: "acknowledged"
+        }
+    }
 }
 
 /// The path of one callback (docs/architecture.md, "The path of one callback"): resolve source, verify, normalise, dedupe and apply, or queue.
@@ -30,6 +40,8 @@ struct IngressPipeline: Sendable {
     let retryQueued: @Sendable () -> Void
     /// Carriers' fetched JWKS (`rsa-sha256-jwks` sources whose secret is a URL); `nil` when none may be fetched.
     let keySets: KeySetCache?
+    /// Spans for verify, normalise and the store call (README, "Tracing").
+    var tracer: GatewayTracer = .off
 
     /// Who a failed signature check is charged to.
     struct UnverifiedKey: Hashable, Sendable {
@@ -61,33 +73,43 @@ struct IngressPipeline: Sendable {
         return source
     }
 
-    func handle(source: ResolvedSource, body: Data, headers: RequestHeaders, client: String) async throws(GatewayError) -> IngressResult {
+    func handle(source: ResolvedSource, body: Data, headers: RequestHeaders, client: String, span: TraceSpan = TraceSpan(nil)) async throws(GatewayError) -> IngressResult {
         let receivedAt = clock.now()
+        // The hook span's context, stored with a queued entry and with the domain events this causes.
+        let traceParent = tracer.traceparent()
         // 3. Verify over the raw bytes before anything reads them. A failure is charged to this client and
         // source; only a verified callback spends the tenant's own rate limit, so forgeries cannot exhaust it.
         // A source verifying with a carrier's published keys gets them first, from the cache or one fetch; keys that
         // cannot be had yet answer 503 (the carrier sends again), never `invalid_signature`.
-        var fetched: [JSONWebKeySet] = []
-        if !source.verifier.keySetLocations.isEmpty {
-            guard let keySets else { throw .keysUnavailable("This gateway cannot fetch signing keys") }
-            fetched = try await keySets.keySets(for: source.verifier.keySetLocations, keyId: SignatureVerifier.presentedKeyId(headers))
-        }
-        let verified: VerifiedSignature
-        do {
-            verified = try source.verifier.verify(body: body, headers: headers, now: receivedAt, fetched: fetched)
-        } catch {
-            unverifiedLimiter.spend(UnverifiedKey(tenant: source.tenant, carrier: source.carrier, client: client),
-                                    limit: limits.unverifiedRateLimit, now: receivedAt)
-            throw error
+        let verified = try await tracer.span("parcelgate.verify") { verifySpan throws(GatewayError) -> VerifiedSignature in
+            verifySpan.set("http.request.body.size", body.count)
+            var fetched: [JSONWebKeySet] = []
+            if !source.verifier.keySetLocations.isEmpty {
+                guard let keySets else { throw .keysUnavailable("This gateway cannot fetch signing keys") }
+                fetched = try await keySets.keySets(for: source.verifier.keySetLocations, keyId: SignatureVerifier.presentedKeyId(headers))
+            }
+            do throws(GatewayError) {
+                return try source.verifier.verify(body: body, headers: headers, now: receivedAt, fetched: fetched)
+            } catch {
+                unverifiedLimiter.spend(UnverifiedKey(tenant: source.tenant, carrier: source.carrier, client: client),
+                                        limit: limits.unverifiedRateLimit, now: receivedAt)
+                throw error
+            }
         }
         if let limit = source.rateLimit {
             try tenantLimiter.admit(source.tenant, limit: limit, now: receivedAt)
         }
         // 5. Normalise (pure). Dedupe (4) is checked atomically with apply (6) in the store's transaction.
-        let events = try Self.normalise(body, source: source, receivedAt: receivedAt, limits: limits)
+        let events = try await tracer.span("parcelgate.normalise") { normaliseSpan throws(GatewayError) -> NormalisedCallback in
+            let events = try Self.normalise(body, source: source, receivedAt: receivedAt, limits: limits)
+            normaliseSpan.set("parcelgate.events", events.events.count)
+            return events
+        }
         // A notice was verified and understood; there is nothing to dedupe, match or apply.
         if events.isNotice { return .acknowledged }
         let receiptKey = try Self.receiptKey(providerEventId: events.providerEventId, messageId: verified.messageId, body: body)
+        // The key's kind only (event, message, sha256): its value names the carrier's event or hashes the body.
+        span.set("parcelgate.receipt_key.kind", String(receiptKey.prefix { $0 != ":" }))
         // Built only if the callback has to be queued: the matched path copies nothing.
         let queued: @Sendable () -> RetryEntry = {
             RetryEntry(
@@ -95,22 +117,23 @@ struct IngressPipeline: Sendable {
                 headers: headers.storable(excluding: source.unstorableHeaders), reason: .unmatched, receiptKey: nil,
                 matchKey: events.events.first.flatMap { $0.fulfillmentId ?? $0.trackingNumber },
                 nextAttemptAt: receivedAt, createdAt: receivedAt, updatedAt: receivedAt
-            ).scheduled(by: source.retryPolicy, now: receivedAt)
+            ).scheduled(by: source.retryPolicy, now: receivedAt).traced(traceParent)
         }
-        let callback = IngestCallback(
+        var callback = IngestCallback(
             tenant: source.tenant, carrier: source.carrier, receiptKey: receiptKey,
             events: events.events, receivedAt: receivedAt, queueIfUnmatched: queued
         )
+        callback.traceParent = traceParent
         let outcome: IngestOutcome
-        do {
-            outcome = try await store.ingest(callback)
+        do throws(GatewayError) {
+            outcome = try await tracer.storeCall("ingest") { () async throws(GatewayError) -> IngestOutcome in try await store.ingest(callback) }
         } catch where error.isTransient {
             // 6, transient: keep the exact bytes for later, with the receipt key to store when applied.
             var entry = queued()
             entry.reason = .storeUnavailable
             entry.receiptKey = receiptKey
             entry.lastError = error.detail
-            let id = try await store.storeRetry(entry)
+            let id = try await tracer.storeCall("store_retry") { () async throws(GatewayError) -> String in try await store.storeRetry(entry) }
             retryQueued()
             return .queued(retryId: id)
         }
@@ -140,6 +163,13 @@ struct IngressPipeline: Sendable {
 }
 
 extension RetryEntry {
+    /// With the trace context of the request that queued it.
+    func traced(_ traceParent: String?) -> RetryEntry {
+        var entry = self
+        entry.traceParent = traceParent
+        return entry
+    }
+
     /// The entry due at its first attempt under `policy`, or a dead letter at once when the policy allows none.
     func scheduled(by policy: BackoffPolicy, now: Timestamp) -> RetryEntry {
         var entry = self

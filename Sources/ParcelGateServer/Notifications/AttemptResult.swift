@@ -14,3 +14,16 @@ package enum AttemptResult: Sendable, Hashable {
     /// The address actually connected to is refused by ``AddressPolicy`` (SSRF); nothing was sent.
     case addressRefused
 }
+
+extension AttemptResult {
+    /// `error.type` on an attempt's span when there was no answer.
+    var spanErrorType: String {
+        switch self {
+        case .response(let status, _): String(status)
+        case .timeout: "timeout"
+        case .connectionFailed: "connection_failed"
+        case .tlsFailed: "tls_failed"
+        case .addressRefused: "address_refused"
+        }
+    }
+}

@@ -16,14 +16,32 @@ struct DeliveryExecutor: Sendable {
     let clock: any GatewayClock
     let logger: Logger
     let metrics: GatewayMetrics
+    /// Each attempt is an HTTP client span that sends its `traceparent` (README, "Tracing").
+    var tracer: GatewayTracer = .off
 
     /// Sends `claimed` once and records the attempt; the delivery as it is afterwards, or `nil` when the claim
     /// was lost meanwhile (another worker owns it now: nothing is recorded twice).
     @discardableResult
     func attempt(_ claimed: ClaimedDelivery, trigger: String) async -> DeliveryRecord? {
+        guard tracer.isOn else { return await attempt(claimed, trigger: trigger, span: TraceSpan(nil)) }
+        let delivery = claimed.delivery
+        // A child of the API request for a manual attempt; else a root, linked to the change it notifies.
+        return await tracer.span("parcelgate.webhook.attempt", kind: .client, links: delivery.traceParent.map { [$0] } ?? []) { span in
+            span.set("http.request.method", "POST")
+            span.set("parcelgate.tenant", delivery.tenant)
+            span.set("webhook.delivery_id", delivery.id)
+            span.set("webhook.endpoint_id", claimed.endpoint.id)
+            span.set("webhook.event_type", delivery.eventType)
+            span.set("webhook.attempt", delivery.attempts + 1)
+            span.set("webhook.trigger", trigger)
+            return await attempt(claimed, trigger: trigger, span: span)
+        }
+    }
+
+    private func attempt(_ claimed: ClaimedDelivery, trigger: String, span: TraceSpan) async -> DeliveryRecord? {
         let endpoint = claimed.endpoint, delivery = claimed.delivery
         let startedAt = clock.now()
-        let report = await send(delivery, to: endpoint, at: startedAt)
+        let report = await send(delivery, to: endpoint, at: startedAt, span: span)
         let now = clock.now()
         let outcome = classifier.classify(report.result, now: now)
         let finish = Self.finish(outcome, delivery: delivery, endpoint: endpoint, now: now)
@@ -44,6 +62,12 @@ struct DeliveryExecutor: Sendable {
         ]
         if let code = report.statusCode { metadata["status_code"] = "\(code)" }
         if let error = report.error { metadata["error"] = "\(error)" }
+        span.set("webhook.result", result)
+        if let code = report.statusCode { span.set("http.response.status_code", code) }
+        if !succeeded {
+            span.set("error.type", report.statusCode.map(String.init) ?? report.result.spanErrorType)
+            span.fail()
+        }
         do {
             let finished = try await store.finishDelivery(id: delivery.id, claimToken: delivery.claimToken ?? "", attempt: record, succeeded: succeeded,
                                                           finish: finish, now: now) { stored in
@@ -65,11 +89,17 @@ struct DeliveryExecutor: Sendable {
 
     /// The request, signed with the endpoint's secrets now; an endpoint whose URL the current policy refuses
     /// (the operator narrowed `allowed_networks`) is not contacted at all.
-    private func send(_ delivery: DeliveryRecord, to endpoint: EndpointRecord, at now: Timestamp) async -> AttemptReport {
+    private func send(_ delivery: DeliveryRecord, to endpoint: EndpointRecord, at now: Timestamp, span: TraceSpan) async -> AttemptReport {
         do {
             let url = try urlPolicy.validate(endpoint.url)
+            // The endpoint's address without its query (which may carry a token of the platform's).
+            span.set("url.full", "\(url.scheme)://\(url.host):\(url.port)\(url.pathAndQuery.prefix { $0 != "?" && $0 != "#" })")
+            span.set("server.address", url.host)
+            span.set("server.port", url.port)
             let body = Data(delivery.payload)
+            // The W3C trace context goes with the request, so the platform's trace continues from this span.
             let headers = try secrets.signer(for: endpoint, now: now).headers(messageId: delivery.id, timestamp: now, body: body)
+                + tracer.propagationHeaders(span)
             return await sender.send(OutboundRequest(endpoint: url, headers: headers, body: body))
         } catch {
             return AttemptReport(result: .addressRefused, durationMilliseconds: 0, error: error.detail)

@@ -3,6 +3,7 @@ import ParcelGateCore
 import ParcelGateStore
 import ServiceLifecycle
 import Synchronization
+import Tracing
 
 /// Delivers platform notifications (docs/architecture.md, "Outbound notifications"): a Service beside the
 /// HTTP server and the retry worker, on every replica.
@@ -21,6 +22,8 @@ final class DeliveryWorker: Service, Sendable {
     let config: NotificationsConfig
     let clock: any GatewayClock
     let logger: Logger
+    /// A fan-out round that found events is a span linked to the requests that caused them (README, "Tracing").
+    let tracer: GatewayTracer
     private let signal = WakeSignal()
     /// Attempts started and not yet ended.
     private let inFlight = Mutex(0)
@@ -29,8 +32,9 @@ final class DeliveryWorker: Service, Sendable {
     let deadLetterRetentionSeconds: Int
 
     init(store: any GatewayStore, executor: DeliveryExecutor, config: NotificationsConfig, clock: any GatewayClock, logger: Logger,
-         deadLetterRetentionSeconds: Int = GatewayConfig.defaultDeadLetterRetentionSeconds) {
+         deadLetterRetentionSeconds: Int = GatewayConfig.defaultDeadLetterRetentionSeconds, tracer: GatewayTracer = .off) {
         self.deadLetterRetentionSeconds = deadLetterRetentionSeconds
+        self.tracer = tracer
         self.store = store
         self.executor = executor
         self.fanOut = NotificationFanOut(logger: logger)
@@ -84,8 +88,13 @@ final class DeliveryWorker: Service, Sendable {
         let fanOut = self.fanOut
         for _ in 0..<10 {
             do {
-                let added = try await store.dispatchNotifications(limit: 200, now: clock.now(), notifications: { fanOut.notifications(for: $0) },
-                                                                  accepts: { NotificationFanOut.accepts($0, $1) })
+                // Traced, a round records the events it saw; a round that found none leaves no span.
+                let round = tracer.isOn ? FanOutRound() : nil
+                let added = try await store.dispatchNotifications(limit: 200, now: clock.now(), notifications: { event in
+                    round?.saw(event)
+                    return fanOut.notifications(for: event)
+                }, accepts: { NotificationFanOut.accepts($0, $1) })
+                if let round { tracer.record(round, added: added) }
                 if added == 0 { return }
             } catch {
                 logger.error("Notification fan-out failed", metadata: ["code": "\(error.code)", "detail": "\(error.detail)"])
@@ -125,5 +134,37 @@ final class DeliveryWorker: Service, Sendable {
             logger.error("Delivery claim failed", metadata: ["code": "\(error.code)", "detail": "\(error.detail)"])
             return []
         }
+    }
+}
+
+/// What one traced fan-out round saw: when it started, how many outbox events, and their trace contexts.
+final class FanOutRound: Sendable {
+    let started = DefaultTracerClock.now
+    private let seen = Mutex<(events: Int, traceParents: [String])>((0, []))
+
+    func saw(_ event: OutboxEvent) {
+        seen.withLock { seen in
+            seen.events += 1
+            if let parent = event.traceParent, seen.traceParents.count < GatewayTracer.maxLinks, !seen.traceParents.contains(parent) {
+                seen.traceParents.append(parent)
+            }
+        }
+    }
+
+    var events: Int { seen.withLock { $0.events } }
+    var traceParents: [String] { seen.withLock { $0.traceParents } }
+}
+
+extension GatewayTracer {
+    /// `parcelgate.notifications.fan_out`, from the round's start to now, linked to every change it fanned out.
+    func record(_ round: FanOutRound, added: Int) {
+        guard let tracer, round.events > 0 else { return }
+        let span = tracer.startSpan("parcelgate.notifications.fan_out", context: .topLevel, ofKind: .internal, at: round.started)
+        for parent in round.traceParents {
+            if let context = context(traceparent: parent) { span.addLink(SpanLink(context: context, attributes: [:])) }
+        }
+        span.attributes["notifications.events"] = round.events
+        span.attributes["notifications.deliveries_added"] = added
+        span.end()
     }
 }

@@ -27,9 +27,12 @@ struct NotificationFanOut: Sendable {
                 let eventId = try Self.eventId(event, type: type)
                 let body = try WebhookPayload.body(for: input(event, type: type, eventId: eventId))
                 let fulfillment = type == .retryExhausted ? nil : event.fulfillmentId
-                made.append(NewNotification(sourceKey: "de:\(event.id):\(type.rawValue)", eventId: eventId, eventType: type.rawValue,
-                                            fulfillmentId: fulfillment, sequence: fulfillment == nil ? nil : event.sequence,
-                                            position: position, payload: Array(body)))
+                var notification = NewNotification(sourceKey: "de:\(event.id):\(type.rawValue)", eventId: eventId, eventType: type.rawValue,
+                                                   fulfillmentId: fulfillment, sequence: fulfillment == nil ? nil : event.sequence,
+                                                   position: position, payload: Array(body))
+                // Each delivery keeps the trace context of the change it notifies (README, "Tracing").
+                notification.traceParent = event.traceParent
+                made.append(notification)
             } catch {
                 // A row no body can be written for (edited by hand, or from a later version) is skipped rather
                 // than blocking every event behind it; it stays in `domain_events`.

@@ -15,16 +15,17 @@ struct NotificationsRuntime: Sendable {
     let clock: any GatewayClock
 
     init(store: any GatewayStore, config: NotificationsConfig, sender: any WebhookSending, secretBox: SecretBox, clock: any GatewayClock,
-         logger: Logger, metrics: GatewayMetrics, deadLetterRetentionSeconds: Int = GatewayConfig.defaultDeadLetterRetentionSeconds) throws(GatewayError) {
+         logger: Logger, metrics: GatewayMetrics, deadLetterRetentionSeconds: Int = GatewayConfig.defaultDeadLetterRetentionSeconds,
+         tracer: GatewayTracer = .off) throws(GatewayError) {
         self.store = store
         self.config = config
         self.clock = clock
         urlPolicy = try config.urlPolicy()
         secrets = EndpointSecrets(box: secretBox)
         executor = DeliveryExecutor(store: store, sender: sender, secrets: secrets, urlPolicy: urlPolicy, classifier: DeliveryClassifier(),
-                                    circuitSettings: config.circuitSettings, clock: clock, logger: logger, metrics: metrics)
+                                    circuitSettings: config.circuitSettings, clock: clock, logger: logger, metrics: metrics, tracer: tracer)
         worker = DeliveryWorker(store: store, executor: executor, config: config, clock: clock, logger: logger,
-                                deadLetterRetentionSeconds: deadLetterRetentionSeconds)
+                                deadLetterRetentionSeconds: deadLetterRetentionSeconds, tracer: tracer)
     }
 
     /// Something may be due now (an endpoint enabled, deliveries recovered).

@@ -28,6 +28,7 @@ package final class GatewayMetrics: Sendable {
     static let webhookAttemptDuration = "parcelgate_webhook_attempt_duration_seconds"
     static let webhookQueue = "parcelgate_webhook_deliveries"
     static let webhookCircuits = "parcelgate_webhook_endpoint_circuits"
+    static let spansDropped = "parcelgate_trace_spans_dropped_total"
 
     package init() {
         registry = PrometheusCollectorRegistry()
@@ -56,6 +57,13 @@ package final class GatewayMetrics: Sendable {
     func ingressDuration(_ duration: Duration) {
         let (seconds, attoseconds) = duration.components
         ingressTimer.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+
+    /// Finished spans the exporter lost (README, "Tracing"): `queue_full` (the bounded queue was full, the
+    /// collector slow or down) or `export_failed` (a batch the collector refused, or that timed out).
+    package func spansDropped(_ count: Int, reason: String) {
+        guard count > 0 else { return }
+        counter(Self.spansDropped, [("reason", reason)]).increment(by: Int64(count))
     }
 
     /// One retry attempt's result: `succeeded`, `failed` (will try again) or `exhausted`.

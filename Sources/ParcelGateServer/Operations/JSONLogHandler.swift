@@ -8,10 +8,14 @@ import ParcelGateCore
 package struct JSONLogHandler: LogHandler {
     package var metadata: Logger.Metadata = [:]
     package var logLevel: Logger.Level = .info
+    /// Adds metadata to every line: with tracing on, the current span's `trace_id` and `span_id` (README, "Tracing").
+    package var metadataProvider: Logger.MetadataProvider?
     let label: String
     let write: @Sendable (String) -> Void
 
-    package init(label: String, write: @escaping @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data(line.utf8)) }) {
+    package init(label: String, metadataProvider: Logger.MetadataProvider? = nil,
+                 write: @escaping @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data(line.utf8)) }) {
+        self.metadataProvider = metadataProvider
         self.label = label
         self.write = write
     }
@@ -25,7 +29,9 @@ package struct JSONLogHandler: LogHandler {
         var fields: [(String, String)] = [
             ("timestamp", SystemClock().now().rfc3339), ("level", event.level.rawValue), ("label", label), ("message", "\(event.message)"),
         ]
-        let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
+        var merged = metadata
+        if let provided = metadataProvider?.get(), !provided.isEmpty { merged.merge(provided) { _, new in new } }
+        if let own = event.metadata { merged.merge(own) { _, new in new } }
         for key in merged.keys.sorted() where !["timestamp", "level", "label", "message"].contains(key) {
             fields.append((key, "\(merged[key]!)"))
         }

@@ -21,12 +21,16 @@ final class RetryWorker: Service, Sendable {
     let limits: IngressConfig
     /// `dead_letter_retention_s`: exhausted entries last changed longer ago are purged with their attempt logs.
     let deadLetterRetentionSeconds: Int
+    /// Each attempt is a span of its own trace, linked to the request that queued the callback (README, "Tracing").
+    let tracer: GatewayTracer
     private let signal = WakeSignal()
 
     init(store: any GatewayStore, directory: DirectoryProvider, clock: any GatewayClock, settings: WorkerConfig, logger: Logger, metrics: GatewayMetrics,
-                limits: IngressConfig = IngressConfig(), deadLetterRetentionSeconds: Int = GatewayConfig.defaultDeadLetterRetentionSeconds) {
+                limits: IngressConfig = IngressConfig(), deadLetterRetentionSeconds: Int = GatewayConfig.defaultDeadLetterRetentionSeconds,
+                tracer: GatewayTracer = .off) {
         self.limits = limits
         self.deadLetterRetentionSeconds = deadLetterRetentionSeconds
+        self.tracer = tracer
         self.store = store
         self.directory = directory
         self.clock = clock
@@ -100,6 +104,21 @@ final class RetryWorker: Service, Sendable {
     }
 
     func process(_ entry: RetryEntry) async {
+        guard tracer.isOn else { return await process(entry, span: TraceSpan(nil)) }
+        // A root span: the attempt may come hours after the request, whose trace it links to.
+        await tracer.span("parcelgate.retry.attempt", parent: .topLevel, links: entry.traceParent.map { [$0] } ?? []) { span in
+            span.set("retry.id", entry.id)
+            span.set("retry.attempt_number", entry.attempts + 1)
+            // How late the callback is by now: from its first arrival to this attempt.
+            span.set("retry.delay_ms", CircuitBreaker.length(entry.createdAt, clock.now()))
+            span.set("retry.reason", entry.reason.rawValue)
+            span.set("parcelgate.tenant", entry.tenant)
+            span.set("parcelgate.carrier", entry.carrier)
+            await process(entry, span: span)
+        }
+    }
+
+    private func process(_ entry: RetryEntry, span: TraceSpan) async {
         var metadata: Logger.Metadata = [
             "retry.id": "\(entry.id)", "tenant": "\(entry.tenant)", "carrier": "\(entry.carrier)",
             "attempt": "\(entry.attempts + 1)", "reason": "\(entry.reason.rawValue)",
@@ -114,6 +133,7 @@ final class RetryWorker: Service, Sendable {
         do {
             switch attempt {
             case .succeeded:
+                span.set("retry.outcome", "succeeded")
                 try await store.markSucceeded(id: entry.id, claimToken: claimToken, now: now)
                 metrics.retryAttempt(tenant: entry.tenant, result: "succeeded")
                 logger.info("Retry succeeded", metadata: metadata)
@@ -122,14 +142,17 @@ final class RetryWorker: Service, Sendable {
                 let updated = try await store.markFailed(id: entry.id, claimToken: claimToken, error: error,
                                                          policy: directory.current.retryPolicy(for: entry.tenant), now: now)
                 metrics.retryAttempt(tenant: entry.tenant, result: updated.status == .exhausted ? "exhausted" : "failed")
+                span.set("retry.outcome", updated.status == .exhausted ? "exhausted" : "failed")
                 if updated.status == .exhausted {
                     logger.warning("Retry exhausted", metadata: metadata)
                 } else {
                     metadata["delay_ms"] = "\(updated.nextAttemptAt.milliseconds - now.milliseconds)"
+                    span.set("retry.next_delay_ms", CircuitBreaker.length(now, updated.nextAttemptAt))
                     logger.info("Retry failed, will try again", metadata: metadata)
                 }
             case .exhausted(let error):
                 metadata["error"] = "\(error)"
+                span.set("retry.outcome", "exhausted")
                 try await store.markExhausted(id: entry.id, claimToken: claimToken, reason: error, now: now)
                 metrics.retryAttempt(tenant: entry.tenant, result: "exhausted")
                 logger.warning("Retry failed permanently", metadata: metadata)
@@ -139,6 +162,7 @@ final class RetryWorker: Service, Sendable {
             // outcome is that claimer's to record. Not counted, so no attempt is counted twice; a callback it
             // applied meanwhile is a duplicate for the new holder (receipt and scan keys), not a second apply.
             metadata["detail"] = "\(detail)"
+            span.set("retry.outcome", "claim_lost")
             logger.warning("Retry claim lost; outcome not recorded", metadata: metadata)
         } catch {
             // The lease brings the entry back; nothing is lost.
@@ -154,14 +178,20 @@ final class RetryWorker: Service, Sendable {
         }
         do {
             // Event times fall back to when the callback first arrived, not to now.
-            let normalised = try IngressPipeline.normalise(Data(entry.body), source: source, receivedAt: entry.createdAt, limits: limits)
+            let normalised = try await tracer.span("parcelgate.normalise") { span throws(GatewayError) -> NormalisedCallback in
+                let normalised = try IngressPipeline.normalise(Data(entry.body), source: source, receivedAt: entry.createdAt, limits: limits)
+                span.set("parcelgate.events", normalised.events.count)
+                return normalised
+            }
             // A notice is answered at once and never queued; should one be here, there is nothing to apply.
             if normalised.isNotice { return .succeeded }
-            let callback = IngestCallback(
+            var callback = IngestCallback(
                 tenant: entry.tenant, carrier: entry.carrier, receiptKey: entry.receiptKey,
                 events: normalised.events, receivedAt: clock.now()
             )
-            switch try await store.ingest(callback) {
+            // The change is the original request's: its notifications link to that request (this attempt links to it too).
+            callback.traceParent = entry.traceParent ?? tracer.traceparent()
+            switch try await tracer.storeCall("ingest", { () async throws(GatewayError) -> IngestOutcome in try await store.ingest(callback) }) {
             case .applied, .duplicate: return .succeeded
             case .invalidTransition(_, let error): return .exhausted(error.detail)
             case .queued: return .failed("Unexpectedly queued again")

@@ -226,6 +226,8 @@ package struct IngestCallback: Sendable {
     /// Builds what to queue, in the same transaction, when no fulfillment matches yet; `nil` on a retry.
     /// A closure so the common, matched callback never copies its body and headers into an entry.
     var queueIfUnmatched: (@Sendable () -> RetryEntry)?
+    /// The W3C `traceparent` stored with the domain events it causes (README, "Tracing"); `nil` untraced.
+    package var traceParent: String? = nil
 
     package init(tenant: String, carrier: String, receiptKey: String?, events: [TrackingEvent], receivedAt: Timestamp,
                 queueIfUnmatched: (@Sendable () -> RetryEntry)? = nil) {

@@ -87,6 +87,8 @@ package struct DeliveryRecord: Sendable, Hashable {
     package var updatedAt: Timestamp
     /// Filled when read one at a time.
     package var attemptLog: [AttemptRecord] = []
+    /// The W3C `traceparent` of the change it notifies (README, "Tracing"): each attempt's span links to it.
+    package var traceParent: String? = nil
 }
 
 /// One attempt at a delivery, as the API shows it.
@@ -140,6 +142,8 @@ package struct OutboxEvent: Sendable, Hashable {
     /// The carrier scan behind the change, when one is: its status code and description.
     package var scanCode: String? = nil
     package var scanDescription: String? = nil
+    /// The W3C `traceparent` of the request (or retry) that caused it; copied to its deliveries.
+    package var traceParent: String? = nil
 }
 
 /// One notification to fan out: what it says, and where it stands in its fulfillment's order.
@@ -153,6 +157,8 @@ package struct NewNotification: Sendable, Hashable {
     /// Within one sequence number, the order of its notifications (a typed one, then `fulfillment.status_changed`).
     package var position: Int
     package var payload: [UInt8]
+    /// The causing change's W3C `traceparent`, stored with the delivery.
+    package var traceParent: String? = nil
 
     package init(sourceKey: String, eventId: String, eventType: String, fulfillmentId: String?, sequence: Int64?, position: Int, payload: [UInt8]) {
         self.sourceKey = sourceKey

@@ -200,6 +200,12 @@ enum PostgresMigrations {
             "CREATE INDEX webhook_deliveries_all ON webhook_deliveries (created_at)",
             "CREATE INDEX webhook_attempts_by_start ON webhook_attempts (started_at)",
         ]),
+        // 11 (issue 18, tracing): as SQLite's 11. 9 and 10 are issue 17's.
+        (11, [
+            "ALTER TABLE retry_entries ADD COLUMN trace_parent TEXT",
+            "ALTER TABLE domain_events ADD COLUMN trace_parent TEXT",
+            "ALTER TABLE webhook_deliveries ADD COLUMN trace_parent TEXT",
+        ]),
     ]
 
     static func migrate(_ client: PostgresClient, logger: Logger) async throws {

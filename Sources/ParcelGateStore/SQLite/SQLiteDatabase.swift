@@ -86,7 +86,7 @@ final class SQLiteDatabase: @unchecked Sendable {
     /// exactly once (`WriteJob.complete`), and this runs for every callback.
     func write<T: Sendable>(_ work: @escaping @Sendable (SQLiteConnection) throws(GatewayError) -> T) async throws(GatewayError) -> T {
         let result: Result<T, GatewayError> = await withUnsafeContinuation { continuation in
-            writer.submit(WriteJob(work: work, continuation: continuation))
+            writer.submit(WriteJob(work: work, continuation: continuation, probe: CommitGroupProbe.current))
         }
         return try result.get()
     }
@@ -159,8 +159,12 @@ final class ThreadExit: Sendable {
 private final class WriteJob: @unchecked Sendable {
     private let runWork: (SQLiteConnection) -> Bool
     private let finish: (GatewayError?) -> Void
+    /// Set when the caller traces its store call (``CommitGroupProbe``).
+    let probe: CommitGroupProbe?
 
-    init<T: Sendable>(work: @escaping @Sendable (SQLiteConnection) throws(GatewayError) -> T, continuation: UnsafeContinuation<Result<T, GatewayError>, Never>) {
+    init<T: Sendable>(work: @escaping @Sendable (SQLiteConnection) throws(GatewayError) -> T, continuation: UnsafeContinuation<Result<T, GatewayError>, Never>,
+                      probe: CommitGroupProbe?) {
+        self.probe = probe
         var outcome: Result<T, GatewayError>?
         runWork = { connection in
             do throws(GatewayError) {
@@ -271,6 +275,8 @@ private final class WriterThread: @unchecked Sendable {
             batch.forEach { $0.complete(commitError: error) }
             return
         }
+        // Only when a write of the group is traced: otherwise nothing is started or allocated.
+        let traced = CommitGroupSpan(probes: batch.compactMap(\.probe))
         for job in batch {
             do throws(GatewayError) {
                 // Prepared once and reused: the savepoint pair runs for every write in the group.
@@ -286,6 +292,7 @@ private final class WriterThread: @unchecked Sendable {
                 try connection.statement("RELEASE job").run()
             } catch {
                 // A savepoint that cannot be managed leaves the transaction in doubt: abandon the group.
+                traced?.finish(size: batch.count, error: error.code)
                 abandon(batch, because: error)
                 return
             }
@@ -297,9 +304,11 @@ private final class WriterThread: @unchecked Sendable {
                 // Committed, nobody answered yet: the moment "nothing acknowledged is lost" is about.
                 kill(getpid(), SIGKILL)
             }
+            traced?.finish(size: batch.count, error: nil)
             batch.forEach { $0.complete(commitError: nil) }
             batching.onCommit?(batch.count)
         } catch {
+            traced?.finish(size: batch.count, error: error.code)
             abandon(batch, because: error)
         }
     }

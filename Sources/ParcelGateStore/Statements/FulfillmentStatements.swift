@@ -149,16 +149,18 @@ enum FulfillmentStatements {
     /// Records a domain event in the outbox: undispatched (the notification dispatcher fans it out) when the
     /// tenant has a webhook endpoint, else dispatched at once, so a tenant without endpoints costs the
     /// dispatcher nothing. Decided in the same statement, so it agrees with the endpoints this transaction sees.
-    static func insertDomainEvent(_ d: LedgerPlan.DomainEvent, recordedAt: Timestamp) -> Statement {
+    /// `traceParent`: the W3C trace context of the request that caused it (migration 11), `nil` untraced.
+    static func insertDomainEvent(_ d: LedgerPlan.DomainEvent, recordedAt: Timestamp, traceParent: String? = nil) -> Statement {
         Statement("""
             INSERT INTO domain_events (tenant, fulfillment_id, type, from_status, to_status, tracking_status, carrier, service_level, occurred_at, recorded_at,
-                                       order_id, sequence, reason, location, tracking_number, scan_code, scan_description, dispatched)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NOT EXISTS (SELECT 1 FROM webhook_endpoints WHERE tenant = ?))
+                                       order_id, sequence, reason, location, tracking_number, scan_code, scan_description, dispatched, trace_parent)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NOT EXISTS (SELECT 1 FROM webhook_endpoints WHERE tenant = ?), ?)
             """,
             [.text(d.fulfillment.tenant), .text(d.fulfillment.id), .text(d.type.rawValue), .text(d.from.rawValue),
              .text(d.fulfillment.status.rawValue), .optional(d.trackingStatus?.rawValue), .optional(d.fulfillment.carrier),
              .optional(d.fulfillment.serviceLevel), .timestamp(d.occurredAt), .timestamp(recordedAt),
              .text(d.fulfillment.orderId), .integer(d.sequence), .optional(d.reason), .optional(d.location?.summary),
-             .optional(d.fulfillment.trackingNumber), .optional(d.scanCode), .optional(d.scanDescription), .text(d.fulfillment.tenant)])
+             .optional(d.fulfillment.trackingNumber), .optional(d.scanCode), .optional(d.scanDescription), .text(d.fulfillment.tenant),
+             .optional(traceParent)])
     }
 }

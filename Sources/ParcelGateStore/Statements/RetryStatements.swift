@@ -4,17 +4,18 @@ import ParcelGateCore
 /// The statements on `retry_entries`: the only place that knows their columns.
 enum RetryStatements {
     /// What ``RowDecoder/retryEntry`` reads, in order.
-    static let columns = "id, tenant, carrier, body, headers, reason, receipt_key, match_key, attempts, next_attempt_at, status, last_error, created_at, updated_at, claim_token"
+    static let columns = "id, tenant, carrier, body, headers, reason, receipt_key, match_key, attempts, next_attempt_at, status, last_error, created_at, updated_at, claim_token, trace_parent"
 
     static func insert(_ e: RetryEntry) -> Statement {
         Statement("""
             INSERT INTO retry_entries (id, tenant, carrier, body, headers, reason, receipt_key, match_key, attempts, next_attempt_at, status,
-                                       last_error, created_at, updated_at, claim_token)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                       last_error, created_at, updated_at, claim_token, trace_parent)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [.text(e.id), .text(e.tenant), .text(e.carrier), .blob(e.body), .text(encodeHeaders(e.headers)), .text(e.reason.rawValue),
              .optional(e.receiptKey), .optional(e.matchKey), .int(e.attempts), .timestamp(e.nextAttemptAt),
-             .text(e.status.rawValue), .optional(e.lastError), .timestamp(e.createdAt), .timestamp(e.updatedAt), .optional(e.claimToken)])
+             .text(e.status.rawValue), .optional(e.lastError), .timestamp(e.createdAt), .timestamp(e.updatedAt), .optional(e.claimToken),
+             .optional(e.traceParent)])
     }
 
     /// One entry, of `tenant` when given; `lock` holds its row until the transaction ends (PostgreSQL).

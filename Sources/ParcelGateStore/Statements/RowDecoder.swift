@@ -93,7 +93,7 @@ enum RowDecoder: Sendable {
         case .attemptSample:
             return .attemptSample(AttemptSample(startedAt: try row.timestamp(0), durationMilliseconds: try row.int(1), succeeded: try row.bool(2)))
         case .outboxEvent:
-            return .outboxEvent(OutboxEvent(
+            var event = OutboxEvent(
                 id: try row.int(0), tenant: try row.text(1), fulfillmentId: try row.text(2), type: try row.text(3), fromStatus: try row.text(4),
                 toStatus: try row.text(5), trackingStatus: try row.optionalText(6), carrier: try row.optionalText(7), serviceLevel: try row.optionalText(8),
                 trackingNumber: try row.optionalText(9), orderId: try row.optionalText(10), sequence: try row.optionalInt(11) ?? 0,
@@ -101,7 +101,9 @@ enum RowDecoder: Sendable {
                 occurredAt: try row.timestamp(15), recordedAt: try row.timestamp(16), retryReason: try row.optionalText(17),
                 retryAttempts: try row.optionalInt(18).map { Int(truncatingIfNeeded: $0) },
                 scanCode: try row.optionalText(19), scanDescription: try row.optionalText(20)
-            ))
+            )
+            event.traceParent = try row.optionalText(21)
+            return .outboxEvent(event)
         case .carrierCount:
             return .carrierCount(CarrierStats(carrier: try row.text(0), serviceLevel: try row.text(1), exceptions: try row.int(2), deliveries: try row.int(3)))
         case .transitBucket:
@@ -139,13 +141,15 @@ enum RowDecoder: Sendable {
     private static func delivery(_ row: some RowReader) throws(GatewayError) -> DeliveryRecord {
         let id = try row.text(0)
         guard let status = DeliveryStatus(rawValue: try row.text(8)) else { throw .internalError("Delivery '\(id)' has an unknown status in the database") }
-        return DeliveryRecord(
+        var delivery = DeliveryRecord(
             id: id, tenant: try row.text(1), endpointId: try row.text(2), eventId: try row.text(3), eventType: try row.text(4),
             fulfillmentId: try row.optionalText(5), sequence: try row.optionalInt(6), payload: try row.blob(7), status: status,
             attempts: try row.count(9), nextAttemptAt: try row.timestamp(10), lastError: try row.optionalText(11),
             lastStatusCode: try row.optionalInt(12).map { Int(truncatingIfNeeded: $0) }, claimToken: try row.optionalText(13),
             createdAt: try row.timestamp(14), updatedAt: try row.timestamp(15)
         )
+        delivery.traceParent = try row.optionalText(16)
+        return delivery
     }
 
     private static func fulfillment(_ row: some RowReader, tenant: String) throws(GatewayError) -> Fulfillment {
@@ -183,7 +187,7 @@ enum RowDecoder: Sendable {
     }
 
     private static func retryEntry(_ row: some RowReader) throws(GatewayError) -> RetryEntry {
-        RetryEntry(
+        var entry = RetryEntry(
             id: try row.text(0), tenant: try row.text(1), carrier: try row.text(2), body: try row.blob(3),
             headers: RetryStatements.decodeHeaders(try row.text(4)),
             reason: RetryReason(rawValue: try row.text(5)) ?? .unmatched, receiptKey: try row.optionalText(6), matchKey: try row.optionalText(7),
@@ -191,6 +195,8 @@ enum RowDecoder: Sendable {
             status: RetryStatus(rawValue: try row.text(10)) ?? .pending, lastError: try row.optionalText(11),
             createdAt: try row.timestamp(12), updatedAt: try row.timestamp(13), claimToken: try row.optionalText(14)
         )
+        entry.traceParent = try row.optionalText(15)
+        return entry
     }
 }
 

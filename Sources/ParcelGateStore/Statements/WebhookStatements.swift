@@ -12,7 +12,7 @@ enum WebhookStatements {
     /// What ``RowDecoder/delivery`` reads, in order.
     static let deliveryColumns = """
         id, tenant, endpoint_id, event_id, event_type, fulfillment_id, sequence, payload, status, attempts, next_attempt_at, last_error,
-        last_status_code, claim_token, created_at, updated_at
+        last_status_code, claim_token, created_at, updated_at, trace_parent
         """
     private static var qualifiedDeliveryColumns: String {
         deliveryColumns.split(separator: ",").map { "d." + $0.trimmingWhitespace() }.joined(separator: ", ")
@@ -110,12 +110,14 @@ enum WebhookStatements {
         Statement(
             sqlite: .literal("""
                 SELECT id, tenant, fulfillment_id, type, from_status, to_status, tracking_status, carrier, service_level, tracking_number, order_id,
-                       sequence, reason, location, retry_id, occurred_at, recorded_at, retry_reason, retry_attempts, scan_code, scan_description
+                       sequence, reason, location, retry_id, occurred_at, recorded_at, retry_reason, retry_attempts, scan_code, scan_description,
+                       trace_parent
                 FROM domain_events WHERE dispatched = 0 ORDER BY id LIMIT ?
                 """),
             postgres: .literal("""
                 SELECT id, tenant, fulfillment_id, type, from_status, to_status, tracking_status, carrier, service_level, tracking_number, order_id,
-                       sequence, reason, location, retry_id, occurred_at, recorded_at, retry_reason, retry_attempts, scan_code, scan_description
+                       sequence, reason, location, retry_id, occurred_at, recorded_at, retry_reason, retry_attempts, scan_code, scan_description,
+                       trace_parent
                 FROM domain_events WHERE NOT dispatched ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED
                 """),
             [.int(limit)], yield: .rows(.outboxEvent))
@@ -131,10 +133,10 @@ enum WebhookStatements {
     static func recordDeadLetter(_ entry: RetryEntry, reason: String, at now: Timestamp) -> Statement {
         Statement("""
             INSERT INTO domain_events (tenant, fulfillment_id, type, from_status, to_status, carrier, occurred_at, recorded_at, sequence, reason,
-                                       tracking_number, retry_id, retry_reason, retry_attempts, dispatched)
-            VALUES (?, '', 'retry.exhausted', '', '', ?, ?, ?, 0, ?, ?, ?, ?, ?, NOT EXISTS (SELECT 1 FROM webhook_endpoints WHERE tenant = ?))
+                                       tracking_number, retry_id, retry_reason, retry_attempts, dispatched, trace_parent)
+            VALUES (?, '', 'retry.exhausted', '', '', ?, ?, ?, 0, ?, ?, ?, ?, ?, NOT EXISTS (SELECT 1 FROM webhook_endpoints WHERE tenant = ?), ?)
             """, [.text(entry.tenant), .text(entry.carrier), .timestamp(now), .timestamp(now), .text(reason), .optional(entry.matchKey),
-                  .text(entry.id), .text(entry.reason.rawValue), .int(entry.attempts), .text(entry.tenant)])
+                  .text(entry.id), .text(entry.reason.rawValue), .int(entry.attempts), .text(entry.tenant), .optional(entry.traceParent)])
     }
 
     // MARK: Deliveries
@@ -144,12 +146,12 @@ enum WebhookStatements {
         let chain = DeliveryChain(n, deliveryId: id)
         return Statement("""
             INSERT INTO webhook_deliveries (id, tenant, endpoint_id, source_key, event_id, event_type, fulfillment_id, sequence, order_key, ordinal,
-                                            payload, status, attempts, next_attempt_at, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)
+                                            payload, status, attempts, next_attempt_at, created_at, updated_at, trace_parent)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)
             ON CONFLICT (endpoint_id, source_key) DO NOTHING
             """, [.text(id), .text(tenant), .text(endpointId), .text(n.sourceKey), .text(n.eventId), .text(n.eventType), .optional(n.fulfillmentId),
                   .optional(n.sequence), .text(chain.orderKey), .integer(chain.ordinal), .blob(n.payload), .text(status.rawValue),
-                  .timestamp(now), .timestamp(now), .timestamp(now)], yield: .changes)
+                  .timestamp(now), .timestamp(now), .timestamp(now), .optional(n.traceParent)], yield: .changes)
     }
 
     /// Due deliveries that are the head of their chain: nothing earlier for the same endpoint and fulfillment

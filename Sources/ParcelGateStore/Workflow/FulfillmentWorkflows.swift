@@ -41,7 +41,9 @@ enum FulfillmentWorkflows {
     /// Applies a platform command (``PlatformCommand``): `not_found` or `invalid_transition`, else the
     /// fulfillment as it is afterwards, with its history.
     static func apply(_ command: FulfillmentCommand, tenant: String, fulfillmentId: String, at now: Timestamp) -> Workflow<Fulfillment> {
-        Workflow(.write, .run(FulfillmentStatements.find(tenant: tenant, id: fulfillmentId, lock: true)) { found throws(GatewayError) in
+        // Read here, in the caller's task: the continuations may run on the SQLite writer's thread.
+        let traceParent = StoreTraceContext.traceParent
+        return Workflow(.write, .run(FulfillmentStatements.find(tenant: tenant, id: fulfillmentId, lock: true)) { found throws(GatewayError) in
             guard var fulfillment = found.fulfillments.first else { throw .notFound("Fulfillment '\(fulfillmentId)' not found") }
             let change = try PlatformCommand.apply(command, to: &fulfillment, at: now)
             var writes: [Statement] = []
@@ -53,7 +55,7 @@ enum FulfillmentWorkflows {
                 writes.append(FulfillmentStatements.insertEvent(tenant: tenant, fulfillmentId: fulfillmentId, entry))
             }
             writes.append(FulfillmentStatements.update(fulfillment))
-            writes.append(FulfillmentStatements.insertDomainEvent(change.domainEvent, recordedAt: now))
+            writes.append(FulfillmentStatements.insertDomainEvent(change.domainEvent, recordedAt: now, traceParent: traceParent))
             writes += ProjectionDeltas.statements(for: [change.domainEvent])
             writes.append(FulfillmentStatements.history(tenant: tenant, id: fulfillmentId))
             let updated = fulfillment

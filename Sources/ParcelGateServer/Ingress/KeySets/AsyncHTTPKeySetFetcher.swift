@@ -30,6 +30,8 @@ package final class AsyncHTTPKeySetFetcher: KeySetFetching, Service {
             decompression: .disabled
         )
         configuration.httpVersion = .http1Only
+        // No client spans from the process-wide tracer: they would record the URL's query, and a second traceparent.
+        configuration.tracing.tracer = nil
         owned = OwnedHTTPClient(HTTPClient(eventLoopGroup: eventLoopGroup, configuration: configuration))
     }
 

@@ -70,6 +70,9 @@ package final class AsyncHTTPWebhookSender: WebhookSending, Service {
             http2ConnectionDebugInitializer: onNewConnection
         )
         configuration.httpVersion = .http1Only
+        // AsyncHTTPClient would add a span of its own per request from the process-wide tracer, with the endpoint's
+        // full URL, query included, and a second traceparent: the attempt's span (DeliveryExecutor) is the one.
+        configuration.tracing.tracer = nil
         owned = OwnedHTTPClient(HTTPClient(eventLoopGroup: eventLoopGroup, configuration: configuration))
         totalTimeout = .milliseconds(config.timeoutMilliseconds)
     }
