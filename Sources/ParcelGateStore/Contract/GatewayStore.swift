@@ -142,6 +142,19 @@ package protocol GatewayStore: Sendable {
     /// Deliveries by status and endpoints by circuit state (for `/metrics`).
     func notificationCounts() async throws(GatewayError) -> NotificationCounts
 
+    // MARK: Console (README, "Console")
+
+    /// Stores a signed-in session; sessions expired by `purgeExpiredBefore` are deleted in the same transaction.
+    func createConsoleSession(_ session: ConsoleSessionRecord, purgeExpiredBefore: Timestamp) async throws(GatewayError)
+    /// The session whose token has SHA-256 digest `digest`, unless it has expired by `now`.
+    func consoleSession(digest: String, now: Timestamp) async throws(GatewayError) -> ConsoleSessionRecord?
+    /// Signs a session out (no error when it is already gone).
+    func deleteConsoleSession(digest: String) async throws(GatewayError)
+    /// Up to `limit` of the tenant's fulfillments ordered by id, after `after`; without their histories.
+    func fulfillmentPage(tenant: String, after: String?, limit: Int) async throws(GatewayError) -> [Fulfillment]
+    /// The overview's counts for one tenant, from one snapshot.
+    func consoleCounts(tenant: String) async throws(GatewayError) -> ConsoleCounts
+
     /// Whether the database answers (for `/readyz`).
     func ping() async throws(GatewayError)
 

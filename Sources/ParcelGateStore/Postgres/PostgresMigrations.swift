@@ -146,6 +146,11 @@ enum PostgresMigrations {
             """,
             "CREATE INDEX webhook_attempts_by_endpoint ON webhook_attempts (endpoint_id, started_at)",
         ]),
+        // The console's sessions (issue 17); see SQLiteMigrations. Version 9 belongs to the read models.
+        (10, [
+            "CREATE TABLE console_sessions (digest TEXT PRIMARY KEY, tenant TEXT, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL)",
+            "CREATE INDEX console_sessions_expiry ON console_sessions (expires_at)",
+        ]),
     ]
 
     static func migrate(_ client: PostgresClient, logger: Logger) async throws {

@@ -227,6 +227,17 @@ enum SQLiteMigrations {
             );
             CREATE INDEX webhook_attempts_by_endpoint ON webhook_attempts (endpoint_id, started_at);
             """),
+        // The console's sessions (issue 17), shared by replicas: only the SHA-256 digest of each token is kept;
+        // `tenant` is NULL for the operator. Version 9 belongs to the read models (issue 17, same issue).
+        (10, """
+            CREATE TABLE console_sessions (
+                digest TEXT PRIMARY KEY,
+                tenant TEXT,
+                created_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL
+            );
+            CREATE INDEX console_sessions_expiry ON console_sessions (expires_at);
+            """),
     ]
 
     static func migrate(_ connection: SQLiteConnection) throws(GatewayError) {

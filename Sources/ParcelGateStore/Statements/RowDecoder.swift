@@ -38,6 +38,8 @@ enum RowDecoder: Sendable {
     /// `id, tenant, fulfillment_id, type, from_status, to_status, tracking_status, carrier, service_level, tracking_number, order_id,
     /// sequence, reason, location, retry_id, occurred_at, recorded_at, retry_reason, retry_attempts, scan_code, scan_description`.
     case outboxEvent
+    /// `digest, tenant, created_at, expires_at`.
+    case consoleSession
 
     func decode(_ row: some RowReader) throws(GatewayError) -> DecodedRow {
         switch self {
@@ -90,6 +92,9 @@ enum RowDecoder: Sendable {
                 retryAttempts: try row.optionalInt(18).map { Int(truncatingIfNeeded: $0) },
                 scanCode: try row.optionalText(19), scanDescription: try row.optionalText(20)
             ))
+        case .consoleSession:
+            return .consoleSession(ConsoleSessionRecord(digest: try row.text(0), tenant: try row.optionalText(1), createdAt: try row.timestamp(2),
+                                                        expiresAt: try row.timestamp(3)))
         }
     }
 
@@ -184,4 +189,5 @@ enum DecodedRow: Sendable {
     case attempt(AttemptRecord)
     case attemptSample(AttemptSample)
     case outboxEvent(OutboxEvent)
+    case consoleSession(ConsoleSessionRecord)
 }
