@@ -30,6 +30,9 @@ let package = Package(
         // and a per-connection hook that sees the address actually connected to (the SSRF check). Its only
         // trait, UnstableHTTPAPIsSupport, is an unstable SPI we do not use: traits off.
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0", traits: []),
+        // The console's HTML (issue 17): Hummingbird's Mustache renderer, its templates compiled into the binary
+        // as string literals (Sources/ParcelGateServer/Console/Templates). It declares no traits.
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         .systemLibrary(
@@ -92,6 +95,7 @@ let package = Package(
                 // connection from a failed handshake (both already built for AsyncHTTPClient).
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -92,12 +92,14 @@ package enum GatewayApplication {
         let notifications = try NotificationsRuntime(store: store, config: config.notifications, sender: sender, secretBox: secretBox,
                                                      clock: settings.clock, logger: logger, metrics: settings.metrics)
 
+        let proxies = try TrustedProxies(config.server.trustedProxies)
+        let operatorKey = try OperatorKey(key: settings.operatorKey)
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: ErrorMiddleware())
         HookRoutes(
             pipeline: IngressPipeline(directory: directory, store: store, clock: settings.clock, limits: config.ingress, retryQueued: wakeWorker),
             maxBodyBytes: maxBody, metrics: settings.metrics, admission: IngressAdmission(limit: config.server.maxConcurrentIngress),
-            proxies: try TrustedProxies(config.server.trustedProxies)
+            proxies: proxies
         ).register(on: router)
         FulfillmentRoutes(store: store, authentication: tenantAuthentication, clock: settings.clock, maxBodyBytes: maxBody, shipmentRegistered: wakeWorker)
             .register(on: router)
@@ -107,8 +109,14 @@ package enum GatewayApplication {
             .register(on: router)
         DeliveryRoutes(store: store, authentication: tenantAuthentication, notifications: notifications).register(on: router)
         AdminRoutes(
-            store: store, directory: directory, authentication: try OperatorAuthMiddleware(key: settings.operatorKey),
+            store: store, directory: directory, authentication: OperatorAuthMiddleware(key: operatorKey),
             clock: settings.clock, maxBodyBytes: maxBody
+        ).register(on: router)
+        ConsoleRoutes(
+            store: store, directory: directory, operatorKey: operatorKey,
+            sessions: ConsoleSessions(store: store, clock: settings.clock, config: config.console), notifications: notifications,
+            clock: settings.clock, proxies: proxies, renderer: try ConsoleRenderer(), signInLimiter: RateLimiter<String>(),
+            overviewSource: ConsoleOverviewSource(store: store), replayed: wakeWorker
         ).register(on: router)
         let metricsAddress = try config.metrics.listenAddress()
         // Stopped in reverse: the delivery worker before the sender whose client it uses.

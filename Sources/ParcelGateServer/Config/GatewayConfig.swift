@@ -16,10 +16,13 @@ package struct GatewayConfig: Sendable, Decodable {
     package var metrics: MetricsConfig
     /// Platform notifications (issue 15): SSRF allow-list, timeouts, circuit breaker, delivery worker.
     package var notifications: NotificationsConfig
+    /// The operator console at `/console` (issue 17): session lifetime, cookie flags, sign-in rate.
+    package var console: ConsoleConfig
 
     package init(tenants: [TenantConfig], server: ServerConfig = ServerConfig(), retry: RetryConfig? = nil, worker: WorkerConfig = WorkerConfig(),
                 database: DatabaseConfig = DatabaseConfig(), ingress: IngressConfig = IngressConfig(), metrics: MetricsConfig = MetricsConfig(),
-                notifications: NotificationsConfig = NotificationsConfig()) {
+                notifications: NotificationsConfig = NotificationsConfig(), console: ConsoleConfig = ConsoleConfig()) {
+        self.console = console
         self.tenants = tenants
         self.server = server
         self.retry = retry
@@ -30,7 +33,7 @@ package struct GatewayConfig: Sendable, Decodable {
         self.notifications = notifications
     }
 
-    enum CodingKeys: String, CodingKey { case tenants, server, retry, worker, database, ingress, metrics, notifications }
+    enum CodingKeys: String, CodingKey { case tenants, server, retry, worker, database, ingress, metrics, notifications, console }
 
     package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -42,6 +45,7 @@ package struct GatewayConfig: Sendable, Decodable {
         ingress = try container.decodeIfPresent(IngressConfig.self, forKey: .ingress) ?? IngressConfig()
         metrics = try container.decodeIfPresent(MetricsConfig.self, forKey: .metrics) ?? MetricsConfig()
         notifications = try container.decodeIfPresent(NotificationsConfig.self, forKey: .notifications) ?? NotificationsConfig()
+        console = try container.decodeIfPresent(ConsoleConfig.self, forKey: .console) ?? ConsoleConfig()
     }
 
     /// Reads and decodes a config file; errors name the file and what is wrong with it.
@@ -100,6 +104,7 @@ package struct GatewayConfig: Sendable, Decodable {
         try ingress.validate()
         try metrics.validate()
         _ = try notifications.validated()
+        try console.validate()
         _ = try worker.validated()
         _ = try database.batching(crashAfterCommits: nil)
         if let poolSize = database.poolSize { try Bounds.check(poolSize, 1...500, "database.pool_size") }
