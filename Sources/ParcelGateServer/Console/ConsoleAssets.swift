@@ -23,7 +23,7 @@ header.top button { background: transparent; color: #fff; border: 1px solid #9fb
 main { max-width: 1200px; margin: 0 auto; padding: 1rem; }
 h1 { font-size: 1.5rem; margin: .5rem 0 1rem; }
 h2 { font-size: 1.15rem; margin: 1.25rem 0 .5rem; }
-.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(280px, 1fr)); gap: 1rem; }
+.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(100%, 340px), 1fr)); gap: 1rem; margin-top: 1rem; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: .75rem 1rem; overflow-x: auto; }
 .card h2 { margin-top: 0; }
 .figures { display: flex; flex-wrap: wrap; gap: 1rem 2rem; margin: 0; }
@@ -50,6 +50,9 @@ button.danger { background: var(--bad); border-color: var(--bad); }
 .notice.error { border-color: var(--bad); background: #fbe9ea; }
 .muted { color: var(--muted); }
 .pager { margin: .75rem 0; }
+ul.tabs { list-style: none; display: flex; flex-wrap: wrap; gap: .25rem; padding: 0; margin: 0 0 1rem; border-bottom: 1px solid var(--line); }
+ul.tabs a { display: inline-block; padding: .35rem .75rem; text-decoration: none; border: 1px solid transparent; border-bottom: none; border-radius: 4px 4px 0 0; }
+ul.tabs a[aria-current="page"] { background: var(--card); border-color: var(--line); color: var(--fg); font-weight: 650; margin-bottom: -1px; }
 .login { max-width: 26rem; margin: 3rem auto; }
 .login input { width: 100%; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
@@ -57,7 +60,7 @@ button.danger { background: var(--bad); border-color: var(--bad); }
 svg.chart { width: 100%; height: auto; display: block; }
 svg.chart .grid { stroke: #d5dae1; stroke-width: 1; }
 svg.chart text { font-size: 11px; fill: var(--muted); }
-svg.chart text.label, svg.chart text.value { font-size: 12px; fill: var(--fg); }
+svg.chart text.label, svg.chart text.value { font-size: 13px; fill: var(--fg); }
 .fill-applied { fill: #2f7d4a; } .fill-duplicate { fill: #6b7a90; } .fill-queued { fill: #c27c0e; } .fill-rejected { fill: #b3261e; } .fill-invalid { fill: #7b3fa0; }
 .fill-bar { fill: #2b6cb0; } .fill-exception { fill: #b3261e; }
 .legend { display: flex; flex-wrap: wrap; gap: .75rem; list-style: none; padding: 0; margin: .25rem 0 0; font-size: .85rem; }

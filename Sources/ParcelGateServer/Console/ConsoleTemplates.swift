@@ -169,7 +169,7 @@ enum ConsoleTemplates {
 
     static let queue = #"""
 {{> header}}
-<nav aria-label="Queue status"><p>{{#tabs}}<a href="{{href}}"{{#current}} aria-current="page"{{/current}}>{{label}}</a> · {{/tabs}}</p></nav>
+<nav aria-label="Queue status"><ul class="tabs">{{#tabs}}<li><a href="{{href}}"{{#current}} aria-current="page"{{/current}}>{{label}}</a></li>{{/tabs}}</ul></nav>
 {{#hasRows}}
 <form method="post" action="/console/queue/replay">
 <input type="hidden" name="csrf_token" value="{{csrfToken}}">

@@ -52,7 +52,7 @@ enum SVGChart {
 
     /// Horizontal bars, one per row (fulfillments by status, exceptions by carrier).
     static func horizontalBars(title: String, rows: [(label: String, value: Int)], cssClass: String = "fill-bar") -> String {
-        let rowHeight = 22, labelWidth = 150, width = 480, valueWidth = 60
+        let rowHeight = 24, labelWidth = 130, width = 360, valueWidth = 44
         let height = max(1, rows.count) * rowHeight + 4
         let maximum = max(1, rows.map(\.value).max() ?? 0)
         let plot = width - labelWidth - valueWidth
@@ -61,9 +61,9 @@ enum SVGChart {
         for (index, row) in rows.enumerated() {
             let y = index * rowHeight + 2
             let w = row.value == 0 ? 0 : max(2, plot * row.value / maximum)
-            svg += "<text class=\"label\" x=\"\(labelWidth - 6)\" y=\"\(y + 15)\" text-anchor=\"end\">\(escape(row.label))</text>"
+            svg += "<text class=\"label\" x=\"\(labelWidth - 6)\" y=\"\(y + 17)\" text-anchor=\"end\">\(escape(row.label))</text>"
             svg += "<rect class=\"\(escape(cssClass))\" x=\"\(labelWidth)\" y=\"\(y + 3)\" width=\"\(w)\" height=\"\(rowHeight - 6)\"><title>\(escape(row.label)): \(row.value)</title></rect>"
-            svg += "<text class=\"value\" x=\"\(labelWidth + w + 6)\" y=\"\(y + 15)\">\(row.value)</text>"
+            svg += "<text class=\"value\" x=\"\(labelWidth + w + 6)\" y=\"\(y + 17)\">\(row.value)</text>"
         }
         svg += "</svg>"
         return svg
