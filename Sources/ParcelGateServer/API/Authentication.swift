@@ -76,6 +76,10 @@ struct OperatorAuthMiddleware<Context: AuthenticatedRequestContext>: RouterMiddl
         self.key = key
     }
 
+    init(key: String?) throws(GatewayError) {
+        self.key = try OperatorKey(key: key)
+    }
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard key.isConfigured else { throw GatewayError.unauthorized("The operator API is disabled: set PARCELGATE_OPERATOR_KEY") }
         let presented = try BearerToken.parse(request, missing: "A valid operator key is required")
