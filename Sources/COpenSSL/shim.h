@@ -8,6 +8,8 @@
 #include <openssl/bn.h>
 #include <openssl/param_build.h>
 #include <openssl/core_names.h>
+#include <openssl/pem.h>
+#include <openssl/bio.h>
 
 /// `EVP_PKEY_PUBLIC_KEY` is a macro expression Swift cannot import; this hands its value over.
 static inline int parcelgate_evp_pkey_public_key_selection(void) { return EVP_PKEY_PUBLIC_KEY; }

@@ -26,12 +26,16 @@ package struct GatewaySettings: Sendable {
     var onMetricsServerRunning: (@Sendable (any Channel) async -> Void)?
     /// How notifications are sent; `nil`: AsyncHTTPClient with the `notifications` settings, run as a Service.
     var webhookSender: (any WebhookSending)?
+    /// How long fetched JWKS serve and how often an unknown key id may refetch one.
+    var keySets: KeySetCache.Settings
 
     package init(host: String = "127.0.0.1", port: Int = 8080, config: GatewayConfig, clock: any GatewayClock = SystemClock(),
                 operatorKey: String? = nil, masterKey: String? = nil, directoryRefreshInterval: Duration = .seconds(1),
                 metrics: GatewayMetrics = GatewayMetrics(), readinessInterval: Duration = .seconds(1),
-                onMetricsServerRunning: (@Sendable (any Channel) async -> Void)? = nil, webhookSender: (any WebhookSending)? = nil) {
+                onMetricsServerRunning: (@Sendable (any Channel) async -> Void)? = nil, webhookSender: (any WebhookSending)? = nil,
+                keySets: KeySetCache.Settings = KeySetCache.Settings()) {
         self.webhookSender = webhookSender
+        self.keySets = keySets
         self.metrics = metrics
         self.readinessInterval = readinessInterval
         self.onMetricsServerRunning = onMetricsServerRunning
@@ -92,12 +96,16 @@ package enum GatewayApplication {
         let notifications = try NotificationsRuntime(store: store, config: config.notifications, sender: sender, secretBox: secretBox,
                                                      clock: settings.clock, logger: logger, metrics: settings.metrics)
 
+        let keySetFetcher = AsyncHTTPKeySetFetcher()
+        let keySets = KeySetCache(fetcher: keySetFetcher, clock: settings.clock, settings: settings.keySets, logger: logger)
         let proxies = try TrustedProxies(config.server.trustedProxies)
         let operatorKey = try OperatorKey(key: settings.operatorKey)
+
         let router = Router(context: GatewayRequestContext.self)
         router.add(middleware: ErrorMiddleware())
         HookRoutes(
-            pipeline: IngressPipeline(directory: directory, store: store, clock: settings.clock, limits: config.ingress, retryQueued: wakeWorker),
+            pipeline: IngressPipeline(directory: directory, store: store, clock: settings.clock, limits: config.ingress, keySets: keySets,
+                                      retryQueued: wakeWorker),
             maxBodyBytes: maxBody, metrics: settings.metrics, admission: IngressAdmission(limit: config.server.maxConcurrentIngress),
             proxies: proxies
         ).register(on: router)
@@ -120,7 +128,7 @@ package enum GatewayApplication {
         ).register(on: router)
         let metricsAddress = try config.metrics.listenAddress()
         // Stopped in reverse: the delivery worker before the sender whose client it uses.
-        var services: [any Service] = (senderService.map { [$0] } ?? []) + [
+        var services: [any Service] = [keySetFetcher] + (senderService.map { [$0] } ?? []) + [
             notifications.worker, worker, DirectoryRefresher(provider: directory, interval: settings.directoryRefreshInterval, logger: logger), readiness,
         ]
         if let metricsAddress {

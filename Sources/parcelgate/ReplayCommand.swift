@@ -5,8 +5,9 @@ import ParcelGateClient
 import ParcelGateCore
 import ParcelGateServer
 
-/// `parcelgate replay PATH... --url URL --tenant T [--carrier C] [--secret S]`: signs fixture files as
-/// their carrier would and posts them to a running gateway, for QA.
+/// `parcelgate replay PATH... --url URL --tenant T [--carrier C] [--secret S] [--private-key PEM]`: signs fixture
+/// files as their carrier would and posts them to a running gateway, for QA. ShipEngine signs with RSA, so its
+/// files need a test private key whose public half the tenant's source holds (`--private-key`).
 ///
 /// The carrier comes from `--carrier` or each file's folder name (`fixtures/ups/...` is `ups`). How to sign
 /// (scheme, header, prefix, secret) comes from the tenant's source in the config file, so a replay against
@@ -36,6 +37,12 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "Secret to sign with (default: the tenant's first secret for that carrier in the config).")
     var secret: String?
 
+    @Option(help: "PEM RSA private key to sign ShipEngine (rsa-sha256-jwks) files with, whose public half the tenant's source holds (demo: config/qa/shipengine-test-private-key.pem).")
+    var privateKey: String?
+
+    @Option(help: "Key id sent with --private-key (default: the key's RFC 7638 thumbprint).")
+    var keyId: String?
+
     @Option(help: "Config file with the tenant's sources. Env PARCELGATE_CONFIG; default config/demo.yaml.")
     var config: String?
 
@@ -49,6 +56,7 @@ struct ReplayCommand: AsyncParsableCommand {
     var key: String?
 
     func validate() throws {
+        if keyId != nil, privateKey == nil { throw ValidationError("--key-id names the key of --private-key; pass both") }
         if setup, (key ?? ProcessInfo.processInfo.environment["PARCELGATE_API_KEY"] ?? "").isEmpty {
             throw ValidationError("--setup needs the tenant's API key: --key or PARCELGATE_API_KEY")
         }
@@ -79,6 +87,12 @@ struct ReplayCommand: AsyncParsableCommand {
             api = client
         }
 
+        // Read once: ShipEngine files are signed with it, every other carrier with its source's secret.
+        let rsaKey: (RSAPrivateKey, String)? = try privateKey.map { path in
+            let key = try RSAPrivateKey(pem: Array(try Data(contentsOf: URL(fileURLWithPath: path))))
+            return (key, try keyId ?? key.thumbprint())
+        }
+
         var connection: HTTPConnection?
         var counts: [String: Int] = [:]
         var unexpected = 0
@@ -90,11 +104,20 @@ struct ReplayCommand: AsyncParsableCommand {
                 let adapter = try FixtureCarrier.adapter(of: file, override: carrier, registry: registry)
                 let source = sources.first { $0.carrier.lowercased() == slug }
                 let settings = try source?.signatureSettings(defaults: adapter.defaultSignature) ?? adapter.defaultSignature
-                guard let signingSecret = secret ?? source?.secrets.first else {
-                    throw CommandFailure("no secret for '\(slug)': pass --secret or add the source to \(configPath)")
+                let signer: SignatureSigner
+                if settings.scheme == .rsaSHA256JWKS {
+                    guard let (key, id) = rsaKey else {
+                        throw CommandFailure("'\(slug)' signs with RSA: pass --private-key (the demo's is config/qa/shipengine-test-private-key.pem)")
+                    }
+                    signer = try SignatureSigner(settings: settings, privateKey: key, keyId: id)
+                } else {
+                    guard let signingSecret = secret ?? source?.secrets.first else {
+                        throw CommandFailure("no secret for '\(slug)': pass --secret or add the source to \(configPath)")
+                    }
+                    signer = try SignatureSigner(settings: settings, secret: signingSecret)
                 }
                 let body = try Data(contentsOf: file)
-                let headers = try SignatureSigner(settings: settings, secret: signingSecret).headers(for: body, now: SystemClock().now())
+                let headers = try signer.headers(for: body, now: SystemClock().now())
                     + [("Content-Type", "application/json"), ("User-Agent", "parcelgate-replay")]
                 let path = "\(basePath)/v1/hooks/\(tenant)/\(slug)"
                 let response: HTTPClientResponse
@@ -117,7 +140,8 @@ struct ReplayCommand: AsyncParsableCommand {
             } catch {
                 unexpected += 1
                 counts["error", default: 0] += 1
-                print("\(position) ERR \(String(describing: error).padding(toLength: 18, withPad: " ", startingAt: 0)) \(file.relativePath)")
+                // The whole reason, never cut to the column (it says what to pass or fix).
+                print("\(position) ERR \(file.relativePath): \(String(describing: error))")
             }
         }
         await connection?.close()

@@ -255,7 +255,8 @@ struct CarrierSignatureTests {
             "shippo": SignatureSettings(scheme: .hmacSHA256Timestamped, header: "Shippo-Auth-Signature", toleranceSeconds: 300),
             "aftership": SignatureSettings(scheme: .hmacSHA256Base64, header: "aftership-hmac-sha256"),
             "seventeentrack": SignatureSettings(scheme: .sha256BodySlashKeyHex, header: "sign"),
-            "shipengine": SignatureSettings(scheme: .rsaSHA256JWKS, header: "x-shipengine-rsa-sha256-signature", toleranceSeconds: 300),
+            "shipengine": SignatureSettings(scheme: .rsaSHA256JWKS, header: "x-shipengine-rsa-sha256-signature", toleranceSeconds: 300,
+                                            defaultKeySetURL: "https://api.shipengine.com/jwks"),
         ]
         for (carrier, settings) in expected {
             #expect(try #require(registeredAdapter(carrier)).defaultSignature == settings, "\(carrier) default signature")

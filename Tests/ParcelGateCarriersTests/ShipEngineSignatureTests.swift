@@ -123,3 +123,79 @@ struct ShipEngineSignatureTests {
         return String(decoding: try JSONSerialization.data(withJSONObject: root), as: UTF8.self)
     }
 }
+
+/// Signing as ShipEngine does with a test private key (`parcelgate replay --private-key`), and sources whose
+/// keys are fetched from a JWKS URL.
+@Suite("ShipEngine test keys and JWKS locations")
+struct ShipEngineTestKeyTests {
+    static let now = Timestamp(seconds: 1_900_000_000)
+
+    /// The committed QA key: its public half is the demo source's second key, by its RFC 7638 thumbprint.
+    func qaKey() throws -> RSAPrivateKey {
+        let path = TestPaths.fixtures.deletingLastPathComponent().appendingPathComponent("config/qa/shipengine-test-private-key.pem")
+        return try RSAPrivateKey(pem: Array(try Data(contentsOf: path)))
+    }
+
+    @Test func aSignatureMadeWithTheTestKeyVerifiesAgainstItsPublicJWKS() throws {
+        let key = try qaKey()
+        let kid = try key.thumbprint()
+        let settings = ShipEngineAdapter().defaultSignature
+        let body = Data(#"{"resource_type":"API_TRACK"}"#.utf8)
+        let headers = try SignatureSigner(settings: settings, privateKey: key, keyId: kid).headers(for: body, now: Self.now)
+        let verifier = try SignatureVerifier(settings: settings, secrets: [key.publicJWKS(keyId: kid)])
+        _ = try verifier.verify(body: body, headers: HeaderList(headers), now: Self.now)
+        // One byte changed, or another key id: refused.
+        #expect(thrownError { () throws(GatewayError) in try verifier.verify(body: body + Data("x".utf8), headers: HeaderList(headers), now: Self.now) }?.code == "invalid_signature")
+        let renamed = headers.map { $0.0 == SignatureSettings.RSAKeyHeader.keyId ? ($0.0, "other") : $0 }
+        #expect(thrownError { () throws(GatewayError) in try verifier.verify(body: body, headers: HeaderList(renamed), now: Self.now) }?.code == "invalid_signature")
+        // The timestamp is an RFC 3339 instant, as ShipEngine sends, inside the 300 s window.
+        #expect(headers.first { $0.0 == SignatureSettings.RSAKeyHeader.timestamp }?.1 == Self.now.rfc3339)
+    }
+
+    @Test func theDemoSourceHoldsTheQAKeyByItsThumbprint() throws {
+        let kid = try qaKey().thumbprint()
+        let demo = try String(contentsOf: TestPaths.fixtures.deletingLastPathComponent().appendingPathComponent("config/demo.yaml"), encoding: .utf8)
+        #expect(demo.contains(#""kid":"\#(kid)""#), "config/demo.yaml should list the QA key as \(kid)")
+    }
+
+    /// RFC 7638 section 3.1's example key and thumbprint.
+    @Test func thumbprintMatchesRFC7638() throws {
+        let n = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"
+        let modulus = try #require(ByteEncoding.fromBase64URL(n))
+        #expect(try RSAPrivateKey.thumbprint(modulus: modulus, exponent: [1, 0, 1]) == "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs")
+    }
+
+    @Test func privateKeyFilesAreParsedStrictly() {
+        for (label, pem) in [("empty", ""), ("not PEM", "hello"), ("public key", "-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----\n"),
+                             ("truncated", "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n")] {
+            #expect(thrownError { () throws(GatewayError) in _ = try RSAPrivateKey(pem: Array(pem.utf8)) }?.code == "bad_request", "\(label)")
+        }
+        #expect(thrownError { () throws(GatewayError) in _ = try RSAPrivateKey(pem: [UInt8](repeating: 65, count: 70_000)) }?.code == "bad_request")
+    }
+
+    @Test func aURLSecretNamesWhereTheKeysAreFetchedAndOnlyThoseFetchedVerify() throws {
+        let key = try qaKey()
+        let settings = ShipEngineAdapter().defaultSignature
+        let verifier = try SignatureVerifier(settings: settings, secrets: ["https://keys.example/jwks"])
+        #expect(verifier.keySetLocations.map(\.url) == ["https://keys.example/jwks"])
+        let body = Data("{}".utf8)
+        let headers = HeaderList(try SignatureSigner(settings: settings, privateKey: key, keyId: "qa").headers(for: body, now: Self.now))
+        #expect(SignatureVerifier.presentedKeyId(headers) == "qa")
+        // Nothing fetched: the key id is unknown.
+        #expect(thrownError { () throws(GatewayError) in try verifier.verify(body: body, headers: headers, now: Self.now) }?.code == "invalid_signature")
+        let fetched = try JSONWebKeySet(document: Array(key.publicJWKS(keyId: "qa").utf8))
+        _ = try verifier.verify(body: body, headers: headers, now: Self.now, fetched: [fetched])
+    }
+
+    @Test func jwksLocationsAreHTTPSOrLoopbackOnly() throws {
+        for good in ["https://api.shipengine.com/jwks", "http://127.0.0.1:9000/jwks", "http://localhost/jwks", "http://[::1]:80/jwks"] {
+            #expect(try KeySetLocation.parse(good)?.url == good, "\(good)")
+        }
+        #expect(try KeySetLocation.parse(#"{"keys":[]}"#) == nil, "JWKS text is not a location")
+        for bad in ["http://api.shipengine.com/jwks", "https://user:pass@keys.example/jwks", "https://", "http://10.0.0.1/jwks",
+                    "https://keys.example/" + String(repeating: "a", count: 3_000)] {
+            #expect(thrownError { () throws(GatewayError) in _ = try KeySetLocation.parse(bad) }?.code == "bad_request", "\(bad.prefix(60))")
+        }
+        #expect(thrownError { () throws(GatewayError) in _ = try JSONWebKeySet(document: [UInt8](repeating: 32, count: JSONWebKeySet.maximumBytes + 1)) }?.code == "bad_request")
+    }
+}

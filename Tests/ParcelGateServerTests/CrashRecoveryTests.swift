@@ -71,24 +71,25 @@ import Testing
         let server = try await GatewayProcess.start(config: config, database: dir.appendingPathComponent("replay.sqlite").path)
         defer { server.terminate() }
         let url = "http://127.0.0.1:\(server.port)"
-        // Every carrier folder but ShipEngine's: the replay tool cannot sign RSA callbacks (only ShipEngine holds
-        // the private key; signing with a test key, `--private-key`, is not built yet).
+        // Every carrier folder, ShipEngine's signed with the QA test key whose public half the demo source holds.
         let fixtureRoot = root.appendingPathComponent("fixtures")
-        let folders = try FileManager.default.contentsOfDirectory(atPath: fixtureRoot.path).filter { $0 != "shipengine" && !$0.hasPrefix(".") }.sorted()
+        let folders = try FileManager.default.contentsOfDirectory(atPath: fixtureRoot.path).filter { !$0.hasPrefix(".") }.sorted()
+        #expect(folders.contains("shipengine"))
+        let privateKey = ["--private-key", root.appendingPathComponent("config/qa/shipengine-test-private-key.pem").path]
         let fixtureFolders = folders.map { fixtureRoot.appendingPathComponent($0).path }
         let total = try folders.reduce(0) { count, folder in
             count + (try FileManager.default.subpathsOfDirectory(atPath: fixtureRoot.appendingPathComponent(folder).path).filter { $0.hasSuffix(".json") && !$0.hasSuffix(".expected.json") }.count)
         }
 
         // Unknown tracking numbers: every callback is queued, none lost or rejected.
-        let first = try await GatewayProcess.runCLI(["replay"] + fixtureFolders + ["--url", url, "--tenant", "demo", "--config", config])
+        let first = try await GatewayProcess.runCLI(["replay"] + fixtureFolders + ["--url", url, "--tenant", "demo", "--config", config] + privateKey)
         #expect(first.status == 0, "\(first.output)")
         #expect(first.output.contains("[\(total)/\(total)]"), "progress lines: \(first.output)")
         #expect(first.output.contains("202 queued"), "\(first.output)")
         #expect(first.output.range(of: "total\\s+\(total)", options: .regularExpression) != nil, "\(first.output)")
 
         // The same files again are duplicates; expecting only 202 makes that a failure with a non-zero exit.
-        let second = try await GatewayProcess.runCLI(["replay"] + fixtureFolders + ["--url", url, "--tenant", "demo", "--config", config, "--expect", "202"])
+        let second = try await GatewayProcess.runCLI(["replay"] + fixtureFolders + ["--url", url, "--tenant", "demo", "--config", config, "--expect", "202"] + privateKey)
         #expect(second.status != 0, "\(second.output)")
         #expect(second.output.contains("200 duplicate"), "\(second.output)")
 
@@ -96,6 +97,19 @@ import Testing
         let forged = try await GatewayProcess.runCLI(["replay", root.appendingPathComponent("fixtures/ups").path, "--url", url, "--tenant", "demo", "--config", config, "--secret", "wrong"])
         #expect(forged.status != 0)
         #expect(forged.output.contains("401 invalid_signature"), "\(forged.output)")
+
+        // ShipEngine without a private key is reported per file, not signed wrongly; with another key it is refused.
+        let shipEngine = root.appendingPathComponent("fixtures/shipengine").path
+        let unsigned = try await GatewayProcess.runCLI(["replay", shipEngine, "--url", url, "--tenant", "demo", "--config", config])
+        #expect(unsigned.status != 0 && unsigned.output.contains("--private-key"), "\(unsigned.output)")
+        let otherKey = dir.appendingPathComponent("other.pem").path
+        let generate = Process()
+        generate.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        generate.arguments = ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", otherKey]
+        try generate.run()
+        generate.waitUntilExit()
+        let wrongKey = try await GatewayProcess.runCLI(["replay", shipEngine, "--url", url, "--tenant", "demo", "--config", config, "--private-key", otherKey])
+        #expect(wrongKey.status != 0 && wrongKey.output.contains("401 invalid_signature"), "\(wrongKey.output)")
     }
 }
 

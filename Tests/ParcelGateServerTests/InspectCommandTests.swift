@@ -20,9 +20,19 @@ import Testing
         // In the payload's order; the newest of each tracking number marked, not the last of the array.
         #expect(lines[1].contains("STATUS") && lines[1].contains("OCCURRED (UTC)") && lines[1].contains("EVENT ID"))
         let columns = lines[2...].map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
-        #expect(columns[0] == ["*", "794612345670", "out_for_delivery", "2025-11-20T13:58:00Z", "AUSTIN", "TX", "US", "OD", "On", "FedEx", "vehicle", "for", "delivery", "-"])
-        #expect(columns[1] == ["*", "794612345681", "delivered", "2025-11-20T20:10:00Z", "AUSTIN", "TX", "US", "DL", "Delivered", "-"])
+        #expect(columns[0] == ["*", "794612345670", "out_for_delivery", "2025-11-20T13:58:00Z", "AUSTIN", "TX", "US", "-", "OD", "On", "FedEx", "vehicle", "for", "delivery", "-"])
+        #expect(columns[1] == ["*", "794612345681", "delivered", "2025-11-20T20:10:00Z", "AUSTIN", "TX", "US", "-", "DL", "Delivered", "-"])
         #expect(columns[2].first == "794612345681" && columns[2].contains("out_for_delivery"), "the older scan is not marked")
+    }
+
+    @Test func showsAFacilityNameBesideTheCityParsedFromIt() async throws {
+        let file = Self.fixtures.appendingPathComponent("usps/usps_01_in_transit.json").path
+        let run = try await GatewayProcess.runCLI(["inspect", file])
+        #expect(run.status == 0, "\(run.output)")
+        let lines = run.output.split(separator: "\n").map(String.init)
+        #expect(lines.count >= 3 && lines[1].contains("CITY") && lines[1].contains("PLACE"), "\(run.output)")
+        let row = lines.first { $0.contains("DENVER CO DISTRIBUTION CENTER") }
+        #expect(row.map { $0.components(separatedBy: "DENVER").count - 1 } == 2, "DENVER as the city and within the facility name: \(run.output)")
     }
 
     @Test("--json is the fixture's expected file, byte for byte", arguments: [

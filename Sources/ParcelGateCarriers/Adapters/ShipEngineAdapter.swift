@@ -15,7 +15,8 @@ struct ShipEngineAdapter: CarrierAdapter {
     var slug: String { "shipengine" }
 
     var defaultSignature: SignatureSettings {
-        SignatureSettings(scheme: .rsaSHA256JWKS, header: "x-shipengine-rsa-sha256-signature", toleranceSeconds: 300)
+        SignatureSettings(scheme: .rsaSHA256JWKS, header: "x-shipengine-rsa-sha256-signature", toleranceSeconds: 300,
+                          defaultKeySetURL: "https://api.shipengine.com/jwks")
     }
 
     static let resourceTypes: Set<String> = ["API_TRACK", "TRACK_EVENT_V2"]

@@ -57,3 +57,12 @@ package enum ByteEncoding {
         return fromBase64(standard)
     }
 }
+
+extension ByteEncoding {
+    /// base64url without padding (RFC 7515 section 2), as a JWK writes `n` and `e` and RFC 7638 thumbprints.
+    package static func base64URL(_ bytes: [UInt8]) -> String {
+        var text = base64(bytes)
+        while text.hasSuffix("=") { text.removeLast() }
+        return text.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+    }
+}

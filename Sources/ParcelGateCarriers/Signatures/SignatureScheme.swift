@@ -38,6 +38,9 @@ package struct SignatureSettings: Sendable, Hashable {
     /// Further places the value may arrive in, tried in order when `header` is absent
     /// (UPS sends its credential in `credential` or, in v2, as `Authorization: Bearer`).
     package var alternatives: [HeaderLocation]
+    /// Where the carrier publishes its JWKS (`rsa-sha256-jwks`): the key source of a source configured with
+    /// no secret of its own.
+    package var defaultKeySetURL: String?
 
     /// A header name and the prefix its value carries.
     package struct HeaderLocation: Sendable, Hashable {
@@ -54,8 +57,9 @@ package struct SignatureSettings: Sendable, Hashable {
     package init(
         scheme: SignatureScheme, header: String, prefix: String = "",
         toleranceSeconds: Int = SignatureSettings.defaultToleranceSeconds, normalizesSecret: Bool = false,
-        alternatives: [HeaderLocation] = []
+        alternatives: [HeaderLocation] = [], defaultKeySetURL: String? = nil
     ) {
+        self.defaultKeySetURL = defaultKeySetURL
         self.alternatives = alternatives
         self.scheme = scheme
         self.header = header

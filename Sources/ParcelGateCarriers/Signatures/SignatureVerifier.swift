@@ -16,11 +16,12 @@ struct SigningKey: Sendable {
     /// SHA-256 of `bytes`: a static token is compared digest to digest, so the comparison takes the same
     /// time whatever the presented token's length and reveals nothing about the secret's.
     let digest: [UInt8]
-    /// The carrier's public keys for `rsa-sha256-jwks` (the secret is the JWKS text); `nil` for every other scheme.
-    let keySet: JSONWebKeySet?
+    /// Where the carrier's public keys come from for `rsa-sha256-jwks` (the secret is the JWKS text or its URL);
+    /// `nil` for every other scheme.
+    let keySource: KeySetSource?
 
     init(secret: String, settings: SignatureSettings) throws(GatewayError) {
-        keySet = settings.scheme == .rsaSHA256JWKS ? try JSONWebKeySet(json: secret) : nil
+        keySource = settings.scheme == .rsaSHA256JWKS ? try KeySetSource(secret: secret) : nil
         switch settings.scheme {
         case .standardWebhooks:
             let encoded = secret.hasPrefix("whsec_") ? String(secret.dropFirst(6)) : secret
@@ -47,6 +48,9 @@ package struct SignatureVerifier: Sendable {
     private let keys: [SigningKey]
     /// `header` then the alternatives, built once.
     private let locations: [SignatureSettings.HeaderLocation]
+    /// The JWKS URLs among this source's secrets (`rsa-sha256-jwks`): the caller fetches these sets (through the
+    /// gateway's cache) and passes them to ``verify(body:headers:now:fetched:)``. Empty for every other scheme.
+    package let keySetLocations: [KeySetLocation]
 
     package init(settings: SignatureSettings, secrets: [String]) throws(GatewayError) {
         guard !secrets.isEmpty else { throw .badRequest("A source needs at least one secret") }
@@ -55,13 +59,24 @@ package struct SignatureVerifier: Sendable {
         var keys: [SigningKey] = []
         for secret in secrets { keys.append(try SigningKey(secret: secret, settings: settings)) }
         self.keys = keys
+        self.keySetLocations = keys.compactMap { key in
+            if case .remote(let location) = key.keySource { return location }
+            return nil
+        }
+    }
+
+    /// The key id a ShipEngine-style callback names (trimmed), so the caller can fetch a key set that holds it.
+    package static func presentedKeyId(_ headers: some HeaderLookup) -> String? {
+        headers.value(for: SignatureSettings.RSAKeyHeader.keyId)?.trimmingWhitespace()
     }
 
     /// The largest signed timestamp a header may carry: 12 digits (about the year 33658). Parsed strictly,
     /// so no header can produce a number whose arithmetic overflows.
     static let maxTimestampDigits = 12
 
-    package func verify(body: Data, headers: some HeaderLookup, now: Timestamp) throws(GatewayError) -> VerifiedSignature {
+    /// `fetched` are the key sets at ``keySetLocations``, as the caller's cache holds them now (`rsa-sha256-jwks`
+    /// with remote keys only; ignored otherwise).
+    package func verify(body: Data, headers: some HeaderLookup, now: Timestamp, fetched: [JSONWebKeySet] = []) throws(GatewayError) -> VerifiedSignature {
         switch settings.scheme {
         case .hmacSHA256Hex, .hmacSHA256Base64:
             let presented = try presentedValue(headers)
@@ -131,15 +146,15 @@ package struct SignatureVerifier: Sendable {
             return VerifiedSignature(messageId: nil)
 
         case .rsaSHA256JWKS:
-            try verifyRSA(body: body, headers: headers, now: now)
+            try verifyRSA(body: body, headers: headers, now: now, fetched: fetched)
             return VerifiedSignature(messageId: nil)
         }
     }
 
-    /// ShipEngine: the key named by the key-id header, from any active JWKS (rotation), must verify the
-    /// signature over `"<timestamp as sent>." + body`. Nothing secret is compared here: the keys are public,
-    /// and OpenSSL decides. Every failure is `invalid_signature`.
-    private func verifyRSA(body: Data, headers: some HeaderLookup, now: Timestamp) throws(GatewayError) {
+    /// ShipEngine: the key named by the key-id header, from any active JWKS (rotation), inline or fetched, must
+    /// verify the signature over `"<timestamp as sent>." + body`. Nothing secret is compared here: the keys are
+    /// public, and OpenSSL decides. Every failure is `invalid_signature`.
+    private func verifyRSA(body: Data, headers: some HeaderLookup, now: Timestamp, fetched: [JSONWebKeySet]) throws(GatewayError) {
         typealias H = SignatureSettings.RSAKeyHeader
         let presented = try presentedValue(headers)
         guard let timestampText = headers.value(for: H.timestamp)?.trimmingWhitespace(), let keyId = headers.value(for: H.keyId)?.trimmingWhitespace()
@@ -148,7 +163,11 @@ package struct SignatureVerifier: Sendable {
         guard let signature = ByteEncoding.fromBase64(presented), !signature.isEmpty else {
             throw .invalidSignature("Malformed signature in header '\(settings.header)'")
         }
-        guard let key = keys.lazy.compactMap({ $0.keySet?.keys[keyId] }).first else {
+        let inline = keys.lazy.compactMap { key -> RSAPublicKey? in
+            if case .inline(let set) = key.keySource { return set.keys[keyId] }
+            return nil
+        }.first
+        guard let key = inline ?? fetched.lazy.compactMap({ $0.keys[keyId] }).first else {
             throw .invalidSignature("Unknown key id in header '\(H.keyId)'")
         }
         try checkTolerance(timestamp, now: now)
@@ -228,14 +247,41 @@ package struct SignatureVerifier: Sendable {
 /// It shares key derivation and signed content with ``SignatureVerifier``, so the two cannot drift.
 package struct SignatureSigner: Sendable {
     let settings: SignatureSettings
-    private let key: SigningKey
+    private let signing: Signing
+
+    /// A shared secret, or for `rsa-sha256-jwks` a private key and the id its public half has in the JWKS.
+    private enum Signing: Sendable {
+        case secret(SigningKey)
+        case rsa(RSAPrivateKey, keyId: String)
+    }
 
     package init(settings: SignatureSettings, secret: String) throws(GatewayError) {
         self.settings = settings
-        self.key = try SigningKey(secret: secret, settings: settings)
+        self.signing = .secret(try SigningKey(secret: secret, settings: settings))
+    }
+
+    /// Signs as ShipEngine does, with a test private key whose public half (id `keyId`) a QA source holds.
+    package init(settings: SignatureSettings, privateKey: RSAPrivateKey, keyId: String) throws(GatewayError) {
+        guard settings.scheme == .rsaSHA256JWKS else { throw .badRequest("A private key signs only 'rsa-sha256-jwks' callbacks") }
+        guard !keyId.isEmpty, keyId.utf8.count <= 256, !keyId.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else {
+            throw .badRequest("A key id must be 1 to 256 printable characters")
+        }
+        self.settings = settings
+        self.signing = .rsa(privateKey, keyId: keyId)
     }
 
     package func headers(for body: Data, now: Timestamp, messageId: String? = nil) throws(GatewayError) -> [(String, String)] {
+        let key: SigningKey
+        switch signing {
+        case .rsa(let privateKey, let keyId):
+            typealias H = SignatureSettings.RSAKeyHeader
+            // ShipEngine sends an RFC 3339 instant; it is signed exactly as the header carries it.
+            let timestamp = now.rfc3339
+            let signature = try privateKey.signSHA256(SignatureVerifier.signedContent(parts: [timestamp], body: body))
+            return [(settings.header, settings.prefix + ByteEncoding.base64(signature)), (H.timestamp, timestamp), (H.keyId, keyId)]
+        case .secret(let secretKey):
+            key = secretKey
+        }
         switch settings.scheme {
         case .hmacSHA256Hex:
             return [(settings.header, settings.prefix + ByteEncoding.hex(try key.mac.authenticate(body)))]
@@ -252,8 +298,8 @@ package struct SignatureSigner: Sendable {
         case .staticToken:
             return [(settings.header, settings.prefix + String(decoding: key.bytes, as: UTF8.self))]
         case .rsaSHA256JWKS:
-            // Only the carrier holds the private key; QA replays captured traffic with its original headers.
-            throw .badRequest("'rsa-sha256-jwks' callbacks cannot be signed here: the secret is the carrier's public JWKS")
+            // A JWKS is public: signing needs a private key (`init(settings:privateKey:keyId:)`).
+            throw .badRequest("'rsa-sha256-jwks' callbacks are signed with a private key (replay: --private-key FILE), not the source's JWKS")
         case .sha256BodySlashKeyHex:
             let digest = try Crypto.sha256(SignatureVerifier.bodySlashKey(body: body, key: key.bytes))
             return [(settings.header, settings.prefix + ByteEncoding.hex(digest))]
@@ -265,6 +311,7 @@ package struct SignatureSigner: Sendable {
     /// platform notifications' signer (which joins one entry per active secret). The timestamp is signed as
     /// whole seconds, exactly as the `webhook-timestamp` header carries it.
     package func standardWebhooksSignature(messageId: String, timestamp: Timestamp, body: Data) throws(GatewayError) -> String {
+        guard case .secret(let key) = signing else { throw .badRequest("A Standard Webhooks signature needs a shared secret") }
         let content = SignatureVerifier.signedContent(parts: [messageId, String(timestamp.seconds)], body: body)
         return "v1," + ByteEncoding.base64(try key.mac.authenticate(content))
     }

@@ -19,6 +19,9 @@ package enum GatewayError: Error, Sendable, Hashable {
     /// The gateway is handling as many requests as it is configured to; try again after this many seconds.
     case overloaded(retryAfterSeconds: Int)
     case storeUnavailable(String)
+    /// A callback names signing keys the gateway cannot fetch now (a carrier's JWKS URL is down): neither
+    /// valid nor invalid yet, so the carrier should send it again later.
+    case keysUnavailable(String)
     case internalError(String)
 
     /// Stable machine-readable code (README, "HTTP contract").
@@ -37,6 +40,7 @@ package enum GatewayError: Error, Sendable, Hashable {
         case .rateLimited: return "rate_limited"
         case .overloaded: return "overloaded"
         case .storeUnavailable: return "store_unavailable"
+        case .keysUnavailable: return "keys_unavailable"
         case .internalError: return "internal_error"
         }
     }
@@ -49,7 +53,7 @@ package enum GatewayError: Error, Sendable, Hashable {
         case .invalidPayload, .badRequest: return 400
         case .invalidTransition, .conflict: return 409
         case .rateLimited: return 429
-        case .storeUnavailable, .overloaded: return 503
+        case .storeUnavailable, .overloaded, .keysUnavailable: return 503
         case .internalError: return 500
         }
     }
@@ -68,7 +72,7 @@ package enum GatewayError: Error, Sendable, Hashable {
             return "The gateway is at its limit of concurrent callbacks; retry after \(seconds) s"
         case .invalidSignature(let detail), .invalidPayload(let detail), .notFound(let detail), .unmatched(let detail),
             .unauthorized(let detail), .badRequest(let detail), .conflict(let detail),
-            .storeUnavailable(let detail), .internalError(let detail):
+            .storeUnavailable(let detail), .keysUnavailable(let detail), .internalError(let detail):
             return detail
         }
     }
@@ -86,7 +90,7 @@ package enum GatewayError: Error, Sendable, Hashable {
     /// shipment not registered yet are transient; an invalid callback or transition is permanent.
     package var isTransient: Bool {
         switch self {
-        case .storeUnavailable, .unmatched, .overloaded: return true
+        case .storeUnavailable, .unmatched, .overloaded, .keysUnavailable: return true
         case .unknownSource, .payloadTooLarge, .invalidSignature, .invalidPayload, .invalidTransition,
             .notFound, .unauthorized, .badRequest, .conflict, .rateLimited, .internalError:
             return false

@@ -48,6 +48,13 @@ extension Int64 {
         return other > 0 ? .max : .min
     }
 
+    /// The difference, or the nearest bound when it overflows.
+    package func subtractingSaturating(_ other: Int64) -> Int64 {
+        let (difference, overflow) = subtractingReportingOverflow(other)
+        guard overflow else { return difference }
+        return other < 0 ? .max : .min
+    }
+
     /// The product, or the nearest bound when it overflows.
     package func multipliedSaturating(by other: Int64) -> Int64 {
         let (product, overflow) = multipliedReportingOverflow(by: other)

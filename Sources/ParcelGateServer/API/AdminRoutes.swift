@@ -116,7 +116,9 @@ struct AdminRoutes<Context: AuthenticatedRequestContext> {
         // anything commits: a change the directory could not load would otherwise disable the source (a new
         // scheme the stored secrets do not fit, a generated secret the scheme cannot use).
         let settings = try SourceValidation.settings(record.config(secrets: []), registry: registry)
-        let newSecret = isNew || body.secret != nil ? body.secret ?? Identifiers.newSecretValue(for: settings.scheme) : nil
+        // A new source without a secret gets a generated one, or the carrier's published JWKS URL when it verifies
+        // with public keys (nothing to generate).
+        let newSecret = isNew || body.secret != nil ? body.secret ?? (settings.scheme == .rsaSHA256JWKS ? settings.defaultKeySetURL : nil) ?? Identifiers.newSecretValue(for: settings.scheme) : nil
         var kept: [String] = []
         var unusable = false
         for sealed in existing?.secrets ?? [] {

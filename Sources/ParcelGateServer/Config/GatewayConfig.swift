@@ -470,8 +470,33 @@ package struct SourceConfig: Sendable, Decodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case carrier, scheme, header, prefix, secrets, timezone
+        case carrier, scheme, header, prefix, secrets, timezone, jwks
         case toleranceSeconds = "tolerance_s"
+        case jwksURL = "jwks_url"
+    }
+
+    /// `secrets` may be left out: for `rsa-sha256-jwks` a source's key sources can be named by `jwks` (the JWKS
+    /// text, inline) and `jwks_url` (where to fetch it), which join `secrets`; with none of the three the
+    /// carrier's published URL serves (``effectiveSecrets(settings:)``).
+    package init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        carrier = try container.decode(String.self, forKey: .carrier)
+        scheme = try container.decodeIfPresent(String.self, forKey: .scheme)
+        header = try container.decodeIfPresent(String.self, forKey: .header)
+        prefix = try container.decodeIfPresent(String.self, forKey: .prefix)
+        toleranceSeconds = try container.decodeIfPresent(Int.self, forKey: .toleranceSeconds)
+        timezone = try container.decodeIfPresent(String.self, forKey: .timezone)
+        var secrets = try container.decodeIfPresent([String].self, forKey: .secrets) ?? []
+        if let jwks = try container.decodeIfPresent(String.self, forKey: .jwks) { secrets.append(jwks) }
+        if let url = try container.decodeIfPresent(String.self, forKey: .jwksURL) { secrets.append(url) }
+        self.secrets = secrets
+    }
+
+    /// The secrets a source is created with: its own, or for a scheme that fetches public keys and was given
+    /// none, the carrier's published JWKS URL (ShipEngine's `https://api.shipengine.com/jwks`).
+    package func effectiveSecrets(settings: SignatureSettings) -> [String] {
+        guard secrets.isEmpty, settings.scheme == .rsaSHA256JWKS, let url = settings.defaultKeySetURL else { return secrets }
+        return [url]
     }
 
     /// A signed timestamp may be at most a week from now.

@@ -28,6 +28,8 @@ struct IngressPipeline: Sendable {
     /// Failed signature checks, per source and client address.
     let unverifiedLimiter = RateLimiter<UnverifiedKey>()
     let retryQueued: @Sendable () -> Void
+    /// Carriers' fetched JWKS (`rsa-sha256-jwks` sources whose secret is a URL); `nil` when none may be fetched.
+    let keySets: KeySetCache?
 
     /// Who a failed signature check is charged to.
     struct UnverifiedKey: Hashable, Sendable {
@@ -38,7 +40,8 @@ struct IngressPipeline: Sendable {
 
     /// `retryQueued` is called after a callback is queued (to wake the retry worker).
     init(directory: DirectoryProvider, store: any GatewayStore, clock: any GatewayClock, limits: IngressConfig = IngressConfig(),
-                retryQueued: @escaping @Sendable () -> Void = {}) {
+                keySets: KeySetCache? = nil, retryQueued: @escaping @Sendable () -> Void = {}) {
+        self.keySets = keySets
         self.directory = directory
         self.store = store
         self.clock = clock
@@ -62,9 +65,16 @@ struct IngressPipeline: Sendable {
         let receivedAt = clock.now()
         // 3. Verify over the raw bytes before anything reads them. A failure is charged to this client and
         // source; only a verified callback spends the tenant's own rate limit, so forgeries cannot exhaust it.
+        // A source verifying with a carrier's published keys gets them first, from the cache or one fetch; keys that
+        // cannot be had yet answer 503 (the carrier sends again), never `invalid_signature`.
+        var fetched: [JSONWebKeySet] = []
+        if !source.verifier.keySetLocations.isEmpty {
+            guard let keySets else { throw .keysUnavailable("This gateway cannot fetch signing keys") }
+            fetched = try await keySets.keySets(for: source.verifier.keySetLocations, keyId: SignatureVerifier.presentedKeyId(headers))
+        }
         let verified: VerifiedSignature
         do {
-            verified = try source.verifier.verify(body: body, headers: headers, now: receivedAt)
+            verified = try source.verifier.verify(body: body, headers: headers, now: receivedAt, fetched: fetched)
         } catch {
             unverifiedLimiter.spend(UnverifiedKey(tenant: source.tenant, carrier: source.carrier, client: client),
                                     limit: limits.unverifiedRateLimit, now: receivedAt)

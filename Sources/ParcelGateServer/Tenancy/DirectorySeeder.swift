@@ -24,7 +24,8 @@ enum DirectorySeeder {
                 let carrier = source.carrier.lowercased()
                 var record = SourceRecord(tenant: tenant.slug, carrier: carrier, scheme: source.scheme, header: source.header, prefix: source.prefix,
                                           toleranceSeconds: source.toleranceSeconds, timezone: source.timezone, createdAt: now)
-                for secret in source.secrets {
+                let settings = try SourceValidation.settings(source, registry: registry)
+                for secret in source.effectiveSecrets(settings: settings) {
                     let sealed = try secretBox.seal(secret, tenant: tenant.slug, carrier: carrier)
                     record.secrets.append(SecretRecord(id: Identifiers.secret(), bytes: sealed.bytes, encrypted: sealed.encrypted, createdAt: now))
                 }

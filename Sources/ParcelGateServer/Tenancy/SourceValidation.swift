@@ -17,6 +17,7 @@ enum SourceValidation {
         if let zone = source.timezone, TimeZoneResolver.zoneExists(zone) == false {
             throw .badRequest("unknown time zone '\(zone)'")
         }
-        if !source.secrets.isEmpty { _ = try SignatureVerifier(settings: settings, secrets: source.secrets) }
+        let secrets = source.effectiveSecrets(settings: settings)
+        if !secrets.isEmpty { _ = try SignatureVerifier(settings: settings, secrets: secrets) }
     }
 }

@@ -68,7 +68,7 @@ struct TestGateway: Sendable {
         config: GatewayConfig = defaultConfig(), databasePath: String = temporaryDatabasePath(),
         clock: ManualClock = ManualClock(), operatorKey: String? = TestGateway.operatorKey, masterKey: String? = nil,
         logHandler: (@Sendable (String) -> any LogHandler)? = nil, readinessInterval: Duration = .milliseconds(50),
-        postgres: String? = nil, webhookSender: (any WebhookSending)? = nil,
+        postgres: String? = nil, webhookSender: (any WebhookSending)? = nil, keySets: KeySetCache.Settings = KeySetCache.Settings(),
         _ body: @Sendable (TestGateway) async throws -> T
     ) async throws -> T {
         let metrics = GatewayMetrics()
@@ -86,7 +86,7 @@ struct TestGateway: Sendable {
         let gateway = try await GatewayApplication.build(
             settings: GatewaySettings(host: "127.0.0.1", port: 0, config: config, clock: clock, operatorKey: operatorKey, masterKey: masterKey,
                                       directoryRefreshInterval: .milliseconds(100), metrics: metrics, readinessInterval: readinessInterval,
-                                      webhookSender: webhookSender),
+                                      webhookSender: webhookSender, keySets: keySets),
             store: store, logger: logger
         ) { channel in
             continuation.yield(channel.localAddress?.port ?? 0)

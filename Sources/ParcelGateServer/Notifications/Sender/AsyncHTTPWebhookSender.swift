@@ -29,9 +29,9 @@ import Synchronization
 /// put it in the `ServiceGroup` *before* the delivery worker, so the worker (shut down first, in reverse order)
 /// has finished its attempts when the client goes. Tests and tools call ``close()`` instead; it is idempotent.
 package final class AsyncHTTPWebhookSender: WebhookSending, Service {
-    private let client: HTTPClient
+    private let owned: OwnedHTTPClient
+    private var client: HTTPClient { owned.client }
     private let totalTimeout: Duration
-    private let closed = Mutex(false)
 
     /// `ParcelGate/<version>`, on every delivery.
     package static let userAgent = "ParcelGate/\(ParcelGateVersion.current)"
@@ -70,7 +70,7 @@ package final class AsyncHTTPWebhookSender: WebhookSending, Service {
             http2ConnectionDebugInitializer: onNewConnection
         )
         configuration.httpVersion = .http1Only
-        client = HTTPClient(eventLoopGroup: eventLoopGroup, configuration: configuration)
+        owned = OwnedHTTPClient(HTTPClient(eventLoopGroup: eventLoopGroup, configuration: configuration))
         totalTimeout = .milliseconds(config.timeoutMilliseconds)
     }
 
@@ -123,21 +123,11 @@ package final class AsyncHTTPWebhookSender: WebhookSending, Service {
         }
     }
 
-    /// Waits for graceful shutdown (or cancellation), then shuts the client down.
-    package func run() async throws {
-        try? await gracefulShutdown()
-        try await close()
-    }
+    /// Waits for graceful shutdown (or cancellation), then shuts the client down (``OwnedHTTPClient``).
+    package func run() async throws { try await owned.run() }
 
-    /// Shuts the client down: in-flight attempts fail, later ones report `connectionFailed`. Idempotent.
-    package func close() async throws {
-        let first = closed.withLock { wasClosed in
-            defer { wasClosed = true }
-            return !wasClosed
-        }
-        guard first else { return }
-        try await client.shutdown()
-    }
+    /// Shuts the client down; later requests fail at once. Idempotent.
+    package func close() async throws { try await owned.close() }
 }
 
 /// How an attempt's two racing tasks ended: the request (finished, or failed with the client's error) or the
