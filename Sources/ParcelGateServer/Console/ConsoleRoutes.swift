@@ -210,9 +210,12 @@ struct ConsoleRoutes: Sendable {
         }
     }
 
-    /// A value for a query string (percent-encoded: unreserved characters kept).
+    /// RFC 3986's unreserved characters, ASCII only (`.alphanumerics` would keep non-ASCII letters).
+    static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+    /// A value for a URL path segment or query string: everything but the unreserved characters percent-encoded.
     static func query(_ value: String) -> String {
-        value.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? ""
+        value.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
     }
 
     static func tenantQuery(_ tenant: String) -> String { "tenant=" + query(tenant) }
