@@ -104,6 +104,8 @@ import Testing
         #expect(try await driver.currentURL == site + "/console")
         #expect(try await driver.text("header .who").contains("tenant shopstream"))
         #expect(try await driver.source.contains("Fulfillments by status"))
+        // The script loaded under the CSP: it shows the live-refresh switch, hidden without it.
+        #expect(try await driver.execute("return document.querySelector('label.live') !== null && !document.querySelector('label.live').hidden;") as? Bool == true)
         try await snap(driver, "overview")
 
         // Find the fulfillment by tracking number; its four-event timeline.

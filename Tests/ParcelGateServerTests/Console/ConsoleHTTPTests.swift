@@ -210,6 +210,16 @@ import Testing
         }
     }
 
+    @Test func theConsoleBlockIsCheckedAtLoad() throws {
+        let config = try GatewayConfig.parse("console: {secure_cookie: true, session_ttl_s: 600, sign_in_per_minute: 5}")
+        #expect(config.console == ConsoleConfig(secureCookie: true, sessionTTLSeconds: 600, signInPerMinute: 5))
+        #expect(try GatewayConfig.parse("{}").console == ConsoleConfig())
+        for bad in ["console: {session_ttl: 600}", "console: {session_ttl_s: 59}", "console: {session_ttl_s: 604801}",
+                    "console: {sign_in_per_minute: 0}", "console: {secure_cookie: maybe}"] {
+            #expect(throws: GatewayError.self, "\(bad)") { try GatewayConfig.parse(bad) }
+        }
+    }
+
     @Test func formParsingIsStrict() throws {
         let form = try ConsoleForm.parse(Array("a=1&b=x+y&c=%C3%A9&c=2&empty=&flag".utf8))
         #expect(form.value("a") == "1")
