@@ -5,8 +5,8 @@ import Foundation
 import Testing
 
 /// The console on 100,000 fulfillments (issue 17): every page answers from indexed reads and pages of 50,
-/// whatever the table's size. Timings are printed; the bound asserted is loose (a debug build on a shared
-/// machine), the README gives the measured figures.
+/// whatever the table's size. Timings (the best of three tries) are printed; the bound asserted is loose (a
+/// debug build on a shared machine), the README gives the measured figures.
 @Suite(.timeLimit(.minutes(3))) struct ConsoleScaleTests {
     @Test func pagesStayFastOnAHundredThousandFulfillments() async throws {
         try await TestGateway.run { gateway in
@@ -31,13 +31,16 @@ import Testing
                                 (client, "/console/fulfillments?q=TRK000054321"), (client, "/console/fulfillments?q=order-027161"),
                                 (client, "/console/fulfillments/bulk-054321"), (client, "/console/queue"), (client, "/console/endpoints"),
                                 (operatorClient, "/console"), (operatorClient, "/console/fulfillments")] {
-                _ = try await who.get(path)  // warm
-                let started = ContinuousClock.now
-                let page = try await who.get(path)
-                let elapsed = ContinuousClock.now - started
-                #expect(page.status == 200, "\(path)")
-                timings.append("\(path): \(elapsed)")
-                #expect(elapsed < .seconds(2), "\(path) took \(elapsed)")
+                // The best of three: on a machine busy with other work, a slow try says more about the machine.
+                var best = Duration.seconds(3600)
+                for _ in 0..<3 {
+                    let started = ContinuousClock.now
+                    let page = try await who.get(path)
+                    best = min(best, ContinuousClock.now - started)
+                    #expect(page.status == 200, "\(path)")
+                }
+                timings.append("\(path): \(best)")
+                #expect(best < .seconds(1), "\(path) took \(best) at best")
             }
             let search = try await client.get("/console/fulfillments?q=order-027161")
             #expect(search.text.contains("bulk-054322") && search.text.contains("bulk-054323"))
