@@ -28,6 +28,8 @@ package struct GatewaySettings: Sendable {
     var webhookSender: (any WebhookSending)?
     /// How long fetched JWKS serve and how often an unknown key id may refetch one.
     var keySets: KeySetCache.Settings
+    /// How often per-minute ingest counts are written to the store (and at shutdown; a stats read writes them first).
+    var ingestFlushInterval: Duration = .seconds(5)
 
     package init(host: String = "127.0.0.1", port: Int = 8080, config: GatewayConfig, clock: any GatewayClock = SystemClock(),
                 operatorKey: String? = nil, masterKey: String? = nil, directoryRefreshInterval: Duration = .seconds(1),
@@ -79,8 +81,10 @@ package enum GatewayApplication {
         let config = settings.config
         let workerSettings = try config.worker.validated()
         let maxBody = config.server.maxBodyBytes
+        try await rebuildStaleProjections(store: store, clock: settings.clock, logger: logger)
         let worker = RetryWorker(store: store, directory: directory, clock: settings.clock, settings: workerSettings, logger: logger, metrics: settings.metrics,
-                                 limits: config.ingress)
+                                 limits: config.ingress, deadLetterRetentionSeconds: config.deadLetterRetentionSeconds)
+        let ingestCounter = IngestCounter(clock: settings.clock)
         let wakeWorker: @Sendable () -> Void = { worker.wake() }
         let tenantAuthentication = TenantAuthMiddleware<GatewayRequestContext>(directory: directory)
         let readiness = ReadinessMonitor(store: store, interval: settings.readinessInterval)
@@ -94,7 +98,8 @@ package enum GatewayApplication {
             sender = made
         }
         let notifications = try NotificationsRuntime(store: store, config: config.notifications, sender: sender, secretBox: secretBox,
-                                                     clock: settings.clock, logger: logger, metrics: settings.metrics)
+                                                     clock: settings.clock, logger: logger, metrics: settings.metrics,
+                                                     deadLetterRetentionSeconds: config.deadLetterRetentionSeconds)
 
         let keySetFetcher = AsyncHTTPKeySetFetcher()
         let keySets = KeySetCache(fetcher: keySetFetcher, clock: settings.clock, settings: settings.keySets, logger: logger)
@@ -107,7 +112,7 @@ package enum GatewayApplication {
             pipeline: IngressPipeline(directory: directory, store: store, clock: settings.clock, limits: config.ingress, keySets: keySets,
                                       retryQueued: wakeWorker),
             maxBodyBytes: maxBody, metrics: settings.metrics, admission: IngressAdmission(limit: config.server.maxConcurrentIngress),
-            proxies: proxies
+            proxies: proxies, counter: ingestCounter
         ).register(on: router)
         FulfillmentRoutes(store: store, authentication: tenantAuthentication, clock: settings.clock, maxBodyBytes: maxBody, shipmentRegistered: wakeWorker)
             .register(on: router)
@@ -116,10 +121,13 @@ package enum GatewayApplication {
         WebhookEndpointRoutes(store: store, authentication: tenantAuthentication, notifications: notifications, clock: settings.clock, maxBodyBytes: maxBody)
             .register(on: router)
         DeliveryRoutes(store: store, authentication: tenantAuthentication, notifications: notifications).register(on: router)
+        let operatorAuthentication = OperatorAuthMiddleware<GatewayRequestContext>(key: operatorKey)
         AdminRoutes(
-            store: store, directory: directory, authentication: OperatorAuthMiddleware(key: operatorKey),
+            store: store, directory: directory, authentication: operatorAuthentication,
             clock: settings.clock, maxBodyBytes: maxBody
         ).register(on: router)
+        StatsRoutes(store: store, directory: directory, tenantAuthentication: tenantAuthentication, operatorAuthentication: operatorAuthentication,
+                    counter: ingestCounter, clock: settings.clock).register(on: router)
         ConsoleRoutes(
             store: store, directory: directory, operatorKey: operatorKey,
             sessions: ConsoleSessions(store: store, clock: settings.clock, config: config.console), notifications: notifications,
@@ -130,6 +138,7 @@ package enum GatewayApplication {
         // Stopped in reverse: the delivery worker before the sender whose client it uses.
         var services: [any Service] = [keySetFetcher] + (senderService.map { [$0] } ?? []) + [
             notifications.worker, worker, DirectoryRefresher(provider: directory, interval: settings.directoryRefreshInterval, logger: logger), readiness,
+            IngestCountFlusher(counter: ingestCounter, store: store, interval: settings.ingestFlushInterval, logger: logger),
         ]
         if let metricsAddress {
             // `/metrics` only on its own listener, for deployments that do not expose it publicly.
@@ -157,5 +166,13 @@ package enum GatewayApplication {
         )
         let routes = router.routes.map { "\($0.method.rawValue) \($0.path)" }
         return Gateway(application: application, worker: worker, directory: directory, notifications: notifications, routes: routes)
+    }
+
+    /// A database that had fulfillments before it had projections (migration 9) gets them rebuilt once, here.
+    static func rebuildStaleProjections(store: any GatewayStore, clock: any GatewayClock, logger: Logger) async throws(GatewayError) {
+        guard try await store.projectionsStale() else { return }
+        logger.notice("Building the read models from the existing fulfillments (once, after the upgrade)")
+        let rebuilt = try await store.rebuildAllProjections(now: clock.now())
+        logger.notice("Read models built", metadata: ["tenants": "\(rebuilt.count)", "fulfillments": "\(rebuilt.reduce(Int64(0)) { $0 + $1.fulfillments })"])
     }
 }

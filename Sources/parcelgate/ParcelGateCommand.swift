@@ -10,7 +10,7 @@ struct ParcelGateCommand: AsyncParsableCommand {
         version: ParcelGateVersion.current,
         subcommands: [
             ServeCommand.self, InspectCommand.self, ReplayCommand.self, RetriesCommand.self, EndpointsCommand.self, DeliveriesCommand.self, TenantsCommand.self,
-            BenchCommand.self, StoreBenchCommand.self, BaselineCommand.self, ListenCommand.self,
+            BenchCommand.self, StoreBenchCommand.self, BaselineCommand.self, ListenCommand.self, ProjectionsCommand.self,
         ],
         defaultSubcommand: ServeCommand.self
     )

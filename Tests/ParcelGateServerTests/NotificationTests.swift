@@ -368,14 +368,17 @@ enum NotificationBackend: String, CaseIterable, Sendable, CustomTestStringConver
         }
     }
 
-    /// Delivered deliveries are purged after `retention_s` (30 days by default); failed ones stay.
+    /// Delivered deliveries are purged after `retention_s` (30 days by default); exhausted ones stay until
+    /// `dead_letter_retention_s` (60 days here; `StatsTests` shows them purged after it).
     @Test(arguments: NotificationBackend.available)
     func deliveredDeliveriesArePurgedAfterTheirRetention(backend: NotificationBackend) async throws {
         let receiver = try await LoopbackReceiver.start { request in
             request.body.count > 0 && String(decoding: request.body, as: UTF8.self).contains(#""status":"PACKING""#) ? .respond(status: 200) : .respond(status: 400)
         }
         defer { Task { await receiver.stop() } }
-        try await TestGateway.run(config: Self.config(), postgres: backend.postgresURL) { gateway in
+        var config = Self.config()
+        config.deadLetterRetentionSeconds = 60 * 86_400
+        try await TestGateway.run(config: config, postgres: backend.postgresURL) { gateway in
             _ = try await endpoint(gateway, url: receiver.url)
             try await gateway.api("POST", "/v1/fulfillments", json: #"{"order_id":"o","id":"p1"}"#).expect(201)
             try await gateway.api("PUT", "/v1/fulfillments/p1/pick").expect(200)

@@ -15,6 +15,10 @@ package struct Fulfillment: Sendable, Hashable {
     /// How many domain events this fulfillment has recorded: the last one's sequence number. Kept on the row
     /// (written with every change anyway), so numbering an event costs no extra read or index.
     package var eventSequence: Int64
+    /// When the platform shipped it (the `ship` command): the start of the SHIPPED to DELIVERED time that the
+    /// read models measure. `nil` before shipping, and for rows shipped before the column existed without a
+    /// recorded ship event.
+    package var shippedAt: Timestamp?
     /// Oldest first by event time.
     package var trackingEvents: [TrackingHistoryEntry]
 
@@ -22,7 +26,7 @@ package struct Fulfillment: Sendable, Hashable {
         id: String, tenant: String, orderId: String, status: FulfillmentStatus = .pending,
         carrier: String? = nil, trackingNumber: String? = nil, serviceLevel: String? = nil,
         actualDelivery: Timestamp? = nil, latestEventAt: Timestamp? = nil,
-        createdAt: Timestamp, updatedAt: Timestamp, eventSequence: Int64 = 0, trackingEvents: [TrackingHistoryEntry] = []
+        createdAt: Timestamp, updatedAt: Timestamp, eventSequence: Int64 = 0, shippedAt: Timestamp? = nil, trackingEvents: [TrackingHistoryEntry] = []
     ) {
         self.id = id
         self.tenant = tenant
@@ -36,6 +40,7 @@ package struct Fulfillment: Sendable, Hashable {
         self.createdAt = createdAt
         self.updatedAt = updatedAt
         self.eventSequence = eventSequence
+        self.shippedAt = shippedAt
         self.trackingEvents = trackingEvents
     }
 }

@@ -28,12 +28,14 @@ struct RetryRoutes<Context: AuthenticatedRequestContext> {
             limit = parsed
         }
         let entries = try await store.retryEntries(tenant: tenant, status: status, limit: limit)
-        return JSONResponse.make(.ok, RetryListJSON(retries: entries.map(RetryEntryJSON.init)))
+        return JSONResponse.make(.ok, RetryListJSON(retries: entries.map { RetryEntryJSON($0) }))
     }
 
+    /// The entry with its audit trail: `attempts` is the list of attempts (time, outcome, error), oldest first,
+    /// and `attempt_count` the count the list endpoint calls `attempts` (issue 17).
     func show(tenant: String, id: String) async throws(GatewayError) -> Response {
-        guard let entry = try await store.retryEntry(tenant: tenant, id: id) else { throw .notFound("Retry entry '\(id)' not found") }
-        return JSONResponse.make(.ok, RetryEntryJSON(entry))
+        guard let (entry, attempts) = try await store.retryEntryWithAttempts(tenant: tenant, id: id) else { throw .notFound("Retry entry '\(id)' not found") }
+        return JSONResponse.make(.ok, RetryEntryJSON(entry, attemptLog: attempts))
     }
 
     func replay(tenant: String, id: String) async throws(GatewayError) -> Response {
@@ -50,8 +52,14 @@ struct RetryEntryJSON: Encodable {
     let nextAttemptAt: String
     let lastError: String?
     let createdAt, updatedAt: String
+    /// Shown alone: the attempt log (then `attempts` is the log and `attempt_count` the count).
+    let attemptLog: [RetryAttempt]?
+    /// The operator's cross-tenant listing also names each entry's tenant.
+    let tenant: String?
 
-    init(_ e: RetryEntry) {
+    init(_ e: RetryEntry, attemptLog: [RetryAttempt]? = nil, withTenant: Bool = false) {
+        self.attemptLog = attemptLog
+        tenant = withTenant ? e.tenant : nil
         id = e.id
         carrier = e.carrier
         reason = e.reason.rawValue
@@ -64,7 +72,8 @@ struct RetryEntryJSON: Encodable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, carrier, reason, status, attempts
+        case id, carrier, reason, status, attempts, tenant
+        case attemptCount = "attempt_count"
         case nextAttemptAt = "next_attempt_at"
         case lastError = "last_error"
         case createdAt = "created_at"
@@ -77,7 +86,13 @@ struct RetryEntryJSON: Encodable {
         try c.encode(carrier, forKey: .carrier)
         try c.encode(reason, forKey: .reason)
         try c.encode(status, forKey: .status)
-        try c.encode(attempts, forKey: .attempts)
+        if let tenant { try c.encode(tenant, forKey: .tenant) }
+        if let attemptLog {
+            try c.encode(attempts, forKey: .attemptCount)
+            try c.encode(attemptLog.map(RetryAttemptJSON.init), forKey: .attempts)
+        } else {
+            try c.encode(attempts, forKey: .attempts)
+        }
         try c.encode(nextAttemptAt, forKey: .nextAttemptAt)
         try c.encode(lastError, forKey: .lastError)
         try c.encode(createdAt, forKey: .createdAt)
@@ -87,4 +102,21 @@ struct RetryEntryJSON: Encodable {
 
 struct RetryListJSON: Encodable {
     let retries: [RetryEntryJSON]
+}
+
+/// One attempt of an inbound retry: `{"attempt","at","outcome","error"}`.
+struct RetryAttemptJSON: Encodable {
+    let attempt: RetryAttempt
+
+    init(_ attempt: RetryAttempt) { self.attempt = attempt }
+
+    enum CodingKeys: String, CodingKey { case attempt, at, outcome, error }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(attempt.attempt, forKey: .attempt)
+        try c.encode(attempt.at.rfc3339, forKey: .at)
+        try c.encode(attempt.outcome, forKey: .outcome)
+        try c.encode(attempt.error, forKey: .error)
+    }
 }

@@ -66,9 +66,11 @@ struct EndpointListJSON: Encodable { let endpoints: [EndpointJSON] }
 struct DeliveryJSON: Encodable {
     let delivery: DeliveryRecord
     let detailed: Bool
+    /// The operator's cross-tenant listing also names each delivery's tenant.
+    var withTenant = false
 
     enum CodingKeys: String, CodingKey {
-        case id, type, status, attempts, sequence, payload
+        case id, type, status, attempts, sequence, payload, tenant
         case endpointId = "endpoint_id"
         case eventId = "event_id"
         case attemptCount = "attempt_count"
@@ -84,6 +86,7 @@ struct DeliveryJSON: Encodable {
         let d = delivery
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(d.id, forKey: .id)
+        if withTenant { try c.encode(d.tenant, forKey: .tenant) }
         try c.encode(d.endpointId, forKey: .endpointId)
         try c.encode(d.eventId, forKey: .eventId)
         try c.encode(d.eventType, forKey: .type)

@@ -19,9 +19,19 @@ package struct GatewayConfig: Sendable, Decodable {
     /// The operator console at `/console` (issue 17): session lifetime, cookie flags, sign-in rate.
     package var console: ConsoleConfig
 
+    /// How long dead letters are kept (issue 17), inbound and outbound alike: exhausted retry entries, exhausted
+    /// deliveries, and delivery attempts older than this are purged. One setting for one concept.
+    var deadLetterRetentionSeconds: Int = GatewayConfig.defaultDeadLetterRetentionSeconds
+
+    /// 30 days.
+    static let defaultDeadLetterRetentionSeconds = 30 * 86_400
+    /// One hour to ten years.
+    static let deadLetterRetentionRange = 3_600...315_360_000
+
     package init(tenants: [TenantConfig], server: ServerConfig = ServerConfig(), retry: RetryConfig? = nil, worker: WorkerConfig = WorkerConfig(),
                 database: DatabaseConfig = DatabaseConfig(), ingress: IngressConfig = IngressConfig(), metrics: MetricsConfig = MetricsConfig(),
-                notifications: NotificationsConfig = NotificationsConfig(), console: ConsoleConfig = ConsoleConfig()) {
+                notifications: NotificationsConfig = NotificationsConfig(), deadLetterRetentionSeconds: Int = GatewayConfig.defaultDeadLetterRetentionSeconds,
+                console: ConsoleConfig = ConsoleConfig()) {
         self.console = console
         self.tenants = tenants
         self.server = server
@@ -31,11 +41,17 @@ package struct GatewayConfig: Sendable, Decodable {
         self.ingress = ingress
         self.metrics = metrics
         self.notifications = notifications
+        self.deadLetterRetentionSeconds = deadLetterRetentionSeconds
     }
 
-    enum CodingKeys: String, CodingKey { case tenants, server, retry, worker, database, ingress, metrics, notifications, console }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case tenants, server, retry, worker, database, ingress, metrics, notifications, console
+        case deadLetterRetentionSeconds = "dead_letter_retention_s"
+    }
 
     package init(from decoder: any Decoder) throws {
+        // A misspelt top-level key (`dead_letter_retension_s`) is refused, not silently left at its default.
+        try KnownKeys.check(decoder, CodingKeys.self)
         let container = try decoder.container(keyedBy: CodingKeys.self)
         tenants = try container.decodeIfPresent([TenantConfig].self, forKey: .tenants) ?? []
         server = try container.decodeIfPresent(ServerConfig.self, forKey: .server) ?? ServerConfig()
@@ -45,6 +61,7 @@ package struct GatewayConfig: Sendable, Decodable {
         ingress = try container.decodeIfPresent(IngressConfig.self, forKey: .ingress) ?? IngressConfig()
         metrics = try container.decodeIfPresent(MetricsConfig.self, forKey: .metrics) ?? MetricsConfig()
         notifications = try container.decodeIfPresent(NotificationsConfig.self, forKey: .notifications) ?? NotificationsConfig()
+        deadLetterRetentionSeconds = try container.decodeIfPresent(Int.self, forKey: .deadLetterRetentionSeconds) ?? Self.defaultDeadLetterRetentionSeconds
         console = try container.decodeIfPresent(ConsoleConfig.self, forKey: .console) ?? ConsoleConfig()
     }
 
@@ -106,6 +123,7 @@ package struct GatewayConfig: Sendable, Decodable {
         _ = try notifications.validated()
         try console.validate()
         _ = try worker.validated()
+        try Bounds.check(deadLetterRetentionSeconds, Self.deadLetterRetentionRange, "dead_letter_retention_s")
         _ = try database.batching(crashAfterCommits: nil)
         if let poolSize = database.poolSize { try Bounds.check(poolSize, 1...500, "database.pool_size") }
         do {

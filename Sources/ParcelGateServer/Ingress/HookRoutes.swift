@@ -10,6 +10,8 @@ struct HookRoutes<Context: RemoteAddressRequestContext> {
     let metrics: GatewayMetrics
     let admission: IngressAdmission
     let proxies: TrustedProxies
+    /// Per-minute counts for `/v1/stats`, by resolved tenant only (an invented URL is not a tenant).
+    let counter: IngestCounter
     /// Set once `X-Forwarded-For` has come from a peer that is not a trusted proxy (warned about once).
     let untrustedForwarding = OnceFlag()
 
@@ -24,6 +26,7 @@ struct HookRoutes<Context: RemoteAddressRequestContext> {
         let started = ContinuousClock.now
         // Labels only from a resolved source: invented URLs count as `unknown`, not as new series.
         var labels = (tenant: "unknown", carrier: "unknown")
+        var resolved = false
         defer { metrics.ingressDuration(ContinuousClock.now - started) }
         do throws(GatewayError) {
             try admission.enter()
@@ -40,24 +43,30 @@ struct HookRoutes<Context: RemoteAddressRequestContext> {
             }
             let source = try pipeline.admit(tenant: context.parameters.get("tenant") ?? "", carrier: context.parameters.get("carrier") ?? "", client: client)
             labels = (source.tenant, source.carrier)
+            resolved = true
             let body = try await request.collectBody(limit: maxBodyBytes)
             let result = try await pipeline.handle(source: source, body: body, headers: headers, client: client)
             switch result {
             case .applied(let id, let status, let recorded):
                 metrics.callback(tenant: labels.tenant, carrier: labels.carrier, outcome: "applied")
+                counter.record(tenant: labels.tenant, outcome: "applied")
                 return HookReply.applied(fulfillmentId: id, status: status, recorded: recorded)
             case .duplicate:
                 metrics.callback(tenant: labels.tenant, carrier: labels.carrier, outcome: "duplicate")
+                counter.record(tenant: labels.tenant, outcome: "duplicate")
                 return HookReply.duplicate
             case .queued(let retryId):
                 metrics.callback(tenant: labels.tenant, carrier: labels.carrier, outcome: "queued")
+                counter.record(tenant: labels.tenant, outcome: "queued")
                 return HookReply.queued(retryId: retryId)
             case .acknowledged:
                 metrics.callback(tenant: labels.tenant, carrier: labels.carrier, outcome: "acknowledged")
+                counter.record(tenant: labels.tenant, outcome: "acknowledged")
                 return HookReply.acknowledged
             }
         } catch {
             metrics.callback(tenant: labels.tenant, carrier: labels.carrier, outcome: "rejected", code: error.code)
+            if resolved { counter.record(tenant: labels.tenant, outcome: "rejected", code: error.code) }
             throw error
         }
     }

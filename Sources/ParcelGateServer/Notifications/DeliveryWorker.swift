@@ -25,7 +25,12 @@ final class DeliveryWorker: Service, Sendable {
     /// Attempts started and not yet ended.
     private let inFlight = Mutex(0)
 
-    init(store: any GatewayStore, executor: DeliveryExecutor, config: NotificationsConfig, clock: any GatewayClock, logger: Logger) {
+    /// `dead_letter_retention_s`: exhausted deliveries, and attempts, older than this are purged.
+    let deadLetterRetentionSeconds: Int
+
+    init(store: any GatewayStore, executor: DeliveryExecutor, config: NotificationsConfig, clock: any GatewayClock, logger: Logger,
+         deadLetterRetentionSeconds: Int = GatewayConfig.defaultDeadLetterRetentionSeconds) {
+        self.deadLetterRetentionSeconds = deadLetterRetentionSeconds
         self.store = store
         self.executor = executor
         self.fanOut = NotificationFanOut(logger: logger)
@@ -89,11 +94,17 @@ final class DeliveryWorker: Service, Sendable {
         }
     }
 
-    /// Drops delivered deliveries older than `retention_s`, so the tables do not grow without end.
+    /// Drops delivered deliveries older than `retention_s`, and dead ones (exhausted) and attempts older than
+    /// `dead_letter_retention_s`, so the tables do not grow without end.
     func purge(now: Timestamp) async {
         let retention = Int64(config.worker.retentionSeconds).multipliedSaturating(by: 1000)
+        let deadRetention = Int64(deadLetterRetentionSeconds).multipliedSaturating(by: 1000)
         do {
             try await store.purgeDeliveredDeliveries(before: now.adding(milliseconds: -retention))
+            let dead = try await store.purgeDeadDeliveries(before: now.adding(milliseconds: -deadRetention))
+            if dead.deliveries + dead.attempts > 0 {
+                logger.info("Purged expired dead deliveries and attempts", metadata: ["deliveries": "\(dead.deliveries)", "attempts": "\(dead.attempts)"])
+            }
         } catch {
             logger.error("Delivery purge failed", metadata: ["code": "\(error.code)", "detail": "\(error.detail)"])
         }

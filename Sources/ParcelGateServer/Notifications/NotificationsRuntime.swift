@@ -15,7 +15,7 @@ struct NotificationsRuntime: Sendable {
     let clock: any GatewayClock
 
     init(store: any GatewayStore, config: NotificationsConfig, sender: any WebhookSending, secretBox: SecretBox, clock: any GatewayClock,
-         logger: Logger, metrics: GatewayMetrics) throws(GatewayError) {
+         logger: Logger, metrics: GatewayMetrics, deadLetterRetentionSeconds: Int = GatewayConfig.defaultDeadLetterRetentionSeconds) throws(GatewayError) {
         self.store = store
         self.config = config
         self.clock = clock
@@ -23,7 +23,8 @@ struct NotificationsRuntime: Sendable {
         secrets = EndpointSecrets(box: secretBox)
         executor = DeliveryExecutor(store: store, sender: sender, secrets: secrets, urlPolicy: urlPolicy, classifier: DeliveryClassifier(),
                                     circuitSettings: config.circuitSettings, clock: clock, logger: logger, metrics: metrics)
-        worker = DeliveryWorker(store: store, executor: executor, config: config, clock: clock, logger: logger)
+        worker = DeliveryWorker(store: store, executor: executor, config: config, clock: clock, logger: logger,
+                                deadLetterRetentionSeconds: deadLetterRetentionSeconds)
     }
 
     /// Something may be due now (an endpoint enabled, deliveries recovered).

@@ -19,11 +19,14 @@ final class RetryWorker: Service, Sendable {
     let logger: Logger
     let metrics: GatewayMetrics
     let limits: IngressConfig
+    /// `dead_letter_retention_s`: exhausted entries last changed longer ago are purged with their attempt logs.
+    let deadLetterRetentionSeconds: Int
     private let signal = WakeSignal()
 
     init(store: any GatewayStore, directory: DirectoryProvider, clock: any GatewayClock, settings: WorkerConfig, logger: Logger, metrics: GatewayMetrics,
-                limits: IngressConfig = IngressConfig()) {
+                limits: IngressConfig = IngressConfig(), deadLetterRetentionSeconds: Int = GatewayConfig.defaultDeadLetterRetentionSeconds) {
         self.limits = limits
+        self.deadLetterRetentionSeconds = deadLetterRetentionSeconds
         self.store = store
         self.directory = directory
         self.clock = clock
@@ -43,7 +46,7 @@ final class RetryWorker: Service, Sendable {
                 let now = clock.now()
                 if now.milliseconds - lastPurge.milliseconds > 60_000 {
                     lastPurge = now
-                    _ = try? await store.purgeSucceeded(before: now.adding(milliseconds: -Int64(settings.retentionSeconds).multipliedSaturating(by: 1000)))
+                    await purge(now: now)
                 }
                 if processed < settings.batchSize {
                     await signal.wait(timeout: .milliseconds(settings.pollIntervalMilliseconds))
@@ -51,6 +54,17 @@ final class RetryWorker: Service, Sendable {
             }
         } onGracefulShutdown: {
             self.signal.signal()
+        }
+    }
+
+    /// Succeeded entries after `worker.retention_s`, dead letters after `dead_letter_retention_s`.
+    func purge(now: Timestamp) async {
+        _ = try? await store.purgeSucceeded(before: now.adding(milliseconds: -Int64(settings.retentionSeconds).multipliedSaturating(by: 1000)))
+        do {
+            let purged = try await store.purgeExhaustedRetries(before: now.adding(milliseconds: -Int64(deadLetterRetentionSeconds).multipliedSaturating(by: 1000)))
+            if purged > 0 { logger.info("Purged expired dead letters", metadata: ["count": "\(purged)"]) }
+        } catch {
+            logger.error("Dead-letter purge failed", metadata: ["code": "\(error.code)", "detail": "\(error.detail)"])
         }
     }
 

@@ -142,6 +142,33 @@ package protocol GatewayStore: Sendable {
     /// Deliveries by status and endpoints by circuit state (for `/metrics`).
     func notificationCounts() async throws(GatewayError) -> NotificationCounts
 
+    // MARK: The read side (README, "Stats"): projections, ingest counts, audit trails, operator views, dead-letter expiry
+
+    /// The tenant's stats: projections, daily counts for days `fromDay...toDay` (``UTCDay``), ingest counts from
+    /// minute `fromMinute` on, the retry queue and the deliveries; read from counters and grouped rows in one snapshot.
+    func stats(tenant: String, fromDay: Int64, toDay: Int64, fromMinute: Int64) async throws(GatewayError) -> TenantStats
+    /// Adds per-minute ingest counts (several replicas add to the same rows) and drops minutes before `purgeBeforeMinute`.
+    func recordIngestCounts(_ counts: [IngestCount], purgeBeforeMinute: Int64) async throws(GatewayError)
+    /// The tenants a projection rebuild covers.
+    func projectionTenants() async throws(GatewayError) -> [String]
+    /// Recomputes one tenant's projections from the raw tables, in one transaction.
+    func rebuildProjections(tenant: String) async throws(GatewayError) -> ProjectionRebuild
+    /// Whether the database had fulfillments before it had projections (rebuild once, at start).
+    func projectionsStale() async throws(GatewayError) -> Bool
+    func markProjectionsRebuilt(at: Timestamp) async throws(GatewayError)
+    /// The tenant's entry with its attempt log (oldest first), or `nil`.
+    func retryEntryWithAttempts(tenant: String, id: String) async throws(GatewayError) -> (entry: RetryEntry, attempts: [RetryAttempt])?
+    /// Every tenant's entries (or `tenant`'s), newest first: the operator's view.
+    func allRetryEntries(tenant: String?, status: RetryStatus?, limit: Int) async throws(GatewayError) -> [RetryEntry]
+    /// Every tenant's deliveries (or `tenant`'s), newest first: the operator's view.
+    func allDeliveries(tenant: String?, status: DeliveryStatus?, limit: Int) async throws(GatewayError) -> [DeliveryRecord]
+    /// Deletes dead letters (exhausted entries) last changed before `before`, with their attempts; returns how many.
+    @discardableResult
+    func purgeExhaustedRetries(before: Timestamp) async throws(GatewayError) -> Int
+    /// Deletes exhausted deliveries last changed before `before` and any attempt started before it.
+    @discardableResult
+    func purgeDeadDeliveries(before: Timestamp) async throws(GatewayError) -> (deliveries: Int, attempts: Int)
+
     // MARK: Console (README, "Console")
 
     /// Stores a signed-in session; sessions expired by `purgeExpiredBefore` are deleted in the same transaction.

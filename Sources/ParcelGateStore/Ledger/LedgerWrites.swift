@@ -58,6 +58,7 @@ enum PlatformCommand {
             fulfillment.carrier = carrier
             fulfillment.trackingNumber = trackingNumber
             fulfillment.serviceLevel = serviceLevel
+            fulfillment.shippedAt = now
         case .exception(let reason, let location, let status):
             history = (status, reason, location)
         case .deliver:

@@ -146,6 +146,60 @@ enum PostgresMigrations {
             """,
             "CREATE INDEX webhook_attempts_by_endpoint ON webhook_attempts (endpoint_id, started_at)",
         ]),
+        // The read side (issue 17), as on SQLite: sharded projection counters, ingest counts per minute, the
+        // inbound retry attempt log, the ship time, and the indexes of the dead-letter purges.
+        (9, [
+            "ALTER TABLE fulfillments ADD COLUMN shipped_at BIGINT",
+            """
+            UPDATE fulfillments SET shipped_at = s.at
+                FROM (SELECT tenant, fulfillment_id, max(occurred_at) AS at FROM domain_events
+                      WHERE type = 'FulfillmentStatusChanged' AND to_status = 'SHIPPED' GROUP BY tenant, fulfillment_id) AS s
+                WHERE fulfillments.tenant = s.tenant AND fulfillments.id = s.fulfillment_id
+            """,
+            """
+            CREATE TABLE projection_status_counts (
+                tenant TEXT NOT NULL, status TEXT NOT NULL, shard INTEGER NOT NULL, count BIGINT NOT NULL, PRIMARY KEY (tenant, status, shard)
+            )
+            """,
+            """
+            CREATE TABLE projection_carrier_counts (
+                tenant TEXT NOT NULL, carrier TEXT NOT NULL, service_level TEXT NOT NULL, shard INTEGER NOT NULL,
+                exceptions BIGINT NOT NULL, deliveries BIGINT NOT NULL, PRIMARY KEY (tenant, carrier, service_level, shard)
+            )
+            """,
+            """
+            CREATE TABLE projection_transit_buckets (
+                tenant TEXT NOT NULL, carrier TEXT NOT NULL, service_level TEXT NOT NULL, bucket INTEGER NOT NULL, shard INTEGER NOT NULL,
+                count BIGINT NOT NULL, PRIMARY KEY (tenant, carrier, service_level, bucket, shard)
+            )
+            """,
+            """
+            CREATE TABLE projection_daily_counts (
+                tenant TEXT NOT NULL, day BIGINT NOT NULL, shard INTEGER NOT NULL,
+                shipments BIGINT NOT NULL, deliveries BIGINT NOT NULL, exceptions BIGINT NOT NULL, PRIMARY KEY (tenant, day, shard)
+            )
+            """,
+            "CREATE TABLE projection_meta (id INTEGER PRIMARY KEY CHECK (id = 1), stale INTEGER NOT NULL, rebuilt_at BIGINT)",
+            "INSERT INTO projection_meta (id, stale) SELECT 1, CASE WHEN EXISTS (SELECT 1 FROM fulfillments) THEN 1 ELSE 0 END",
+            """
+            CREATE TABLE ingest_counts (
+                tenant TEXT NOT NULL, minute BIGINT NOT NULL, outcome TEXT NOT NULL, code TEXT NOT NULL, count BIGINT NOT NULL,
+                PRIMARY KEY (tenant, minute, outcome, code)
+            )
+            """,
+            "CREATE INDEX ingest_counts_by_minute ON ingest_counts (minute)",
+            """
+            CREATE TABLE retry_attempts (
+                retry_id TEXT NOT NULL REFERENCES retry_entries (id) ON DELETE CASCADE, attempt INTEGER NOT NULL,
+                attempted_at BIGINT NOT NULL, outcome TEXT NOT NULL, error TEXT, PRIMARY KEY (retry_id, attempt)
+            )
+            """,
+            "CREATE INDEX retry_entries_exhausted ON retry_entries (updated_at) WHERE status = 'exhausted'",
+            "CREATE INDEX retry_entries_all ON retry_entries (created_at)",
+            "CREATE INDEX webhook_deliveries_exhausted ON webhook_deliveries (updated_at) WHERE status = 'exhausted'",
+            "CREATE INDEX webhook_deliveries_all ON webhook_deliveries (created_at)",
+            "CREATE INDEX webhook_attempts_by_start ON webhook_attempts (started_at)",
+        ]),
         // The console's sessions (issue 17); see SQLiteMigrations. Version 9 belongs to the read models.
         (10, [
             "CREATE TABLE console_sessions (digest TEXT PRIMARY KEY, tenant TEXT, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL)",

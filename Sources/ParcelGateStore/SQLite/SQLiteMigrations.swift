@@ -227,6 +227,55 @@ enum SQLiteMigrations {
             );
             CREATE INDEX webhook_attempts_by_endpoint ON webhook_attempts (endpoint_id, started_at);
             """),
+        // The read side (issue 17). Projections are counters kept in the transaction of the change they count,
+        // spread over `shard` rows per group (a stable hash of the fulfillment id) so concurrent writers on
+        // PostgreSQL rarely wait for the same row; reads sum the shards. `projection_meta.stale` marks a database
+        // that had fulfillments before the projections existed: the gateway rebuilds them at start. Ingest counts
+        // per minute, the inbound retry attempt log, the ship time SHIPPED-to-DELIVERED is measured from, and the
+        // indexes the dead-letter purges use.
+        (9, """
+            ALTER TABLE fulfillments ADD COLUMN shipped_at INTEGER;
+            UPDATE fulfillments SET shipped_at = s.at
+                FROM (SELECT tenant, fulfillment_id, max(occurred_at) AS at FROM domain_events
+                      WHERE type = 'FulfillmentStatusChanged' AND to_status = 'SHIPPED' GROUP BY tenant, fulfillment_id) AS s
+                WHERE fulfillments.tenant = s.tenant AND fulfillments.id = s.fulfillment_id;
+            CREATE TABLE projection_status_counts (
+                tenant TEXT NOT NULL, status TEXT NOT NULL, shard INTEGER NOT NULL, count INTEGER NOT NULL,
+                PRIMARY KEY (tenant, status, shard)
+            ) WITHOUT ROWID;
+            CREATE TABLE projection_carrier_counts (
+                tenant TEXT NOT NULL, carrier TEXT NOT NULL, service_level TEXT NOT NULL, shard INTEGER NOT NULL,
+                exceptions INTEGER NOT NULL, deliveries INTEGER NOT NULL,
+                PRIMARY KEY (tenant, carrier, service_level, shard)
+            ) WITHOUT ROWID;
+            CREATE TABLE projection_transit_buckets (
+                tenant TEXT NOT NULL, carrier TEXT NOT NULL, service_level TEXT NOT NULL, bucket INTEGER NOT NULL, shard INTEGER NOT NULL,
+                count INTEGER NOT NULL,
+                PRIMARY KEY (tenant, carrier, service_level, bucket, shard)
+            ) WITHOUT ROWID;
+            CREATE TABLE projection_daily_counts (
+                tenant TEXT NOT NULL, day INTEGER NOT NULL, shard INTEGER NOT NULL,
+                shipments INTEGER NOT NULL, deliveries INTEGER NOT NULL, exceptions INTEGER NOT NULL,
+                PRIMARY KEY (tenant, day, shard)
+            ) WITHOUT ROWID;
+            CREATE TABLE projection_meta (id INTEGER PRIMARY KEY CHECK (id = 1), stale INTEGER NOT NULL, rebuilt_at INTEGER);
+            INSERT INTO projection_meta (id, stale) SELECT 1, CASE WHEN EXISTS (SELECT 1 FROM fulfillments) THEN 1 ELSE 0 END;
+            CREATE TABLE ingest_counts (
+                tenant TEXT NOT NULL, minute INTEGER NOT NULL, outcome TEXT NOT NULL, code TEXT NOT NULL, count INTEGER NOT NULL,
+                PRIMARY KEY (tenant, minute, outcome, code)
+            ) WITHOUT ROWID;
+            CREATE INDEX ingest_counts_by_minute ON ingest_counts (minute);
+            CREATE TABLE retry_attempts (
+                retry_id TEXT NOT NULL REFERENCES retry_entries (id) ON DELETE CASCADE, attempt INTEGER NOT NULL,
+                attempted_at INTEGER NOT NULL, outcome TEXT NOT NULL, error TEXT,
+                PRIMARY KEY (retry_id, attempt)
+            ) WITHOUT ROWID;
+            CREATE INDEX retry_entries_exhausted ON retry_entries (updated_at) WHERE status = 'exhausted';
+            CREATE INDEX retry_entries_all ON retry_entries (created_at);
+            CREATE INDEX webhook_deliveries_exhausted ON webhook_deliveries (updated_at) WHERE status = 'exhausted';
+            CREATE INDEX webhook_deliveries_all ON webhook_deliveries (created_at);
+            CREATE INDEX webhook_attempts_by_start ON webhook_attempts (started_at);
+            """),
         // The console's sessions (issue 17), shared by replicas: only the SHA-256 digest of each token is kept;
         // `tenant` is NULL for the operator. Version 9 belongs to the read models (issue 17, same issue).
         (10, """

@@ -4,7 +4,7 @@ import ParcelGateCore
 /// knows their columns.
 enum FulfillmentStatements {
     /// What ``RowDecoder/fulfillment(tenant:)`` reads.
-    static let fulfillmentColumns = "id, order_id, status, carrier, tracking_number, service_level, actual_delivery, latest_event_at, created_at, updated_at, event_sequence"
+    static let fulfillmentColumns = "id, order_id, status, carrier, tracking_number, service_level, actual_delivery, latest_event_at, created_at, updated_at, event_sequence, shipped_at"
 
     /// Dedupe: inserts the callback's receipt; no change means it was already stored.
     static func insertReceipt(tenant: String, carrier: String, key: String, at: Timestamp) -> Statement {
@@ -27,16 +27,16 @@ enum FulfillmentStatements {
     static func find(tenant: String, id: String, lock: Bool = false) -> Statement {
         Statement(
             sqlite: .literal("""
-                SELECT id, order_id, status, carrier, tracking_number, service_level, actual_delivery, latest_event_at, created_at, updated_at, event_sequence
+                SELECT id, order_id, status, carrier, tracking_number, service_level, actual_delivery, latest_event_at, created_at, updated_at, event_sequence, shipped_at
                 FROM fulfillments WHERE tenant = ? AND id = ?
                 """),
             postgres: lock
                 ? .literal("""
-                    SELECT id, order_id, status, carrier, tracking_number, service_level, actual_delivery, latest_event_at, created_at, updated_at, event_sequence
+                    SELECT id, order_id, status, carrier, tracking_number, service_level, actual_delivery, latest_event_at, created_at, updated_at, event_sequence, shipped_at
                     FROM fulfillments WHERE tenant = ? AND id = ? FOR UPDATE
                     """)
                 : .literal("""
-                    SELECT id, order_id, status, carrier, tracking_number, service_level, actual_delivery, latest_event_at, created_at, updated_at, event_sequence
+                    SELECT id, order_id, status, carrier, tracking_number, service_level, actual_delivery, latest_event_at, created_at, updated_at, event_sequence, shipped_at
                     FROM fulfillments WHERE tenant = ? AND id = ?
                     """),
             [.text(tenant), .text(id)], yield: .rows(.fulfillment(tenant: tenant)))
@@ -48,12 +48,12 @@ enum FulfillmentStatements {
         Statement(
             // The index is named: without statistics SQLite may prefer walking the primary key for the ORDER BY.
             sqlite: .literal("""
-                SELECT id, order_id, status, carrier, tracking_number, service_level, actual_delivery, latest_event_at, created_at, updated_at, event_sequence
+                SELECT id, order_id, status, carrier, tracking_number, service_level, actual_delivery, latest_event_at, created_at, updated_at, event_sequence, shipped_at
                 FROM fulfillments INDEXED BY fulfillments_by_tracking WHERE tenant = ? AND tracking_number = ?
                 ORDER BY (lower(coalesce(carrier, '')) = lower(?)) DESC, created_at DESC, id LIMIT 1
                 """),
             postgres: .literal("""
-                SELECT id, order_id, status, carrier, tracking_number, service_level, actual_delivery, latest_event_at, created_at, updated_at, event_sequence
+                SELECT id, order_id, status, carrier, tracking_number, service_level, actual_delivery, latest_event_at, created_at, updated_at, event_sequence, shipped_at
                 FROM fulfillments WHERE tenant = ? AND tracking_number = ?
                 ORDER BY (lower(coalesce(carrier, '')) = lower(?)) DESC, created_at DESC, id LIMIT 1
                 """),
@@ -91,10 +91,10 @@ enum FulfillmentStatements {
     static func update(_ f: Fulfillment) -> Statement {
         Statement("""
             UPDATE fulfillments SET status = ?, carrier = ?, tracking_number = ?, service_level = ?, actual_delivery = ?,
-                latest_event_at = ?, updated_at = ?, event_sequence = ? WHERE tenant = ? AND id = ?
+                latest_event_at = ?, updated_at = ?, event_sequence = ?, shipped_at = ? WHERE tenant = ? AND id = ?
             """,
             [.text(f.status.rawValue), .optional(f.carrier), .optional(f.trackingNumber), .optional(f.serviceLevel), .timestamp(f.actualDelivery),
-             .timestamp(f.latestEventAt), .timestamp(f.updatedAt), .integer(f.eventSequence), .text(f.tenant), .text(f.id)])
+             .timestamp(f.latestEventAt), .timestamp(f.updatedAt), .integer(f.eventSequence), .timestamp(f.shippedAt), .text(f.tenant), .text(f.id)])
     }
 
     /// Writes what a carrier callback can change: status and timestamps, never the shipment's carrier or

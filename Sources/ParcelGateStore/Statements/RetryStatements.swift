@@ -117,6 +117,43 @@ enum RetryStatements {
         Statement("DELETE FROM retry_entries WHERE status = 'succeeded' AND updated_at < ?", [.timestamp(before)], yield: .changes)
     }
 
+    /// Dead letters last changed before `before`; their attempt log goes with them (`ON DELETE CASCADE`).
+    static func purgeExhausted(before: Timestamp) -> Statement {
+        Statement("DELETE FROM retry_entries WHERE status = 'exhausted' AND updated_at < ?", [.timestamp(before)], yield: .changes)
+    }
+
+    /// Every tenant's entries (or one tenant's), newest first, optionally of one status: the operator's view.
+    static func listAll(tenant: String?, status: RetryStatus?, limit: Int) -> Statement {
+        Statement(built: """
+            SELECT \(columns) FROM retry_entries WHERE (CAST(? AS TEXT) IS NULL OR tenant = ?) AND (CAST(? AS TEXT) IS NULL OR status = ?)
+            ORDER BY created_at DESC, id DESC LIMIT ?
+            """, [.optional(tenant), .optional(tenant), .optional(status?.rawValue), .optional(status?.rawValue), .int(limit)], yield: .rows(.retryEntry))
+    }
+
+    /// Appends an attempt to the entry's audit trail, numbered after the last one (a replay keeps the log).
+    static func insertAttempt(id: String, at: Timestamp, outcome: String, error: String?) -> Statement {
+        Statement("""
+            INSERT INTO retry_attempts (retry_id, attempt, attempted_at, outcome, error)
+            VALUES (?, (SELECT coalesce(max(attempt), 0) + 1 FROM retry_attempts WHERE retry_id = ?), ?, ?, ?)
+            """, [.text(id), .text(id), .timestamp(at), .text(outcome), .optional(error)])
+    }
+
+    /// The tenant's entry's attempts, oldest first.
+    static func attempts(tenant: String, id: String) -> Statement {
+        Statement("""
+            SELECT a.attempt, a.attempted_at, a.outcome, a.error FROM retry_attempts a JOIN retry_entries r ON r.id = a.retry_id
+            WHERE a.retry_id = ? AND r.tenant = ? ORDER BY a.attempt
+            """, [.text(id), .text(tenant)], yield: .rows(.retryAttempt))
+    }
+
+    /// The tenant's pending and exhausted entries: how many, their attempts, the oldest pending one.
+    static func queueStats(tenant: String) -> Statement {
+        Statement("""
+            SELECT status, count(*), CAST(coalesce(sum(attempts), 0) AS BIGINT), min(created_at) FROM retry_entries
+            WHERE tenant = ? AND status IN ('pending', 'exhausted') GROUP BY status
+            """, [.text(tenant)], yield: .rows(.queueStat))
+    }
+
     /// The `headers` column: the stored (already redacted) headers as JSON.
     static func encodeHeaders(_ headers: [StoredHeader]) -> String {
         guard let data = try? JSONEncoder().encode(headers) else { return "[]" }

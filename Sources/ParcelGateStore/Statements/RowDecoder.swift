@@ -38,6 +38,18 @@ enum RowDecoder: Sendable {
     /// `id, tenant, fulfillment_id, type, from_status, to_status, tracking_status, carrier, service_level, tracking_number, order_id,
     /// sequence, reason, location, retry_id, occurred_at, recorded_at, retry_reason, retry_attempts, scan_code, scan_description`.
     case outboxEvent
+    /// `carrier, service_level, exceptions, deliveries`.
+    case carrierCount
+    /// `carrier, service_level, bucket, count`.
+    case transitBucket
+    /// `day, shipments, deliveries, exceptions`.
+    case dailyCount
+    /// `tenant, minute, outcome, code, count`.
+    case ingestCount
+    /// `status, count, attempts, oldest created_at` (the last may be NULL).
+    case queueStat
+    /// `attempt, attempted_at, outcome, error`.
+    case retryAttempt
     /// `digest, tenant, created_at, expires_at`.
     case consoleSession
 
@@ -92,6 +104,21 @@ enum RowDecoder: Sendable {
                 retryAttempts: try row.optionalInt(18).map { Int(truncatingIfNeeded: $0) },
                 scanCode: try row.optionalText(19), scanDescription: try row.optionalText(20)
             ))
+        case .carrierCount:
+            return .carrierCount(CarrierStats(carrier: try row.text(0), serviceLevel: try row.text(1), exceptions: try row.int(2), deliveries: try row.int(3)))
+        case .transitBucket:
+            guard let bucket = Int(exactly: try row.int(2)), (0..<TransitHistogram.bucketCount).contains(bucket) else {
+                throw .internalError("A stored transit-time bucket is out of range")
+            }
+            return .transitBucket(carrier: try row.text(0), serviceLevel: try row.text(1), bucket: bucket, count: try row.int(3))
+        case .dailyCount:
+            return .dailyCount(DailyCounts(day: try row.int(0), shipments: try row.int(1), deliveries: try row.int(2), exceptions: try row.int(3)))
+        case .ingestCount:
+            return .ingestCount(IngestCount(tenant: try row.text(0), minute: try row.int(1), outcome: try row.text(2), code: try row.text(3), count: try row.int(4)))
+        case .queueStat:
+            return .queueStat(status: try row.text(0), count: try row.int(1), attempts: try row.int(2), oldest: try row.optionalTimestamp(3))
+        case .retryAttempt:
+            return .retryAttempt(RetryAttempt(attempt: try row.count(0), at: try row.timestamp(1), outcome: try row.text(2), error: try row.optionalText(3)))
         case .consoleSession:
             return .consoleSession(ConsoleSessionRecord(digest: try row.text(0), tenant: try row.optionalText(1), createdAt: try row.timestamp(2),
                                                         expiresAt: try row.timestamp(3)))
@@ -135,7 +162,8 @@ enum RowDecoder: Sendable {
             id: id, tenant: tenant, orderId: try row.text(1), status: status,
             carrier: try row.optionalText(3), trackingNumber: try row.optionalText(4), serviceLevel: try row.optionalText(5),
             actualDelivery: try row.optionalTimestamp(6), latestEventAt: try row.optionalTimestamp(7),
-            createdAt: try row.timestamp(8), updatedAt: try row.timestamp(9), eventSequence: try row.int(10)
+            createdAt: try row.timestamp(8), updatedAt: try row.timestamp(9), eventSequence: try row.int(10),
+            shippedAt: try row.optionalTimestamp(11)
         )
     }
 
@@ -189,5 +217,11 @@ enum DecodedRow: Sendable {
     case attempt(AttemptRecord)
     case attemptSample(AttemptSample)
     case outboxEvent(OutboxEvent)
+    case carrierCount(CarrierStats)
+    case transitBucket(carrier: String, serviceLevel: String, bucket: Int, count: Int64)
+    case dailyCount(DailyCounts)
+    case ingestCount(IngestCount)
+    case queueStat(status: String, count: Int64, attempts: Int64, oldest: Timestamp?)
+    case retryAttempt(RetryAttempt)
     case consoleSession(ConsoleSessionRecord)
 }

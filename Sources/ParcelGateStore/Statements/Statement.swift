@@ -90,6 +90,16 @@ struct StatementResult: Sendable {
     var attemptSamples: [AttemptSample] { rows.compactMap { if case .attemptSample(let value) = $0 { value } else { nil } } }
     var consoleSessions: [ConsoleSessionRecord] { rows.compactMap { if case .consoleSession(let value) = $0 { value } else { nil } } }
     var outboxEvents: [OutboxEvent] { rows.compactMap { if case .outboxEvent(let value) = $0 { value } else { nil } } }
+    var carrierCounts: [CarrierStats] { rows.compactMap { if case .carrierCount(let value) = $0 { value } else { nil } } }
+    var transitBuckets: [(carrier: String, serviceLevel: String, bucket: Int, count: Int64)] {
+        rows.compactMap { if case .transitBucket(let carrier, let level, let bucket, let count) = $0 { (carrier, level, bucket, count) } else { nil } }
+    }
+    var dailyCounts: [DailyCounts] { rows.compactMap { if case .dailyCount(let value) = $0 { value } else { nil } } }
+    var ingestCounts: [IngestCount] { rows.compactMap { if case .ingestCount(let value) = $0 { value } else { nil } } }
+    var queueStats: [(status: String, count: Int64, attempts: Int64, oldest: Timestamp?)] {
+        rows.compactMap { if case .queueStat(let status, let count, let attempts, let oldest) = $0 { (status, count, attempts, oldest) } else { nil } }
+    }
+    var retryAttempts: [RetryAttempt] { rows.compactMap { if case .retryAttempt(let value) = $0 { value } else { nil } } }
 }
 
 extension Array where Element == StatementResult {

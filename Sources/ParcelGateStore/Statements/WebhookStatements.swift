@@ -275,6 +275,30 @@ enum WebhookStatements {
         Statement("DELETE FROM webhook_deliveries WHERE status = 'delivered' AND updated_at < ?", [.timestamp(before)], yield: .changes)
     }
 
+    /// Dead deliveries (exhausted) last changed before `before`, with their attempts (`ON DELETE CASCADE`).
+    static func purgeExhausted(before: Timestamp) -> Statement {
+        Statement("DELETE FROM webhook_deliveries WHERE status = 'exhausted' AND updated_at < ?", [.timestamp(before)], yield: .changes)
+    }
+
+    /// Attempts started before `before`, whatever became of their delivery (a held delivery's log stays bounded).
+    static func purgeAttempts(before: Timestamp) -> Statement {
+        Statement("DELETE FROM webhook_attempts WHERE started_at < ?", [.timestamp(before)], yield: .changes)
+    }
+
+    /// Every tenant's deliveries (or one tenant's), newest first, optionally of one status: the operator's view.
+    static func listAll(tenant: String?, status: DeliveryStatus?, limit: Int) -> Statement {
+        Statement(built: """
+            SELECT \(deliveryColumns) FROM webhook_deliveries
+            WHERE (CAST(? AS TEXT) IS NULL OR tenant = ?) AND (CAST(? AS TEXT) IS NULL OR status = ?)
+            ORDER BY created_at DESC, id DESC LIMIT ?
+            """, [.optional(tenant), .optional(tenant), .optional(status?.rawValue), .optional(status?.rawValue), .int(limit)], yield: .rows(.delivery))
+    }
+
+    /// The tenant's deliveries by status.
+    static func countsByStatus(tenant: String) -> Statement {
+        Statement("SELECT status, count(*) FROM webhook_deliveries WHERE tenant = ? GROUP BY status", [.text(tenant)], yield: .rows(.statusCount))
+    }
+
     /// Every delivery by status, all tenants (for `/metrics`).
     static let countsByStatusAll = Statement("SELECT status, count(*) FROM webhook_deliveries GROUP BY status", yield: .rows(.statusCount))
 

@@ -4,9 +4,11 @@ import ParcelGateCore
 enum FulfillmentWorkflows {
     /// Creates a fulfillment in `PENDING`. Callbacks queued because it was unknown become due now.
     static func create(_ new: NewFulfillment) -> Workflow<Fulfillment> {
-        Workflow(.write, .run([FulfillmentStatements.insert(new), RetryStatements.expedite(tenant: new.tenant, matchKey: new.id, now: new.createdAt)]) {
-            results throws(GatewayError) in
-            // A taken id throws, and the transaction (the expedite included) rolls back.
+        var deltas = ProjectionDeltas()
+        deltas.created(tenant: new.tenant, fulfillmentId: new.id)
+        return Workflow(.write, .run([FulfillmentStatements.insert(new), RetryStatements.expedite(tenant: new.tenant, matchKey: new.id, now: new.createdAt)]
+                                     + deltas.statements) { results throws(GatewayError) in
+            // A taken id throws, and the transaction (the expedite and the projection's count included) rolls back.
             guard try results.result(0).changes == 1 else { throw .conflict("A fulfillment with id '\(new.id)' already exists") }
             return .done(Fulfillment(id: new.id, tenant: new.tenant, orderId: new.orderId, createdAt: new.createdAt, updatedAt: new.createdAt))
         })
@@ -52,6 +54,7 @@ enum FulfillmentWorkflows {
             }
             writes.append(FulfillmentStatements.update(fulfillment))
             writes.append(FulfillmentStatements.insertDomainEvent(change.domainEvent, recordedAt: now))
+            writes += ProjectionDeltas.statements(for: [change.domainEvent])
             writes.append(FulfillmentStatements.history(tenant: tenant, id: fulfillmentId))
             let updated = fulfillment
             return .run(writes) { results throws(GatewayError) in

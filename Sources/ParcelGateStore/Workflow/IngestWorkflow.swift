@@ -88,6 +88,8 @@ enum IngestWorkflow {
         for (rowId, status) in plan.reapplied { writes.append(FulfillmentStatements.markApplied(rowId: rowId, fulfillmentStatus: status)) }
         for fulfillment in plan.updatedFulfillments { writes.append(FulfillmentStatements.updateProgress(fulfillment)) }
         for domain in plan.domainEvents { writes.append(FulfillmentStatements.insertDomainEvent(domain, recordedAt: callback.receivedAt)) }
+        // The projections last, merged and in key order (``ProjectionDeltas``): a scan that keeps the status adds none.
+        writes += ProjectionDeltas.statements(for: plan.domainEvents)
         return .run(writes, finishing: plan.outcome)
     }
 }

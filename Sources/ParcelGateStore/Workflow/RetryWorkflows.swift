@@ -16,8 +16,10 @@ enum RetryWorkflows {
     }
 
     static func markSucceeded(id: String, claimToken: String, now: Timestamp) -> Workflow<Void> {
-        Workflow(.write, .run(RetryStatements.markSucceeded(id: id, token: claimToken, now: now)) { updated throws(GatewayError) in
-            try held(updated, id: id)
+        // The attempt's audit row rides in the same batch: when the claim is lost the step throws and both roll back.
+        Workflow(.write, .run([RetryStatements.markSucceeded(id: id, token: claimToken, now: now),
+                               RetryStatements.insertAttempt(id: id, at: now, outcome: "succeeded", error: nil)]) { results throws(GatewayError) in
+            try held(try results.result(0), id: id)
             return .done(())
         })
     }
@@ -28,7 +30,8 @@ enum RetryWorkflows {
             guard var entry = found.retryEntries.first, entry.status == .pending, entry.claimToken == claimToken else { throw RetryClaim.lost(id) }
             entry.recordFailure(error, policy: policy, now: now)
             let failed = entry
-            var writes = [RetryStatements.markFailed(failed, token: claimToken, error: error, now: now)]
+            var writes = [RetryStatements.markFailed(failed, token: claimToken, error: error, now: now),
+                          RetryStatements.insertAttempt(id: id, at: now, outcome: failed.status == .exhausted ? "exhausted" : "failed", error: error)]
             // A dead letter is announced to the tenant's endpoints (`retry.exhausted`), in the same transaction.
             if failed.status == .exhausted { writes.append(WebhookStatements.recordDeadLetter(failed, reason: error, at: now)) }
             return .run(writes) { results throws(GatewayError) in
@@ -41,7 +44,8 @@ enum RetryWorkflows {
     /// A permanent failure: a dead letter at once, announced to the tenant's endpoints (`retry.exhausted`).
     static func markExhausted(id: String, claimToken: String, reason: String, now: Timestamp) -> Workflow<Void> {
         Workflow(.write, .run([RetryStatements.markExhausted(id: id, token: claimToken, reason: reason, now: now),
-                               RetryStatements.find(id: id, tenant: nil, lock: false)]) { results throws(GatewayError) in
+                               RetryStatements.find(id: id, tenant: nil, lock: false),
+                               RetryStatements.insertAttempt(id: id, at: now, outcome: "exhausted", error: reason)]) { results throws(GatewayError) in
             try held(try results.result(0), id: id)
             guard let entry = try results.result(1).retryEntries.first else { return .done(()) }
             return .run([WebhookStatements.recordDeadLetter(entry, reason: reason, at: now)], finishing: ())
@@ -78,6 +82,25 @@ enum RetryWorkflows {
                 if let status = RetryStatus(rawValue: status) { counts[status] = Int(truncatingIfNeeded: count) }
             }
             return .done(counts)
+        })
+    }
+
+    /// Dead letters older than the dead-letter retention, with their attempt logs.
+    static func purgeExhausted(before: Timestamp) -> Workflow<Int> {
+        Workflow(.write, .run(RetryStatements.purgeExhausted(before: before)) { deleted throws(GatewayError) in .done(deleted.changes) })
+    }
+
+    /// The operator's view: every tenant's entries, or one tenant's.
+    static func listAll(tenant: String?, status: RetryStatus?, limit: Int) -> Workflow<[RetryEntry]> {
+        Workflow(.read, .run(RetryStatements.listAll(tenant: tenant, status: status, limit: limit)) { rows throws(GatewayError) in .done(rows.retryEntries) })
+    }
+
+    /// The tenant's entry with its attempt log, or `nil`.
+    static func findWithAttempts(tenant: String, id: String) -> Workflow<(RetryEntry, [RetryAttempt])?> {
+        Workflow(.snapshot, .run([RetryStatements.find(id: id, tenant: tenant, lock: false), RetryStatements.attempts(tenant: tenant, id: id)]) {
+            results throws(GatewayError) in
+            guard let entry = try results.result(0).retryEntries.first else { return .done(nil) }
+            return .done((entry, try results.result(1).retryAttempts))
         })
     }
 

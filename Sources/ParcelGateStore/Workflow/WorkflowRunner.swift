@@ -207,4 +207,67 @@ extension WorkflowRunner {
     package func notificationCounts() async throws(GatewayError) -> NotificationCounts {
         try await perform(WebhookWorkflows.counts())
     }
+
+    package func stats(tenant: String, fromDay: Int64, toDay: Int64, fromMinute: Int64) async throws(GatewayError) -> TenantStats {
+        try await perform(ReadModelWorkflows.stats(tenant: tenant, fromDay: fromDay, toDay: toDay, fromMinute: fromMinute))
+    }
+
+    package func recordIngestCounts(_ counts: [IngestCount], purgeBeforeMinute: Int64) async throws(GatewayError) {
+        try await perform(ReadModelWorkflows.recordIngest(counts, purgeBeforeMinute: purgeBeforeMinute))
+    }
+
+    package func projectionTenants() async throws(GatewayError) -> [String] {
+        try await perform(ReadModelWorkflows.projectionTenants())
+    }
+
+    package func rebuildProjections(tenant: String) async throws(GatewayError) -> ProjectionRebuild {
+        try await perform(ReadModelWorkflows.rebuild(tenant: tenant, dialect: dialect))
+    }
+
+    package func projectionsStale() async throws(GatewayError) -> Bool {
+        try await perform(ReadModelWorkflows.projectionsStale())
+    }
+
+    package func markProjectionsRebuilt(at: Timestamp) async throws(GatewayError) {
+        try await perform(ReadModelWorkflows.markRebuilt(at: at))
+    }
+
+    package func retryEntryWithAttempts(tenant: String, id: String) async throws(GatewayError) -> (entry: RetryEntry, attempts: [RetryAttempt])? {
+        try await perform(RetryWorkflows.findWithAttempts(tenant: tenant, id: id)).map { (entry: $0.0, attempts: $0.1) }
+    }
+
+    package func allRetryEntries(tenant: String?, status: RetryStatus?, limit: Int) async throws(GatewayError) -> [RetryEntry] {
+        try await perform(RetryWorkflows.listAll(tenant: tenant, status: status, limit: limit))
+    }
+
+    package func allDeliveries(tenant: String?, status: DeliveryStatus?, limit: Int) async throws(GatewayError) -> [DeliveryRecord] {
+        try await perform(ReadModelWorkflows.deliveries(tenant: tenant, status: status, limit: limit))
+    }
+
+    @discardableResult
+    package func purgeExhaustedRetries(before: Timestamp) async throws(GatewayError) -> Int {
+        try await perform(RetryWorkflows.purgeExhausted(before: before))
+    }
+
+    @discardableResult
+    package func purgeDeadDeliveries(before: Timestamp) async throws(GatewayError) -> (deliveries: Int, attempts: Int) {
+        try await perform(ReadModelWorkflows.purgeDeadDeliveries(before: before))
+    }
+}
+
+extension GatewayStore {
+    /// Rebuilds every tenant's projections, one transaction per tenant, reporting each as it finishes, then
+    /// marks the projections current. Safe while the gateway runs: see ``ProjectionStatements/lockForRebuild``.
+    package func rebuildAllProjections(now: Timestamp, progress: @Sendable (_ done: Int, _ total: Int, ProjectionRebuild) -> Void = { _, _, _ in })
+        async throws(GatewayError) -> [ProjectionRebuild] {
+        let tenants = try await projectionTenants()
+        var rebuilt: [ProjectionRebuild] = []
+        for (index, tenant) in tenants.enumerated() {
+            let one = try await rebuildProjections(tenant: tenant)
+            rebuilt.append(one)
+            progress(index + 1, tenants.count, one)
+        }
+        try await markProjectionsRebuilt(at: now)
+        return rebuilt
+    }
 }
