@@ -132,7 +132,7 @@ package enum GatewayApplication {
             store: store, directory: directory, operatorKey: operatorKey,
             sessions: ConsoleSessions(store: store, clock: settings.clock, config: config.console), notifications: notifications,
             clock: settings.clock, proxies: proxies, renderer: try ConsoleRenderer(), signInLimiter: RateLimiter<String>(),
-            overviewSource: ConsoleOverviewSource(store: store), replayed: wakeWorker
+            overviewSource: ConsoleOverviewSource(store: store, counter: ingestCounter), replayed: wakeWorker
         ).register(on: router)
         let metricsAddress = try config.metrics.listenAddress()
         // Stopped in reverse: the delivery worker before the sender whose client it uses.

@@ -61,7 +61,7 @@ svg.chart { width: 100%; height: auto; display: block; }
 svg.chart .grid { stroke: #d5dae1; stroke-width: 1; }
 svg.chart text { font-size: 11px; fill: var(--muted); }
 svg.chart text.label, svg.chart text.value { font-size: 13px; fill: var(--fg); }
-.fill-applied { fill: #2f7d4a; } .fill-duplicate { fill: #6b7a90; } .fill-queued { fill: #c27c0e; } .fill-rejected { fill: #b3261e; } .fill-invalid { fill: #7b3fa0; }
+.fill-applied { fill: #2f7d4a; } .fill-acknowledged { fill: #3d7fa6; } .fill-duplicate { fill: #6b7a90; } .fill-queued { fill: #c27c0e; } .fill-rejected { fill: #b3261e; } .fill-invalid { fill: #7b3fa0; }
 .fill-bar { fill: #2b6cb0; } .fill-exception { fill: #b3261e; }
 .legend { display: flex; flex-wrap: wrap; gap: .75rem; list-style: none; padding: 0; margin: .25rem 0 0; font-size: .85rem; }
 .legend svg { width: .8rem; height: .8rem; vertical-align: -1px; margin-right: .25rem; }

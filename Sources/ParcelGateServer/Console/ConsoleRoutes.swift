@@ -281,46 +281,43 @@ struct ConsoleRoutes: Sendable {
 
     // MARK: Overview
 
-    static let outcomeSeries = [
-        SVGChart.Series(label: "applied", cssClass: "fill-applied"), SVGChart.Series(label: "duplicate", cssClass: "fill-duplicate"),
-        SVGChart.Series(label: "queued", cssClass: "fill-queued"), SVGChart.Series(label: "rejected", cssClass: "fill-rejected"),
-    ]
+    /// One series per ``ConsoleOverviewSource/outcomes`` entry, in that order.
+    static let outcomeSeries = ConsoleOverviewSource.outcomes.map { SVGChart.Series(label: $0, cssClass: "fill-" + $0) }
 
     func overview(_ request: Request, _ session: ConsoleSession) async throws(GatewayError) -> Response {
         let scope = try scope(request, session)
         let now = clock.now()
         let data = try await overviewSource.overview(tenants: scope.tenants, now: now)
         let suffix = scope.selected.map { "?" + Self.tenantQuery($0) } ?? ""
+        let minutes = data.callbacksPerMinute
+        let totals = Self.outcomeSeries.indices.map { series in minutes.map { $0.counts.indices.contains(series) ? $0.counts[series] : 0 }.reduce(0, +) }
         var chart: CallbacksChartView?
-        if let minutes = data.callbacksPerMinute {
-            let bars = minutes.map { minute in
-                SVGChart.Bar(label: String(ConsoleFormat.time(minute.start).dropFirst(11).prefix(5)),
-                             values: [minute.applied, minute.duplicate, minute.queued, minute.rejected])
-            }
-            let totals = [minutes.map(\.applied), minutes.map(\.duplicate), minutes.map(\.queued), minutes.map(\.rejected)].map { $0.reduce(0, +) }
+        if totals.reduce(0, +) > 0 {
+            let bars = minutes.map { minute in SVGChart.Bar(label: String(ConsoleFormat.time(minute.start).dropFirst(11).prefix(5)), values: minute.counts) }
             chart = CallbacksChartView(
                 svg: SVGChart.stackedBars(title: "Callbacks per minute by outcome, last hour", series: Self.outcomeSeries, bars: bars),
                 legend: zip(Self.outcomeSeries, totals).map { LegendEntry(label: $0.label, cssClass: $0.cssClass, total: $1) })
         }
-        let statusRows = FulfillmentStatus.allCases.map { ($0.rawValue, data.counts.fulfillmentsByStatus[$0.rawValue] ?? 0) }
-        let exceptionRows = data.counts.exceptionsByCarrier.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { ($0.key.isEmpty ? "(none)" : $0.key, $0.value) }
-        let retries = data.counts.retriesByStatus
-        let deliveries = data.counts.deliveriesByStatus
+        let statusRows = FulfillmentStatus.allCases.map { ($0.rawValue, data.fulfillmentsByStatus[$0.rawValue] ?? 0) }
+        let exceptionRows = data.exceptionsByCarrier.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { ($0.key.isEmpty ? "(none)" : $0.key, $0.value) }
+        let deliveries = data.deliveriesByStatus
+        let waiting = data.pendingRetries + data.deadLetters
         let states = data.endpointStates
         let view = OverviewView(
             layout: layout("Overview", session: session, section: "overview", scope: scope, filterAction: "/console", refresh: true, notice: Self.notice(request)),
             scope: scope.selected.map { "Tenant " + $0 } ?? "All tenants", now: ConsoleFormat.time(now),
             callbacks: chart,
-            callbacksNote: "Per-minute callback counts are not recorded by this version of the gateway yet.",
+            callbacksNote: "No callback in the last hour.",
             fulfillmentsSVG: SVGChart.horizontalBars(title: "Fulfillments by status", rows: statusRows),
             fulfillmentsTotal: statusRows.map(\.1).reduce(0, +), fulfillmentsHref: "/console/fulfillments" + suffix,
             hasExceptions: !exceptionRows.isEmpty,
             exceptionsSVG: SVGChart.horizontalBars(title: "Fulfillments in exception by carrier", rows: exceptionRows, cssClass: "fill-exception"),
             queue: [
-                Figure(label: "Pending", value: String(retries["pending"] ?? 0), href: "/console/queue" + suffix),
-                Figure(label: "Dead letters", value: String(retries["exhausted"] ?? 0),
+                Figure(label: "Pending", value: String(data.pendingRetries), href: "/console/queue" + suffix),
+                Figure(label: "Dead letters", value: String(data.deadLetters),
                        href: "/console/queue?status=exhausted" + (scope.selected.map { "&" + Self.tenantQuery($0) } ?? "")),
-                Figure(label: "Succeeded", value: String(retries["succeeded"] ?? 0), href: nil),
+                Figure(label: "Mean attempts", value: waiting == 0 ? "–" : ConsoleFormat.decimal(Double(data.retryAttempts) / Double(waiting)), href: nil),
+                Figure(label: "Oldest pending", value: data.oldestPendingAt.map { ConsoleFormat.age(from: $0, to: now) } ?? "–", href: nil),
             ],
             deliveries: DeliveryStatus.allCases.map { Figure(label: $0.rawValue, value: String(deliveries[$0.rawValue] ?? 0), href: nil) },
             endpoints: ["closed", "half_open", "open", "disabled"].map { state in
@@ -414,11 +411,8 @@ struct ConsoleRoutes: Sendable {
         let scope = try scope(request, session)
         let name = request.uri.queryParameters.get("status") ?? "pending"
         guard let status = RetryStatus(rawValue: name) else { throw .badRequest("status must be pending, exhausted or succeeded") }
-        var entries: [RetryEntry] = []
-        for tenant in scope.tenants {
-            entries += try await store.retryEntries(tenant: tenant, status: status, limit: Self.listLimit)
-        }
-        entries = Array(entries.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }.prefix(Self.listLimit))
+        // One read: the session's tenant, the operator's filter, or (operator, no filter) every tenant's, newest first.
+        let entries = try await store.allRetryEntries(tenant: scope.selected, status: status, limit: Self.listLimit)
         let tenantSuffix = scope.selected.map { "&" + Self.tenantQuery($0) } ?? ""
         let tabs = [("pending", "Pending"), ("exhausted", "Dead letters"), ("succeeded", "Succeeded")].map { value, label in
             NavLink(label: label, href: "/console/queue?status=" + value + tenantSuffix, current: value == status.rawValue)
@@ -439,15 +433,17 @@ struct ConsoleRoutes: Sendable {
     func retryEntry(_ request: Request, _ session: ConsoleSession, id: String?) async throws(GatewayError) -> Response {
         let tenant = try singleTenant(session, requested: request.uri.queryParameters.get("tenant"))
         let id = try ConsoleInput.id(id, "id")
-        guard let e = try await store.retryEntry(tenant: tenant, id: id) else { throw .notFound("Retry entry '\(id)' not found") }
+        guard let (e, attempts) = try await store.retryEntryWithAttempts(tenant: tenant, id: id) else { throw .notFound("Retry entry '\(id)' not found") }
+        let attemptLog = attempts.map { a in
+            RetryAttemptRow(attempt: String(a.attempt), at: ConsoleFormat.time(a.at), outcome: a.outcome, error: ConsoleFormat.optional(a.error))
+        }
         let view = RetryView(
             layout: layout("Callback " + e.id, session: session, section: "queue", scope: Scope(tenants: [tenant], selected: tenant), notice: Self.notice(request)),
             tenant: tenant, carrier: e.carrier, reason: e.reason.rawValue, status: e.status.rawValue, statusClass: ConsoleFormat.statusClass(e.status.rawValue),
             attempts: String(e.attempts), nextAttemptAt: e.status == .pending ? ConsoleFormat.time(e.nextAttemptAt) : "–",
             createdAt: ConsoleFormat.time(e.createdAt), updatedAt: ConsoleFormat.time(e.updatedAt), lastError: e.lastError,
             replayable: e.status != .succeeded, csrfToken: session.csrfToken, selectValue: tenant + "/" + e.id,
-            hasAttemptLog: false, attemptLog: [],
-            attemptLogNote: "\(e.attempts) attempt(s) so far; the last error is shown above.",
+            hasAttemptLog: !attemptLog.isEmpty, attemptLog: attemptLog, attemptLogNote: "No attempt yet.",
             backHref: "/console/queue?status=" + e.status.rawValue + (session.isOperator ? "&" + Self.tenantQuery(tenant) : ""))
         return ConsoleResponse.html(.ok, renderer.render(view, "retry"))
     }

@@ -224,6 +224,23 @@ enum ConsoleFormat {
         return String(Double(Int64(tenths)) / 10) + " %"
     }
 
+    static func decimal(_ value: Double) -> String {
+        let tenths = (value * 10).rounded()
+        guard tenths.isFinite, abs(tenths) < 1e12 else { return "–" }
+        return String(Double(Int64(tenths)) / 10)
+    }
+
+    /// How long ago `start` was at `end`: seconds, minutes, hours or days.
+    static func age(from start: Timestamp, to end: Timestamp) -> String {
+        let seconds = max(0, end.milliseconds.subtractingReportingOverflow(start.milliseconds).partialValue / 1000)
+        switch seconds {
+        case ..<120: return "\(seconds) s"
+        case ..<7200: return "\(seconds / 60) min"
+        case ..<172_800: return "\(seconds / 3600) h"
+        default: return "\(seconds / 86_400) days"
+        }
+    }
+
     static func milliseconds(_ value: Int64?) -> String { value.map { "\($0) ms" } ?? "–" }
 
     static func place(_ location: TrackingLocation?) -> String {

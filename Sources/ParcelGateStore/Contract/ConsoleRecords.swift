@@ -17,17 +17,3 @@ package struct ConsoleSessionRecord: Sendable, Hashable {
         self.expiresAt = expiresAt
     }
 }
-
-/// What the console's overview counts for one tenant, each an indexed `GROUP BY` on one table.
-package struct ConsoleCounts: Sendable, Hashable {
-    /// Fulfillments by status (raw status names).
-    package var fulfillmentsByStatus: [String: Int] = [:]
-    /// Fulfillments in `EXCEPTION` now, by carrier (empty string: none recorded).
-    package var exceptionsByCarrier: [String: Int] = [:]
-    /// Inbound retry entries by status.
-    package var retriesByStatus: [String: Int] = [:]
-    /// Outbound deliveries by status.
-    package var deliveriesByStatus: [String: Int] = [:]
-
-    package init() {}
-}

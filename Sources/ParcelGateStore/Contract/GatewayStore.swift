@@ -179,8 +179,6 @@ package protocol GatewayStore: Sendable {
     func deleteConsoleSession(digest: String) async throws(GatewayError)
     /// Up to `limit` of the tenant's fulfillments ordered by id, after `after`; without their histories.
     func fulfillmentPage(tenant: String, after: String?, limit: Int) async throws(GatewayError) -> [Fulfillment]
-    /// The overview's counts for one tenant, from one snapshot.
-    func consoleCounts(tenant: String) async throws(GatewayError) -> ConsoleCounts
 
     /// Whether the database answers (for `/readyz`).
     func ping() async throws(GatewayError)

@@ -1,7 +1,7 @@
 import ParcelGateCore
 
-/// The statements on `console_sessions`, and the console's own reads of the other tables: the only place
-/// that knows the sessions' columns.
+/// The statements on `console_sessions`, and the console's page of fulfillments: the only place that knows the
+/// sessions' columns.
 enum ConsoleStatements {
     static func insertSession(_ session: ConsoleSessionRecord) -> Statement {
         Statement("INSERT INTO console_sessions (digest, tenant, created_at, expires_at) VALUES (?, ?, ?, ?)",
@@ -27,22 +27,5 @@ enum ConsoleStatements {
     static func fulfillmentPage(tenant: String, after: String, limit: Int) -> Statement {
         Statement(built: "SELECT \(FulfillmentStatements.fulfillmentColumns) FROM fulfillments WHERE tenant = ? AND id > ? ORDER BY id LIMIT ?",
                   [.text(tenant), .text(after), .int(limit)], yield: .rows(.fulfillment(tenant: tenant)))
-    }
-
-    static func fulfillmentsByStatus(tenant: String) -> Statement {
-        Statement("SELECT status, count(*) FROM fulfillments WHERE tenant = ? GROUP BY status", [.text(tenant)], yield: .rows(.statusCount))
-    }
-
-    static func exceptionsByCarrier(tenant: String) -> Statement {
-        Statement("SELECT coalesce(carrier, ''), count(*) FROM fulfillments WHERE tenant = ? AND status = 'EXCEPTION' GROUP BY coalesce(carrier, '')",
-                  [.text(tenant)], yield: .rows(.statusCount))
-    }
-
-    static func retriesByStatus(tenant: String) -> Statement {
-        Statement("SELECT status, count(*) FROM retry_entries WHERE tenant = ? GROUP BY status", [.text(tenant)], yield: .rows(.statusCount))
-    }
-
-    static func deliveriesByStatus(tenant: String) -> Statement {
-        Statement("SELECT status, count(*) FROM webhook_deliveries WHERE tenant = ? GROUP BY status", [.text(tenant)], yield: .rows(.statusCount))
     }
 }

@@ -22,21 +22,4 @@ enum ConsoleWorkflows {
             .done(rows.fulfillments)
         })
     }
-
-    /// The overview's counts, from one snapshot.
-    static func counts(tenant: String) -> Workflow<ConsoleCounts> {
-        Workflow(.snapshot, .run([ConsoleStatements.fulfillmentsByStatus(tenant: tenant), ConsoleStatements.exceptionsByCarrier(tenant: tenant),
-                                  ConsoleStatements.retriesByStatus(tenant: tenant), ConsoleStatements.deliveriesByStatus(tenant: tenant)]) {
-            results throws(GatewayError) in
-            func dictionary(_ result: StatementResult) -> [String: Int] {
-                Dictionary(result.statusCounts.map { ($0.0, Int(truncatingIfNeeded: $0.1)) }, uniquingKeysWith: +)
-            }
-            var counts = ConsoleCounts()
-            counts.fulfillmentsByStatus = dictionary(try results.result(0))
-            counts.exceptionsByCarrier = dictionary(try results.result(1))
-            counts.retriesByStatus = dictionary(try results.result(2))
-            counts.deliveriesByStatus = dictionary(try results.result(3))
-            return .done(counts)
-        })
-    }
 }

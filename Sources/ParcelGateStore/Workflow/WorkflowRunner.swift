@@ -132,10 +132,6 @@ extension WorkflowRunner {
         try await perform(ConsoleWorkflows.fulfillmentPage(tenant: tenant, after: after, limit: limit))
     }
 
-    package func consoleCounts(tenant: String) async throws(GatewayError) -> ConsoleCounts {
-        try await perform(ConsoleWorkflows.counts(tenant: tenant))
-    }
-
     package func createEndpoint(_ endpoint: EndpointRecord) async throws(GatewayError) {
         try await perform(WebhookWorkflows.createEndpoint(endpoint))
     }

@@ -104,6 +104,7 @@ import Testing
         #expect(try await driver.currentURL == site + "/console")
         #expect(try await driver.text("header .who").contains("tenant shopstream"))
         #expect(try await driver.source.contains("Fulfillments by status"))
+        #expect(try await driver.findAll("svg.chart[aria-label^='Callbacks per minute'] rect.fill-applied").count >= 1)
         // The script loaded under the CSP: it shows the live-refresh switch, hidden without it.
         #expect(try await driver.execute("return document.querySelector('label.live') !== null && !document.querySelector('label.live').hidden;") as? Bool == true)
         try await snap(driver, "overview")
@@ -138,6 +139,8 @@ import Testing
             return try await driver.text("main dl").contains("succeeded")
         }
         #expect(applied, "the replayed callback was applied")
+        let log = try await driver.text("main table")
+        #expect(log.contains("exhausted") && log.contains("succeeded"), "the attempt history: \(log)")
         try await snap(driver, "queue-entry")
         try await driver.navigate(site + "/console/fulfillments/ful-late")
         #expect(try await driver.text("#timeline").contains("Secaucus"))

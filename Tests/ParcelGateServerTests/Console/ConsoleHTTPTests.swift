@@ -210,6 +210,30 @@ import Testing
         }
     }
 
+    /// The overview reads the read models: callbacks per minute by outcome, statuses and exceptions from the projections.
+    @Test func theOverviewChartsCallbacksFromTheReadModels() async throws {
+        try await TestGateway.run(config: Self.config()) { gateway in
+            try await gateway.shippedFulfillment(id: "f1", trackingNumber: "TN-1")
+            try await gateway.callback(#"{"event_id":"e0","tracking_number":"TN-1","status":"in_transit","occurred_at":"2026-11-27T09:00:00Z"}"#).expect(200)
+            let scan = #"{"event_id":"e1","tracking_number":"TN-1","status":"delivery_failed","occurred_at":"2026-11-27T10:00:00Z"}"#
+            try await gateway.callback(scan).expect(200)
+            try await gateway.callback(scan).expect(200)
+            let client = ConsoleClient(gateway)
+            try await client.signIn(TestGateway.apiKey)
+            let page = try await client.get("/console")
+            #expect(page.status == 200)
+            #expect(page.text.contains(#"aria-label="Callbacks per minute by outcome, last hour""#))
+            #expect(page.text.contains("applied: 2") && page.text.contains("duplicate: 1") && page.text.contains("rejected: 0"))
+            #expect(page.text.contains("<title>EXCEPTION: 1</title>"))
+            #expect(page.text.contains("<title>generic: 1</title>"), "exceptions by carrier")
+            // The other tenant's overview counts none of it.
+            let other = ConsoleClient(gateway)
+            try await other.signIn(TestGateway.otherApiKey)
+            let theirs = try await other.get("/console")
+            #expect(theirs.text.contains("No callback in the last hour.") && theirs.text.contains("<title>EXCEPTION: 0</title>"))
+        }
+    }
+
     @Test func theConsoleBlockIsCheckedAtLoad() throws {
         let config = try GatewayConfig.parse("console: {secure_cookie: true, session_ttl_s: 600, sign_in_per_minute: 5}")
         #expect(config.console == ConsoleConfig(secureCookie: true, sessionTTLSeconds: 600, signInPerMinute: 5))
@@ -237,7 +261,7 @@ import Testing
         let svg = SVGChart.horizontalBars(title: "A <b>", rows: [("x\"&", 3), ("y", 0)])
         #expect(svg.hasPrefix("<svg") && svg.hasSuffix("</svg>"))
         #expect(svg.contains("x&quot;&amp;") && !svg.contains("<b>"))
-        let bars = SVGChart.stackedBars(title: "t", series: ConsoleRoutes.outcomeSeries, bars: (0..<60).map { SVGChart.Bar(label: "\($0)", values: [$0, 1, 0, 2]) })
+        let bars = SVGChart.stackedBars(title: "t", series: ConsoleRoutes.outcomeSeries, bars: (0..<60).map { SVGChart.Bar(label: "\($0)", values: [$0, 1, 0, 2, 1]) })
         #expect(bars.contains("fill-applied") && bars.contains("fill-rejected"))
         #expect(SVGChart.niceCeiling(0) == 1 && SVGChart.niceCeiling(7) == 10 && SVGChart.niceCeiling(13) == 20 && SVGChart.niceCeiling(101) == 200)
     }
