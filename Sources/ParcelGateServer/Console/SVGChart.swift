@@ -21,15 +21,16 @@ enum SVGChart {
         let width = 720, height = 220, left = 40, bottom = 24, top = 8
         let plotHeight = height - bottom - top
         let total = bars.map { $0.values.reduce(0, +) }.max() ?? 0
-        let scaleMax = max(1, niceCeiling(total))
+        // At least 5, and 1, 2 or 5 × 10^n: five grid steps then fall on whole numbers.
+        let scaleMax = max(5, niceCeiling(total))
         let slot = Double(width - left) / Double(max(1, bars.count))
         let barWidth = max(1.0, slot * 0.8)
         var svg = "<svg class=\"chart\" viewBox=\"0 0 \(width) \(height)\" role=\"img\" aria-label=\"\(escape(title))\" preserveAspectRatio=\"none\">"
         svg += "<title>\(escape(title))</title>"
         // Axis lines and the scale.
-        for step in 0...4 {
-            let value = scaleMax * step / 4
-            let y = top + plotHeight - plotHeight * step / 4
+        for step in 0...5 {
+            let value = scaleMax * step / 5
+            let y = top + plotHeight - plotHeight * step / 5
             svg += "<line class=\"grid\" x1=\"\(left)\" y1=\"\(y)\" x2=\"\(width)\" y2=\"\(y)\"/>"
             svg += "<text class=\"axis\" x=\"\(left - 4)\" y=\"\(y + 4)\" text-anchor=\"end\">\(value)</text>"
         }
