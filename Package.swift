@@ -35,6 +35,9 @@ let package = Package(
         // The OTLP exporter, batch span processor and samplers, configured by the OTEL_* variables. Only its
         // OTLPHTTP trait: the default traits would bring gRPC (grpc-swift-2 and its transport) and its build time.
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
+        // The console's HTML (issue 17): Hummingbird's Mustache renderer, its templates compiled into the binary
+        // as string literals (Sources/ParcelGateServer/Console/Templates). It declares no traits.
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         .systemLibrary(
@@ -101,6 +104,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "OTel", package: "swift-otel"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
             swiftSettings: swiftSettings
         ),

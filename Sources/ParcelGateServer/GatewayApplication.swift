@@ -107,6 +107,8 @@ package enum GatewayApplication {
 
         let keySetFetcher = AsyncHTTPKeySetFetcher()
         let keySets = KeySetCache(fetcher: keySetFetcher, clock: settings.clock, settings: settings.keySets, logger: logger)
+        let proxies = try TrustedProxies(config.server.trustedProxies)
+        let operatorKey = try OperatorKey(key: settings.operatorKey)
 
         let router = Router(context: GatewayRequestContext.self)
         if settings.tracer.isOn {
@@ -122,7 +124,7 @@ package enum GatewayApplication {
         HookRoutes(
             pipeline: pipeline,
             maxBodyBytes: maxBody, metrics: settings.metrics, admission: IngressAdmission(limit: config.server.maxConcurrentIngress),
-            proxies: try TrustedProxies(config.server.trustedProxies), counter: ingestCounter, tracer: settings.tracer
+            proxies: proxies, counter: ingestCounter, tracer: settings.tracer
         ).register(on: router)
         FulfillmentRoutes(store: store, authentication: tenantAuthentication, clock: settings.clock, maxBodyBytes: maxBody, shipmentRegistered: wakeWorker)
             .register(on: router)
@@ -131,13 +133,19 @@ package enum GatewayApplication {
         WebhookEndpointRoutes(store: store, authentication: tenantAuthentication, notifications: notifications, clock: settings.clock, maxBodyBytes: maxBody)
             .register(on: router)
         DeliveryRoutes(store: store, authentication: tenantAuthentication, notifications: notifications).register(on: router)
-        let operatorAuthentication = try OperatorAuthMiddleware<GatewayRequestContext>(key: settings.operatorKey)
+        let operatorAuthentication = OperatorAuthMiddleware<GatewayRequestContext>(key: operatorKey)
         AdminRoutes(
             store: store, directory: directory, authentication: operatorAuthentication,
             clock: settings.clock, maxBodyBytes: maxBody
         ).register(on: router)
         StatsRoutes(store: store, directory: directory, tenantAuthentication: tenantAuthentication, operatorAuthentication: operatorAuthentication,
                     counter: ingestCounter, clock: settings.clock).register(on: router)
+        ConsoleRoutes(
+            store: store, directory: directory, operatorKey: operatorKey,
+            sessions: ConsoleSessions(store: store, clock: settings.clock, config: config.console), notifications: notifications,
+            clock: settings.clock, proxies: proxies, renderer: try ConsoleRenderer(), signInLimiter: RateLimiter<String>(),
+            overviewSource: ConsoleOverviewSource(store: store, counter: ingestCounter), replayed: wakeWorker
+        ).register(on: router)
         let metricsAddress = try config.metrics.listenAddress()
         // Stopped in reverse: the delivery worker before the sender whose client it uses.
         var services: [any Service] = [keySetFetcher] + (senderService.map { [$0] } ?? []) + [

@@ -50,19 +50,40 @@ struct TenantAuthMiddleware<Context: AuthenticatedRequestContext>: RouterMiddlew
     }
 }
 
-/// The operator API's authentication: `PARCELGATE_OPERATOR_KEY`, compared as SHA-256 digests in constant
-/// time. Without a configured key the operator API is disabled.
-struct OperatorAuthMiddleware<Context: AuthenticatedRequestContext>: RouterMiddleware {
+/// `PARCELGATE_OPERATOR_KEY`, held as its SHA-256 digest; a presented key is compared digest to digest in
+/// constant time. The operator API and the console's operator sign-in both ask it.
+struct OperatorKey: Sendable {
     private let digest: [UInt8]?
 
     init(key: String?) throws(GatewayError) {
         digest = try key.flatMap { key throws(GatewayError) in key.isEmpty ? nil : try Crypto.sha256(Array(key.utf8)) }
     }
 
+    /// Whether an operator key is configured at all.
+    var isConfigured: Bool { digest != nil }
+
+    func matches(_ key: String) -> Bool {
+        guard let digest, let presented = try? Crypto.sha256(Array(key.utf8)) else { return false }
+        return Crypto.constantTimeEquals(presented, digest)
+    }
+}
+
+/// The operator API's authentication: ``OperatorKey``. Without a configured key the operator API is disabled.
+struct OperatorAuthMiddleware<Context: AuthenticatedRequestContext>: RouterMiddleware {
+    let key: OperatorKey
+
+    init(key: OperatorKey) {
+        self.key = key
+    }
+
+    init(key: String?) throws(GatewayError) {
+        self.key = try OperatorKey(key: key)
+    }
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let digest else { throw GatewayError.unauthorized("The operator API is disabled: set PARCELGATE_OPERATOR_KEY") }
-        let key = try BearerToken.parse(request, missing: "A valid operator key is required")
-        guard Crypto.constantTimeEquals(try Crypto.sha256(Array(key.utf8)), digest) else {
+        guard key.isConfigured else { throw GatewayError.unauthorized("The operator API is disabled: set PARCELGATE_OPERATOR_KEY") }
+        let presented = try BearerToken.parse(request, missing: "A valid operator key is required")
+        guard key.matches(presented) else {
             throw GatewayError.unauthorized("A valid operator key is required")
         }
         var context = context

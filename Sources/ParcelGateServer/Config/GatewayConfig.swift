@@ -16,6 +16,9 @@ package struct GatewayConfig: Sendable, Decodable {
     package var metrics: MetricsConfig
     /// Platform notifications (issue 15): SSRF allow-list, timeouts, circuit breaker, delivery worker.
     package var notifications: NotificationsConfig
+    /// The operator console at `/console` (issue 17): session lifetime, cookie flags, sign-in rate.
+    package var console: ConsoleConfig
+
     /// How long dead letters are kept (issue 17), inbound and outbound alike: exhausted retry entries, exhausted
     /// deliveries, and delivery attempts older than this are purged. One setting for one concept.
     var deadLetterRetentionSeconds: Int = GatewayConfig.defaultDeadLetterRetentionSeconds
@@ -29,7 +32,9 @@ package struct GatewayConfig: Sendable, Decodable {
 
     package init(tenants: [TenantConfig], server: ServerConfig = ServerConfig(), retry: RetryConfig? = nil, worker: WorkerConfig = WorkerConfig(),
                 database: DatabaseConfig = DatabaseConfig(), ingress: IngressConfig = IngressConfig(), metrics: MetricsConfig = MetricsConfig(),
-                notifications: NotificationsConfig = NotificationsConfig(), deadLetterRetentionSeconds: Int = GatewayConfig.defaultDeadLetterRetentionSeconds) {
+                notifications: NotificationsConfig = NotificationsConfig(), deadLetterRetentionSeconds: Int = GatewayConfig.defaultDeadLetterRetentionSeconds,
+                console: ConsoleConfig = ConsoleConfig()) {
+        self.console = console
         self.tenants = tenants
         self.server = server
         self.retry = retry
@@ -42,7 +47,7 @@ package struct GatewayConfig: Sendable, Decodable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case tenants, server, retry, worker, database, ingress, metrics, notifications, tracing
+        case tenants, server, retry, worker, database, ingress, metrics, notifications, tracing, console
         case deadLetterRetentionSeconds = "dead_letter_retention_s"
     }
 
@@ -60,6 +65,7 @@ package struct GatewayConfig: Sendable, Decodable {
         notifications = try container.decodeIfPresent(NotificationsConfig.self, forKey: .notifications) ?? NotificationsConfig()
         deadLetterRetentionSeconds = try container.decodeIfPresent(Int.self, forKey: .deadLetterRetentionSeconds) ?? Self.defaultDeadLetterRetentionSeconds
         tracing = try container.decodeIfPresent(TracingConfig.self, forKey: .tracing) ?? TracingConfig()
+        console = try container.decodeIfPresent(ConsoleConfig.self, forKey: .console) ?? ConsoleConfig()
     }
 
     /// Reads and decodes a config file; errors name the file and what is wrong with it.
@@ -119,6 +125,7 @@ package struct GatewayConfig: Sendable, Decodable {
         try metrics.validate()
         _ = try notifications.validated()
         try tracing.validate()
+        try console.validate()
         _ = try worker.validated()
         try Bounds.check(deadLetterRetentionSeconds, Self.deadLetterRetentionRange, "dead_letter_retention_s")
         _ = try database.batching(crashAfterCommits: nil)

@@ -169,6 +169,17 @@ package protocol GatewayStore: Sendable {
     @discardableResult
     func purgeDeadDeliveries(before: Timestamp) async throws(GatewayError) -> (deliveries: Int, attempts: Int)
 
+    // MARK: Console (README, "Console")
+
+    /// Stores a signed-in session; sessions expired by `purgeExpiredBefore` are deleted in the same transaction.
+    func createConsoleSession(_ session: ConsoleSessionRecord, purgeExpiredBefore: Timestamp) async throws(GatewayError)
+    /// The session whose token has SHA-256 digest `digest`, unless it has expired by `now`.
+    func consoleSession(digest: String, now: Timestamp) async throws(GatewayError) -> ConsoleSessionRecord?
+    /// Signs a session out (no error when it is already gone).
+    func deleteConsoleSession(digest: String) async throws(GatewayError)
+    /// Up to `limit` of the tenant's fulfillments ordered by id, after `after`; without their histories.
+    func fulfillmentPage(tenant: String, after: String?, limit: Int) async throws(GatewayError) -> [Fulfillment]
+
     /// Whether the database answers (for `/readyz`).
     func ping() async throws(GatewayError)
 

@@ -200,6 +200,11 @@ enum PostgresMigrations {
             "CREATE INDEX webhook_deliveries_all ON webhook_deliveries (created_at)",
             "CREATE INDEX webhook_attempts_by_start ON webhook_attempts (started_at)",
         ]),
+        // The console's sessions (issue 17); see SQLiteMigrations. Version 9 belongs to the read models.
+        (10, [
+            "CREATE TABLE console_sessions (digest TEXT PRIMARY KEY, tenant TEXT, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL)",
+            "CREATE INDEX console_sessions_expiry ON console_sessions (expires_at)",
+        ]),
         // 11 (issue 18, tracing): as SQLite's 11. 9 and 10 are issue 17's.
         (11, [
             "ALTER TABLE retry_entries ADD COLUMN trace_parent TEXT",

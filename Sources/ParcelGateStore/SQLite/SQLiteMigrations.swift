@@ -276,6 +276,17 @@ enum SQLiteMigrations {
             CREATE INDEX webhook_deliveries_all ON webhook_deliveries (created_at);
             CREATE INDEX webhook_attempts_by_start ON webhook_attempts (started_at);
             """),
+        // The console's sessions (issue 17), shared by replicas: only the SHA-256 digest of each token is kept;
+        // `tenant` is NULL for the operator. Version 9 belongs to the read models (issue 17, same issue).
+        (10, """
+            CREATE TABLE console_sessions (
+                digest TEXT PRIMARY KEY,
+                tenant TEXT,
+                created_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL
+            );
+            CREATE INDEX console_sessions_expiry ON console_sessions (expires_at);
+            """),
         // 11 (issue 18, tracing): the W3C trace context of the request that queued a callback, caused a change, or
         // whose change a delivery notifies, so later spans link back to it. 9 and 10 are issue 17's.
         (11, """

@@ -4,7 +4,7 @@ import ParcelGateCore
 /// knows their columns.
 enum FulfillmentStatements {
     /// What ``RowDecoder/fulfillment(tenant:)`` reads.
-    private static let fulfillmentColumns = "id, order_id, status, carrier, tracking_number, service_level, actual_delivery, latest_event_at, created_at, updated_at, event_sequence, shipped_at"
+    static let fulfillmentColumns = "id, order_id, status, carrier, tracking_number, service_level, actual_delivery, latest_event_at, created_at, updated_at, event_sequence, shipped_at"
 
     /// Dedupe: inserts the callback's receipt; no change means it was already stored.
     static func insertReceipt(tenant: String, carrier: String, key: String, at: Timestamp) -> Statement {

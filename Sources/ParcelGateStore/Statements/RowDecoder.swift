@@ -50,6 +50,8 @@ enum RowDecoder: Sendable {
     case queueStat
     /// `attempt, attempted_at, outcome, error`.
     case retryAttempt
+    /// `digest, tenant, created_at, expires_at`.
+    case consoleSession
 
     func decode(_ row: some RowReader) throws(GatewayError) -> DecodedRow {
         switch self {
@@ -119,6 +121,9 @@ enum RowDecoder: Sendable {
             return .queueStat(status: try row.text(0), count: try row.int(1), attempts: try row.int(2), oldest: try row.optionalTimestamp(3))
         case .retryAttempt:
             return .retryAttempt(RetryAttempt(attempt: try row.count(0), at: try row.timestamp(1), outcome: try row.text(2), error: try row.optionalText(3)))
+        case .consoleSession:
+            return .consoleSession(ConsoleSessionRecord(digest: try row.text(0), tenant: try row.optionalText(1), createdAt: try row.timestamp(2),
+                                                        expiresAt: try row.timestamp(3)))
         }
     }
 
@@ -224,4 +229,5 @@ enum DecodedRow: Sendable {
     case ingestCount(IngestCount)
     case queueStat(status: String, count: Int64, attempts: Int64, oldest: Timestamp?)
     case retryAttempt(RetryAttempt)
+    case consoleSession(ConsoleSessionRecord)
 }

@@ -88,6 +88,7 @@ struct StatementResult: Sendable {
     var deliveries: [DeliveryRecord] { rows.compactMap { if case .delivery(let value) = $0 { value } else { nil } } }
     var attempts: [AttemptRecord] { rows.compactMap { if case .attempt(let value) = $0 { value } else { nil } } }
     var attemptSamples: [AttemptSample] { rows.compactMap { if case .attemptSample(let value) = $0 { value } else { nil } } }
+    var consoleSessions: [ConsoleSessionRecord] { rows.compactMap { if case .consoleSession(let value) = $0 { value } else { nil } } }
     var outboxEvents: [OutboxEvent] { rows.compactMap { if case .outboxEvent(let value) = $0 { value } else { nil } } }
     var carrierCounts: [CarrierStats] { rows.compactMap { if case .carrierCount(let value) = $0 { value } else { nil } } }
     var transitBuckets: [(carrier: String, serviceLevel: String, bucket: Int, count: Int64)] {

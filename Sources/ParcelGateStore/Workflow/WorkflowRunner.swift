@@ -116,6 +116,22 @@ extension WorkflowRunner {
         try await perform(DirectoryWorkflows.revokeAPIKey(tenant: tenant, id: id, at: at))
     }
 
+    package func createConsoleSession(_ session: ConsoleSessionRecord, purgeExpiredBefore: Timestamp) async throws(GatewayError) {
+        try await perform(ConsoleWorkflows.createSession(session, purgeBefore: purgeExpiredBefore))
+    }
+
+    package func consoleSession(digest: String, now: Timestamp) async throws(GatewayError) -> ConsoleSessionRecord? {
+        try await perform(ConsoleWorkflows.session(digest: digest, now: now))
+    }
+
+    package func deleteConsoleSession(digest: String) async throws(GatewayError) {
+        try await perform(ConsoleWorkflows.deleteSession(digest: digest))
+    }
+
+    package func fulfillmentPage(tenant: String, after: String?, limit: Int) async throws(GatewayError) -> [Fulfillment] {
+        try await perform(ConsoleWorkflows.fulfillmentPage(tenant: tenant, after: after, limit: limit))
+    }
+
     package func createEndpoint(_ endpoint: EndpointRecord) async throws(GatewayError) {
         try await perform(WebhookWorkflows.createEndpoint(endpoint))
     }
