@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// CPU time of server processes on this machine, read from `/proc` (Linux): what `parcelgate bench` divides by
 /// the requests it sent to report CPU per callback, a figure that survives this VM's speed drift where
@@ -57,7 +60,7 @@ struct ProcessCPU: Sendable {
     }
 
     static func stat(_ pid: Int32) -> Stat? {
-        (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)).flatMap(parse)
+        read("/proc/\(pid)/stat").flatMap(parse)
     }
 
     static func allStats() -> [Int32: Stat] {
@@ -82,12 +85,29 @@ struct ProcessCPU: Sendable {
         return found
     }
 
+    /// A `/proc` file's whole text. Its size reads as 0, and the kernel hands a long table (`/proc/net/tcp` on a
+    /// busy machine) over in page-sized pieces, so it is read until end of file, piece by piece.
+    static func read(_ path: String) -> String? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while bytes.count < 64 << 20 {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { return count == 0 ? String(decoding: bytes, as: UTF8.self) : nil }
+            bytes += chunk[0..<count]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// The process listening on TCP `port` on this machine: the socket's inode from `/proc/net/tcp` (and tcp6),
     /// then the process holding a descriptor to it. `nil` when none is found (another machine, or no permission).
     static func listener(port: Int) -> Int32? {
         var inodes: Set<String> = []
         for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
+            guard let text = read(table) else { continue }
             for line in text.split(separator: "\n").dropFirst() {
                 let fields = line.split(separator: " ")
                 // local_address(1) = ADDR:PORT in hex, st(3) = 0A for LISTEN, inode(9).
