@@ -19,6 +19,9 @@ final class IngestCounter: Sendable {
     }
 
     private let counts = Mutex<[Key: Int64]>([:])
+    /// The last flush started: each flush waits for the one before it, so a stats read's flush returns only once
+    /// a periodic flush that had already taken the counts has stored them (else the read could miss them).
+    private let lastFlush = Mutex<Task<Void, Never>?>(nil)
     let clock: any GatewayClock
 
     init(clock: any GatewayClock) { self.clock = clock }
@@ -60,6 +63,24 @@ final class IngestCounter: Sendable {
     /// With nothing counted it writes nothing (a stats read on an idle gateway costs no write; the old minutes
     /// go with the next flush that has counts, and reads never look past a day anyway).
     func flush(to store: any GatewayStore) async throws(GatewayError) {
+        let mine: Task<GatewayError?, Never> = lastFlush.withLock { last in
+            let previous = last
+            let next = Task { () -> GatewayError? in
+                await previous?.value
+                do throws(GatewayError) {
+                    try await self.flushNow(to: store)
+                    return nil
+                } catch {
+                    return error
+                }
+            }
+            last = Task { _ = await next.value }
+            return next
+        }
+        if let error = await mine.value { throw error }
+    }
+
+    private func flushNow(to store: any GatewayStore) async throws(GatewayError) {
         let counts = drain()
         guard !counts.isEmpty else { return }
         let purgeBefore = Self.minute(of: clock.now()) - Self.keptMinutes
