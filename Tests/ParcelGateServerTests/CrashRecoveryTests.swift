@@ -102,12 +102,8 @@ import Testing
         let shipEngine = root.appendingPathComponent("fixtures/shipengine").path
         let unsigned = try await GatewayProcess.runCLI(["replay", shipEngine, "--url", url, "--tenant", "demo", "--config", config])
         #expect(unsigned.status != 0 && unsigned.output.contains("--private-key"), "\(unsigned.output)")
-        let otherKey = dir.appendingPathComponent("other.pem").path
-        let generate = Process()
-        generate.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        generate.arguments = ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", otherKey]
-        try generate.run()
-        generate.waitUntilExit()
+        // A committed throw-away key the demo source does not hold.
+        let otherKey = root.appendingPathComponent("Tests/ParcelGateServerTests/Keys/test-key-a.pem").path
         let wrongKey = try await GatewayProcess.runCLI(["replay", shipEngine, "--url", url, "--tenant", "demo", "--config", config, "--private-key", otherKey])
         #expect(wrongKey.status != 0 && wrongKey.output.contains("401 invalid_signature"), "\(wrongKey.output)")
     }

@@ -38,18 +38,10 @@ import Testing
         }
     }
 
-    /// A fresh 2048-bit key from the openssl command line (installed by `.ci/run`).
-    static func generateKey() throws -> RSAPrivateKey {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let pem = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return try RSAPrivateKey(pem: Array(pem))
+    /// Throw-away 2048-bit test keys committed beside the tests (read, not generated: no process is spawned).
+    static func testKey(_ name: String) throws -> RSAPrivateKey {
+        let path = CarrierEndToEndTests.repositoryRoot.appendingPathComponent("Tests/ParcelGateServerTests/Keys/test-key-\(name).pem")
+        return try RSAPrivateKey(pem: Array(try Data(contentsOf: path)))
     }
 
     static func config(jwksURL: String) -> GatewayConfig {
@@ -70,7 +62,7 @@ import Testing
     @Test func anUnknownKeyIdTriggersAtMostOneFetchPerInterval() async throws {
         let server = try await KeyServer()
         defer { Task { await server.receiver.stop() } }
-        let key = try Self.generateKey()
+        let key = try Self.testKey("a")
         server.serve((key, "key-a"))
         try await TestGateway.run(config: Self.config(jwksURL: server.url), keySets: KeySetCache.Settings(minRefreshIntervalSeconds: 60)) { gateway in
             try await gateway.shippedFulfillment(id: "f-se", trackingNumber: Self.trackingNumber, carrier: "shipengine")
@@ -106,7 +98,7 @@ import Testing
     @Test func aRotatedKeyIsPickedUpByTheRefreshItsKeyIdTriggers() async throws {
         let server = try await KeyServer()
         defer { Task { await server.receiver.stop() } }
-        let (old, new) = (try Self.generateKey(), try Self.generateKey())
+        let (old, new) = (try Self.testKey("a"), try Self.testKey("b"))
         server.serve((old, "key-old"))
         try await TestGateway.run(config: Self.config(jwksURL: server.url), keySets: KeySetCache.Settings(minRefreshIntervalSeconds: 0)) { gateway in
             try await gateway.shippedFulfillment(id: "f-se", trackingNumber: Self.trackingNumber, carrier: "shipengine")
@@ -124,7 +116,7 @@ import Testing
     @Test func keysThatCannotBeFetchedAnswer503NotInvalidSignature() async throws {
         let server = try await KeyServer()
         defer { Task { await server.receiver.stop() } }
-        let key = try Self.generateKey()
+        let key = try Self.testKey("a")
         let closed = try await LoopbackReceiver.closedPort()
         let cases: [(String, KeyServer.Answer?)] = [
             ("http://127.0.0.1:\(closed)/jwks", nil),
@@ -145,7 +137,7 @@ import Testing
     @Test func aFailedRefreshKeepsServingTheKeysAlreadyHeld() async throws {
         let server = try await KeyServer()
         defer { Task { await server.receiver.stop() } }
-        let key = try Self.generateKey()
+        let key = try Self.testKey("a")
         server.serve((key, "key-a"))
         try await TestGateway.run(config: Self.config(jwksURL: server.url), keySets: KeySetCache.Settings(minRefreshIntervalSeconds: 0)) { gateway in
             try await gateway.shippedFulfillment(id: "f-se", trackingNumber: Self.trackingNumber, carrier: "shipengine")
@@ -162,7 +154,7 @@ import Testing
     @Test func concurrentCallbacksShareOneFetch() async throws {
         let server = try await KeyServer()
         defer { Task { await server.receiver.stop() } }
-        let key = try Self.generateKey()
+        let key = try Self.testKey("a")
         server.serve((key, "key-a"))
         try await TestGateway.run(config: Self.config(jwksURL: server.url)) { gateway in
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
