@@ -231,6 +231,11 @@ enum NotificationBackend: String, CaseIterable, Sendable, CustomTestStringConver
                 #expect(receiver.requests.count == expected, "the bucket holds until the clock moves")
                 gateway.clock.advance(seconds: 1)
             }
+            // The receiver answers before the gateway records the sixth attempt and counts it: wait for the count.
+            _ = try await gateway.eventually {
+                let text = try await gateway.request("GET", "/metrics").text
+                return text.contains(#"parcelgate_webhook_deliveries{status="delivered"} 6.0"#) && text.contains(#"outcome="delivered"} 6"#)
+            }
             let metrics = try await gateway.request("GET", "/metrics").text.split(separator: "\n")
             #expect(metrics.contains { $0.hasPrefix("parcelgate_webhook_deliveries_total{") && $0.contains(#"outcome="delivered""#) && $0.hasSuffix(" 6") })
             #expect(metrics.contains { $0.hasPrefix(#"parcelgate_webhook_deliveries{status="delivered"}"#) && $0.hasSuffix(" 6.0") },
