@@ -42,22 +42,31 @@ enum FulfillmentStatements {
             [.text(tenant), .text(id)], yield: .rows(.fulfillment(tenant: tenant)))
     }
 
-    /// The fulfillment a tracking number names (README, "HTTP contract"): the one shipped with the source's
-    /// carrier first, then the newest. It runs for every callback, so it returns the row itself.
-    static func findByTrackingNumber(tenant: String, trackingNumber: String, carrier: String) -> Statement {
-        Statement(
-            // The index is named: without statistics SQLite may prefer walking the primary key for the ORDER BY.
-            sqlite: .literal("""
-                SELECT id, order_id, status, carrier, tracking_number, service_level, actual_delivery, latest_event_at, created_at, updated_at, event_sequence, shipped_at
-                FROM fulfillments INDEXED BY fulfillments_by_tracking WHERE tenant = ? AND tracking_number = ?
-                ORDER BY (lower(coalesce(carrier, '')) = lower(?)) DESC, created_at DESC, id LIMIT 1
-                """),
-            postgres: .literal("""
-                SELECT id, order_id, status, carrier, tracking_number, service_level, actual_delivery, latest_event_at, created_at, updated_at, event_sequence, shipped_at
-                FROM fulfillments WHERE tenant = ? AND tracking_number = ?
-                ORDER BY (lower(coalesce(carrier, '')) = lower(?)) DESC, created_at DESC, id LIMIT 1
-                """),
-            [.text(tenant), .text(trackingNumber), .text(carrier)], yield: .rows(.fulfillment(tenant: tenant)))
+    /// The fulfillment each tracking number names (README, "HTTP contract"): the one shipped with the source's
+    /// carrier first, then the newest; at most one row per number, read in one statement for a callback or a
+    /// whole commit group. It runs for every callback, so it returns the rows themselves.
+    static func findByTrackingNumbers(tenant: String, trackingNumbers: [String], carrier: String) -> Statement {
+        let numbers = Statement.placeholders(trackingNumbers.count)
+        // The index is named on SQLite: without statistics it may prefer walking the primary key.
+        func ranked(_ from: String) -> String {
+            """
+            SELECT \(fulfillmentColumns) FROM (
+                SELECT \(fulfillmentColumns), ROW_NUMBER() OVER (
+                    PARTITION BY tracking_number ORDER BY (lower(coalesce(carrier, '')) = lower(?)) DESC, created_at DESC, id) AS preference
+                FROM \(from) WHERE tenant = ? AND tracking_number IN (\(numbers))
+            ) AS ranked WHERE preference = 1
+            """
+        }
+        return Statement(sqlite: .built(ranked("fulfillments INDEXED BY fulfillments_by_tracking")), postgres: .built(ranked("fulfillments")),
+                         [.text(carrier), .text(tenant)] + trackingNumbers.map { .text($0) }, yield: .rows(.fulfillment(tenant: tenant)))
+    }
+
+    /// Several fulfillments of a tenant by id; `lock` takes their row locks in id order where the backend has
+    /// row locks, so two transactions locking overlapping sets cannot deadlock.
+    static func findMany(tenant: String, ids: [String], lock: Bool = false) -> Statement {
+        let sql = "SELECT \(fulfillmentColumns) FROM fulfillments WHERE tenant = ? AND id IN (\(Statement.placeholders(ids.count))) ORDER BY id"
+        return Statement(sqlite: .built(sql), postgres: .built(lock ? sql + " FOR UPDATE" : sql),
+                         [.text(tenant)] + ids.map { .text($0) }, yield: .rows(.fulfillment(tenant: tenant)))
     }
 
     /// The fulfillments `filter` selects, oldest first (each filter's column has an index with the tenant).
@@ -109,10 +118,41 @@ enum FulfillmentStatements {
              .integer(f.eventSequence), .text(f.tenant), .text(f.id)])
     }
 
-    /// Which of `scanKeys` the fulfillment already holds.
+    /// ``updateProgress(_:)`` for many fulfillments in one statement (a commit group's writes), in the order given.
+    /// The casts type the `VALUES` columns, which PostgreSQL cannot infer from a column of NULLs.
+    static func updateProgress(_ fulfillments: [Fulfillment]) -> [Statement] {
+        let row = "(?, CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), ?, ?)"
+        let perStatement = Statement.mergedBindLimit / 7
+        return stride(from: 0, to: fulfillments.count, by: perStatement).map { start in
+            let chunk = fulfillments[start..<min(start + perStatement, fulfillments.count)]
+            return Statement(built: """
+                UPDATE fulfillments SET status = v.column1, actual_delivery = v.column2, latest_event_at = v.column3, updated_at = v.column4,
+                    event_sequence = v.column5
+                FROM (VALUES \(Array(repeating: row, count: chunk.count).joined(separator: ", "))) AS v
+                WHERE fulfillments.tenant = v.column6 AND fulfillments.id = v.column7
+                """,
+                chunk.flatMap { f -> [SQLValue] in
+                    [.text(f.status.rawValue), .timestamp(f.actualDelivery), .timestamp(f.latestEventAt), .timestamp(f.updatedAt),
+                     .integer(f.eventSequence), .text(f.tenant), .text(f.id)]
+                })
+        }
+    }
+
+    /// Which of `scanKeys` the fulfillment already holds, as `fulfillment_id, scan_key` rows.
     static func knownScans(tenant: String, fulfillmentId: String, scanKeys: [String]) -> Statement {
-        Statement(built: "SELECT scan_key FROM tracking_events WHERE tenant = ? AND fulfillment_id = ? AND scan_key IN (\(Statement.placeholders(scanKeys.count)))",
-                  [.text(tenant), .text(fulfillmentId)] + scanKeys.map { .text($0) }, yield: .rows(.text))
+        Statement(built: """
+            SELECT fulfillment_id, scan_key FROM tracking_events WHERE tenant = ? AND fulfillment_id = ? AND scan_key IN (\(Statement.placeholders(scanKeys.count)))
+            """, [.text(tenant), .text(fulfillmentId)] + scanKeys.map { .text($0) }, yield: .rows(.texts(2)))
+    }
+
+    /// The refused events of each of the fulfillments, oldest first, keyed by fulfillment id (a commit group's read).
+    static func refusedEvents(tenant: String, fulfillmentIds: [String]) -> Statement {
+        Statement(built: """
+            SELECT fulfillment_id, id, status, occurred_at, description,
+                   location_city, location_region, location_postal_code, location_country_code, location_text
+            FROM tracking_events WHERE tenant = ? AND fulfillment_id IN (\(Statement.placeholders(fulfillmentIds.count))) AND outcome = 'refused'
+            ORDER BY fulfillment_id, occurred_at, id
+            """, [.text(tenant)] + fulfillmentIds.map { .text($0) }, yield: .rows(.keyed(.refusedEvent)))
     }
 
     /// The fulfillment's refused events, oldest first.

@@ -4,7 +4,11 @@ import ParcelGateCore
 ///
 /// Each case names the columns its statements must select, in order; the statement factories select exactly
 /// those (``FulfillmentStatements/fulfillmentColumns`` and friends), so a column list and its decoder change together.
-enum RowDecoder: Sendable {
+indirect enum RowDecoder: Sendable {
+    /// A leading text column (the fulfillment a set-based read's row belongs to), then `inner`'s columns.
+    case keyed(RowDecoder)
+    /// `count` text columns.
+    case texts(Int)
     /// `fulfillmentColumns`, of a fulfillment of `tenant`.
     case fulfillment(tenant: String)
     /// `fulfillment_id` then `historyColumns`.
@@ -55,6 +59,11 @@ enum RowDecoder: Sendable {
 
     func decode(_ row: some RowReader) throws(GatewayError) -> DecodedRow {
         switch self {
+        case .keyed(let inner): return .keyed(try row.text(0), try inner.decode(ShiftedRow(base: row, by: 1)))
+        case .texts(let count):
+            var texts: [String] = []
+            for column in 0..<count { texts.append(try row.text(column)) }
+            return .texts(texts)
         case .fulfillment(let tenant): return .fulfillment(try Self.fulfillment(row, tenant: tenant))
         case .historyEntry: return .historyEntry(fulfillmentId: try row.text(0), try Self.historyEntry(row, from: 1))
         case .refusedEvent:
@@ -206,7 +215,9 @@ enum RowDecoder: Sendable {
 }
 
 /// A row as one of the store's records.
-enum DecodedRow: Sendable {
+indirect enum DecodedRow: Sendable {
+    case keyed(String, DecodedRow)
+    case texts([String])
     case fulfillment(Fulfillment)
     case historyEntry(fulfillmentId: String, TrackingHistoryEntry)
     case refused(RefusedEventRef)
@@ -230,4 +241,17 @@ enum DecodedRow: Sendable {
     case queueStat(status: String, count: Int64, attempts: Int64, oldest: Timestamp?)
     case retryAttempt(RetryAttempt)
     case consoleSession(ConsoleSessionRecord)
+}
+
+/// A row read from column `by` on: how ``RowDecoder/keyed(_:)`` hands the rest of a row to another decoder.
+private struct ShiftedRow<Base: RowReader>: RowReader {
+    let base: Base
+    let by: Int
+
+    func isNull(_ column: Int) throws(GatewayError) -> Bool { try base.isNull(column + by) }
+    func int(_ column: Int) throws(GatewayError) -> Int64 { try base.int(column + by) }
+    func double(_ column: Int) throws(GatewayError) -> Double { try base.double(column + by) }
+    func text(_ column: Int) throws(GatewayError) -> String { try base.text(column + by) }
+    func blob(_ column: Int) throws(GatewayError) -> [UInt8] { try base.blob(column + by) }
+    func bool(_ column: Int) throws(GatewayError) -> Bool { try base.bool(column + by) }
 }

@@ -100,6 +100,9 @@ struct StatementResult: Sendable {
         rows.compactMap { if case .queueStat(let status, let count, let attempts, let oldest) = $0 { (status, count, attempts, oldest) } else { nil } }
     }
     var retryAttempts: [RetryAttempt] { rows.compactMap { if case .retryAttempt(let value) = $0 { value } else { nil } } }
+    var textRows: [[String]] { rows.compactMap { if case .texts(let value) = $0 { value } else { nil } } }
+    /// Rows of a ``RowDecoder/keyed(_:)`` read: each row's key and its record.
+    var keyed: [(key: String, row: DecodedRow)] { rows.compactMap { if case .keyed(let key, let row) = $0 { (key, row) } else { nil } } }
 }
 
 extension Array where Element == StatementResult {
@@ -107,5 +110,122 @@ extension Array where Element == StatementResult {
     func result(_ index: Int) throws(GatewayError) -> StatementResult {
         guard indices.contains(index) else { throw .internalError("A store step expected \(index + 1) results, got \(count)") }
         return self[index]
+    }
+}
+
+// MARK: Statements for a group
+
+extension Statement {
+    /// Selects with one row shape as one statement: their texts joined by `UNION ALL`, their bindings in order.
+    ///
+    /// Each arm keeps its own `WHERE`, so each is planned as it is alone, by its equality on an index's leading
+    /// columns. One join against a `VALUES` list instead was planned as a scan of the tenant's whole table while
+    /// its statistics were stale (a table grown from empty in seconds): 1.4 ms a group instead of 0.05.
+    static func unionAll(_ selects: [Statement]) -> Statement? {
+        guard let first = selects.first else { return nil }
+        guard selects.count > 1 else { return first }
+        return Statement(sqlite: .built(selects.map(\.sqlite.string).joined(separator: " UNION ALL ")),
+                         postgres: .built(selects.map(\.postgres.string).joined(separator: " UNION ALL ")),
+                         selects.flatMap(\.binds), yield: first.yield)
+    }
+}
+
+// MARK: Multi-row inserts
+
+extension Statement {
+    /// Most bindings one merged statement carries: under SQLite's 32,766 and PostgreSQL's 65,535.
+    static let mergedBindLimit = 16_000
+
+    /// Single-row inserts of one text as multi-row inserts: one round trip where there were many.
+    ///
+    /// Each run of consecutive statements with the same SQL, no result read (`yield: .nothing`) and one
+    /// `VALUES (...)` tuple becomes one statement with the tuple repeated, in the same order, so a run that was
+    /// sorted to take row locks in one order still does. The columns stay where they are written, in the
+    /// single-row factory: nothing here knows a table. Anything else passes through unchanged.
+    static func coalesced(_ statements: [Statement]) -> [Statement] {
+        guard statements.count > 1 else { return statements }
+        var out: [Statement] = []
+        var index = 0
+        while index < statements.count {
+            let first = statements[index]
+            var end = index + 1
+            if case .nothing = first.yield {
+                let text = first.postgres.string, sqliteText = first.sqlite.string
+                while end < statements.count, case .nothing = statements[end].yield,
+                      statements[end].postgres.string == text, statements[end].sqlite.string == sqliteText {
+                    end += 1
+                }
+            }
+            if end - index > 1, let merged = multiRow(Array(statements[index..<end])) {
+                out += merged
+            } else {
+                out += statements[index..<end]
+            }
+            index = end
+        }
+        return out
+    }
+
+    /// `inserts` (single-row, one text) as multi-row inserts of at most ``mergedBindLimit`` bindings, each
+    /// ending with `RETURNING returning` when given; `nil` when the text is not one `INSERT ... VALUES (...)`.
+    static func multiRow(_ inserts: [Statement], returning: String? = nil, yield: Yield = .nothing) -> [Statement]? {
+        guard let first = inserts.first,
+              let sqliteParts = InsertShape(first.sqlite.string), let postgresParts = InsertShape(first.postgres.string) else { return nil }
+        let perRow = max(first.binds.count, 1)
+        let rowsPerStatement = max(1, min(1_000, mergedBindLimit / perRow))
+        var statements: [Statement] = []
+        var start = 0
+        while start < inserts.count {
+            let chunk = inserts[start..<min(start + rowsPerStatement, inserts.count)]
+            let tail = returning.map { " RETURNING " + $0 } ?? ""
+            statements.append(Statement(
+                sqlite: .built(sqliteParts.repeated(chunk.count) + tail), postgres: .built(postgresParts.repeated(chunk.count) + tail),
+                chunk.flatMap(\.binds), yield: yield
+            ))
+            start += chunk.count
+        }
+        return statements
+    }
+}
+
+/// A single-row `INSERT ... VALUES (tuple) rest`, split around its tuple.
+private struct InsertShape {
+    let head: Substring
+    let tuple: Substring
+    let rest: Substring
+
+    /// The tuple is found by its balanced parentheses (it may hold a subquery), skipping quoted text.
+    init?(_ sql: String) {
+        guard sql.hasPrefix("INSERT"), let values = sql.range(of: "VALUES (") else { return nil }
+        let open = sql.index(before: values.upperBound)
+        var depth = 0
+        var quoted = false
+        var close: String.Index?
+        var index = open
+        while index < sql.endIndex {
+            let character = sql[index]
+            if character == "'" { quoted.toggle() }
+            if !quoted {
+                if character == "(" { depth += 1 }
+                if character == ")" {
+                    depth -= 1
+                    if depth == 0 { close = index; break }
+                }
+            }
+            index = sql.index(after: index)
+        }
+        guard let close, !sql[sql.index(after: close)...].contains("VALUES") else { return nil }
+        head = sql[..<open]
+        tuple = sql[open...close]
+        rest = sql[sql.index(after: close)...]
+    }
+
+    func repeated(_ count: Int) -> String {
+        var text = String(head)
+        for row in 0..<count {
+            if row > 0 { text += ", " }
+            text += tuple
+        }
+        return text + rest
     }
 }

@@ -73,7 +73,7 @@ enum IngestWorkflow {
                     state.fulfillments[id] = matched[id]
                 }
                 state.refused[id] = try results.result(next).refusedEvents
-                for key in try results.result(next + 1).texts { state.knownScans.insert(LedgerState.scanRef(id, key)) }
+                for row in try results.result(next + 1).textRows where row.count == 2 { state.knownScans.insert(LedgerState.scanRef(id, row[1])) }
             }
             return write(callback, plan: LedgerPlanner.plan(events: callback.events, matches: matches, state: state, receivedAt: callback.receivedAt))
         }
@@ -107,7 +107,7 @@ enum LedgerMatching {
     static func lookup(_ event: TrackingEvent, carrier: String) -> Statement? {
         if let id = event.fulfillmentId { return FulfillmentStatements.find(tenant: event.tenant, id: id) }
         guard let trackingNumber = event.trackingNumber else { return nil }
-        return FulfillmentStatements.findByTrackingNumber(tenant: event.tenant, trackingNumber: trackingNumber, carrier: carrier)
+        return FulfillmentStatements.findByTrackingNumbers(tenant: event.tenant, trackingNumbers: [trackingNumber], carrier: carrier)
     }
 
     static func unmatchedDetail(_ event: TrackingEvent) -> String {
