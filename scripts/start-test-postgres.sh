@@ -17,8 +17,9 @@ runuser -u postgres -- "$bin/initdb" -D "$data" -A trust -U postgres --no-sync >
 # fsync off: a test server's data is thrown away, and the tests measure behaviour, not durability. A benchmark
 # sets PARCELGATE_TEST_POSTGRES_DURABLE=1 for PostgreSQL's defaults (fsync, synchronous_commit on).
 durability="-c fsync=off -c synchronous_commit=off"
+extra="${PARCELGATE_TEST_POSTGRES_OPTIONS:-}"
 [ "${PARCELGATE_TEST_POSTGRES_DURABLE:-0}" = 1 ] && durability=""
 runuser -u postgres -- "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -o \
-    "-p $port -k $data -c listen_addresses=127.0.0.1 $durability -c max_connections=300" start >/dev/null
+    "-p $port -k $data -c listen_addresses=127.0.0.1 $durability -c max_connections=300 $extra" start >/dev/null
 echo "export PARCELGATE_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:$port/postgres"
 echo "export PARCELGATE_TEST_POSTGRES_DATA=$data"
