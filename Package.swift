@@ -71,7 +71,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                // Only the API: the SQLite writer records a traced commit group as a span (SQLite/CommitGroupTrace.swift).
+                // The PostgreSQL group leaders' event loop (IngestGroupCommitter); built for PostgresNIO anyway.
+                .product(name: "NIOPosix", package: "swift-nio"),
+                // Only the API: a traced commit group is recorded as a span (Workflow/CommitGroupTrace.swift).
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: swiftSettings

@@ -93,8 +93,8 @@ build_all() {
     echo "fuzz: build done in $((SECONDS - started)) s"
 }
 
-# The config target: Yams (its C part with clang), the two types GatewayConfig takes from
-# ParcelGateStore (cut from SQLiteDatabase.swift, above the SQLite code), and only
+# The config target: Yams (its C part with clang), the types GatewayConfig takes from
+# ParcelGateStore (Contract/StoreTuning.swift, which depends on nothing), and only
 # Sources/ParcelGateServer/Config/ (with HTTP/ClientAddress.swift, which validates `trusted_proxies`, and the
 # notification policies the config builds) as ParcelGateServer, so neither Hummingbird nor PostgresNIO is compiled.
 build_config() {
@@ -108,11 +108,7 @@ build_config() {
     echo "fuzz: compiling Yams"
     swiftc "${common_flags[@]}" -I "$yams/Sources/CYaml/include" -Xcc -DYAML_DECLARE_STATIC -D SWIFT_PACKAGE -swift-version 5 -suppress-warnings -wmo -c -module-name Yams -emit-module -emit-module-path "$build/modules/Yams.swiftmodule" \
         "$yams"/Sources/Yams/*.swift -o "$build/objects-config/Yams.o"
-    local store_types="$build/generated/ParcelGateStore/StoreConfigTypes.swift"
-    mkdir -p "$(dirname "$store_types")"
-    sed '/^\/\/\/ A SQLite file with one writer thread/,$d' Sources/ParcelGateStore/SQLite/SQLiteDatabase.swift >"$store_types"
-    grep -q 'enum DurabilityMode' "$store_types" && grep -q 'struct WriteBatching' "$store_types" \
-        || { echo "fuzz: SQLiteDatabase.swift no longer starts with DurabilityMode and WriteBatching; update build_config" >&2; return 1; }
+    local store_types=Sources/ParcelGateStore/Contract/StoreTuning.swift
     echo "fuzz: compiling ParcelGateStore (config types only), ParcelGateServer (Config/ only), ParcelGateFuzzingConfig"
     swiftc "${config_flags[@]}" -wmo -c -module-name ParcelGateStore -emit-module -emit-module-path "$build/modules/ParcelGateStore.swiftmodule" \
         "$store_types" -o "$build/objects-config/ParcelGateStore.o"

@@ -21,6 +21,7 @@ package enum FuzzConfig {
         guard let config = try? GatewayConfig.parse(text, origin: "fuzz") else { return }
         schedule(config.retry)
         _ = try? config.database.batching(crashAfterCommits: nil)
+        _ = try? config.database.grouping()
         let registry = CarrierRegistry.standard
         for tenant in config.tenants {
             schedule(tenant.retry)

@@ -85,7 +85,8 @@ struct ServeCommand: AsyncParsableCommand {
             var postgres: PostgresStore?
             if StoreLocation.isPostgres(databasePath) {
                 let client = PostgresStore(settings: try PostgresSettings(url: databasePath, poolSize: gatewayConfig.database.poolSize), logger: logger,
-                                           runsOwnClient: false)
+                                           runsOwnClient: false,
+                                           grouping: try gatewayConfig.database.grouping(onCommit: { metrics.commitBatch(size: $0) }))
                 postgres = client
                 store = client
                 storeService = client.client

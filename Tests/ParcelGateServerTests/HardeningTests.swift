@@ -304,6 +304,8 @@ import Testing
         ("ingress: {max_events_per_callback: 0}", "ingress.max_events_per_callback"),
         ("ingress: {unverified_rate_limit: {per_second: 1e-300}}", "per_second"),
         ("metrics: {listen: \"nowhere\"}", "metrics.listen"),
+        ("database: {concurrent_groups: 0}", "database.concurrent_groups"),
+        ("database: {max_batch: 20000}", "database.max_batch"),
         ("tenants: [{slug: a, rate_limit: {per_second: 1e308}}]", "per_second"),
         ("tenants: [{slug: a, sources: [{carrier: generic, secrets: [s], tolerance_s: 99999999}]}]", "tolerance_s"),
     ])

@@ -82,6 +82,30 @@ import Tracing
         let report = try #require(probe.report)
         #expect(report.size >= 1)
         #expect(report.milliseconds >= 0)
+        #expect(report.system == "sqlite")
+        await store.close()
+    }
+
+    /// On PostgreSQL a traced callback learns the commit group it rode in (issue 19).
+    @Test func aTracedPostgreSQLCallbackLearnsItsCommitGroup() async throws {
+        guard StoreBackend.available.contains(.postgres) else { return }
+        let store = try await StoreBackend.postgres.open()
+        _ = try await store.createFulfillment(NewFulfillment(tenant: "acme", id: "g1", orderId: "o", createdAt: t0))
+        for command in [FulfillmentCommand.pick, .pack, .ready, .ship(carrier: "generic", trackingNumber: "T1", serviceLevel: nil)] {
+            _ = try await store.apply(command, tenant: "acme", fulfillmentId: "g1", at: t0)
+        }
+        let probe = CommitGroupProbe(tracer: NoOpTracer(), context: .topLevel)
+        let event = TrackingEvent(tenant: "acme", carrier: "generic", trackingNumber: "T1", status: .inTransit, carrierStatusCode: "IT",
+                                  description: "d", occurredAt: t0, providerEventId: "e1")
+        let outcome = try await CommitGroupProbe.$current.withValue(probe) {
+            try await store.ingest(IngestCallback(tenant: "acme", carrier: "generic", receiptKey: "r1", events: [event], receivedAt: t0) {
+                RetryEntry(id: "x", tenant: "acme", carrier: "generic", body: [], headers: [], reason: .unmatched, receiptKey: "r1", matchKey: nil,
+                           nextAttemptAt: self.t0, createdAt: self.t0, updatedAt: self.t0)
+            })
+        }
+        #expect(outcome == .applied(fulfillmentId: "g1", status: .inTransit, recorded: 1))
+        let report = try #require(probe.report)
+        #expect(report.system == "postgresql" && report.size == 1)
         await store.close()
     }
 }

@@ -129,6 +129,7 @@ package struct GatewayConfig: Sendable, Decodable {
         _ = try worker.validated()
         try Bounds.check(deadLetterRetentionSeconds, Self.deadLetterRetentionRange, "dead_letter_retention_s")
         _ = try database.batching(crashAfterCommits: nil)
+        _ = try database.grouping()
         if let poolSize = database.poolSize { try Bounds.check(poolSize, 1...500, "database.pool_size") }
         do {
             _ = try retry?.policy()
@@ -162,16 +163,20 @@ package struct DatabaseConfig: Sendable, Decodable {
     package var poolSize: Int?
     /// SQLite durability: `normal` or `full` (`--durability` wins).
     package var durability: DurabilityMode?
-    /// SQLite group commit: most writes per transaction (default 256).
+    /// Group commit: most writes per transaction (SQLite, default 256) or callbacks per group (PostgreSQL, default 64).
     var maxBatch: Int?
     /// SQLite group commit: microseconds the writer waits for more writes once idle (default 0).
     var batchWaitMicroseconds: Int?
+    /// PostgreSQL group commit: groups in flight at once per replica (default 1: measured best, README "PostgreSQL group commit").
+    var concurrentGroups: Int?
 
-    package init(poolSize: Int? = nil, durability: DurabilityMode? = nil, maxBatch: Int? = nil, batchWaitMicroseconds: Int? = nil) {
+    package init(poolSize: Int? = nil, durability: DurabilityMode? = nil, maxBatch: Int? = nil, batchWaitMicroseconds: Int? = nil,
+                 concurrentGroups: Int? = nil) {
         self.poolSize = poolSize
         self.durability = durability
         self.maxBatch = maxBatch
         self.batchWaitMicroseconds = batchWaitMicroseconds
+        self.concurrentGroups = concurrentGroups
     }
 
     enum CodingKeys: String, CodingKey {
@@ -179,6 +184,7 @@ package struct DatabaseConfig: Sendable, Decodable {
         case poolSize = "pool_size"
         case maxBatch = "max_batch"
         case batchWaitMicroseconds = "batch_wait_us"
+        case concurrentGroups = "concurrent_groups"
     }
 
     /// The writer's batching, validated; `crashAfterCommits` comes from the environment (tests only).
@@ -187,6 +193,15 @@ package struct DatabaseConfig: Sendable, Decodable {
         guard (1...10_000).contains(batching.maxBatch) else { throw .badRequest("database.max_batch must be between 1 and 10000") }
         guard (0...100_000).contains(batching.maxWaitMicroseconds) else { throw .badRequest("database.batch_wait_us must be between 0 and 100000") }
         return batching
+    }
+
+    /// PostgreSQL's group commit, validated (README, "PostgreSQL group commit").
+    package func grouping(onCommit: (@Sendable (Int) -> Void)? = nil) throws(GatewayError) -> PostgresGrouping {
+        let grouping = PostgresGrouping(maxGroup: maxBatch ?? PostgresGrouping.defaultMaxGroup,
+                                        concurrentGroups: concurrentGroups ?? PostgresGrouping.defaultConcurrentGroups, onCommit: onCommit)
+        try Bounds.check(grouping.maxGroup, 1...10_000, "database.max_batch")
+        try Bounds.check(grouping.concurrentGroups, 1...64, "database.concurrent_groups")
+        return grouping
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import NIOPosix
 import NIOSSL
 import ParcelGateCore
 import PostgresNIO
@@ -84,21 +85,31 @@ package final class PostgresStore: WorkflowRunner {
     /// it as a Service.
     private let runner: Task<Void, Never>?
     let settings: PostgresSettings
+    /// Concurrent callbacks ride one transaction (``IngestGroupCommitter``).
+    private let groups: IngestGroupCommitter
+    /// The store's own event-loop thread: its connections' I/O and the group leaders run there, never queued
+    /// behind the HTTP server's channels and handlers (measured: README, "PostgreSQL group commit").
+    private let loops: MultiThreadedEventLoopGroup
 
     /// A store whose client the caller runs (``client`` in its ServiceGroup), or that runs it itself
     /// (`runsOwnClient`). Nothing is connected until the client runs; then ``prepare()``.
-    package init(settings: PostgresSettings, logger: Logger, runsOwnClient: Bool) {
+    package init(settings: PostgresSettings, logger: Logger, runsOwnClient: Bool, grouping: PostgresGrouping = PostgresGrouping()) {
         self.settings = settings
         self.logger = logger
-        let client = PostgresClient(configuration: settings.clientConfiguration, backgroundLogger: logger)
+        let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        self.loops = loops
+        let client = PostgresClient(configuration: settings.clientConfiguration, eventLoopGroup: loops, backgroundLogger: logger)
         self.client = client
         runner = runsOwnClient ? Task { await client.run() } : nil
+        groups = IngestGroupCommitter(grouping: grouping, dialect: .postgres, loop: loops.next()) { workflow throws(GatewayError) in
+            try await Self.perform(workflow, client: client, logger: logger)
+        }
     }
 
     /// Runs its own client, connects, fails with a clear message when the database cannot be reached, and
     /// migrates: for tools and tests.
-    convenience init(settings: PostgresSettings, logger: Logger) async throws(GatewayError) {
-        self.init(settings: settings, logger: logger, runsOwnClient: true)
+    convenience init(settings: PostgresSettings, logger: Logger, grouping: PostgresGrouping = PostgresGrouping()) async throws(GatewayError) {
+        self.init(settings: settings, logger: logger, runsOwnClient: true, grouping: grouping)
         do {
             try await prepare()
         } catch {
@@ -112,7 +123,7 @@ package final class PostgresStore: WorkflowRunner {
     package func prepare() async throws(GatewayError) {
         let client = self.client, logger = self.logger
         do {
-            try await Self.withTimeout(seconds: settings.connectTimeoutSeconds) { try await client.query("SELECT 1", logger: logger) }
+            _ = try await Self.withTimeout(seconds: settings.connectTimeoutSeconds) { try await client.query("SELECT 1", logger: logger) }
         } catch {
             throw .storeUnavailable("Cannot reach PostgreSQL at \(settings.location): \(Self.describe(error))")
         }
@@ -143,14 +154,16 @@ package final class PostgresStore: WorkflowRunner {
         return components.string ?? adminURL
     }
 
-    /// Stops the client when the store runs it; a client run as a Service stops with its ServiceGroup.
+    /// Stops the client when the store runs it (a client run as a Service stops with its ServiceGroup: call
+    /// this after), then the store's event-loop thread.
     package func close() async {
         runner?.cancel()
         _ = await runner?.value
+        try? await loops.shutdownGracefully()
     }
 
     package func ping() async throws(GatewayError) {
-        try await run { try await self.client.query("SELECT 1", logger: self.logger) }
+        _ = try await run { try await self.client.query("SELECT 1", logger: self.logger) }
     }
 
     // MARK: Running queries
@@ -159,6 +172,10 @@ package final class PostgresStore: WorkflowRunner {
     /// an unavailable server and serialization failures are transient, constraint violations conflicts, our
     /// own errors pass through, and anything else (a decoding error, say) is an internal error.
     func run<T: Sendable>(_ work: () async throws -> T) async throws(GatewayError) -> T {
+        try await Self.run(work)
+    }
+
+    static func run<T: Sendable>(_ work: () async throws -> T) async throws(GatewayError) -> T {
         do {
             return try await work()
         } catch let error as GatewayError {
@@ -171,20 +188,33 @@ package final class PostgresStore: WorkflowRunner {
     /// Runs a workflow on one pooled connection: in a transaction for writes (rolled back when a step throws),
     /// in a read-only repeatable-read transaction for a snapshot, and as it comes for plain reads.
     func perform<Output: Sendable>(_ workflow: Workflow<Output>) async throws(GatewayError) -> Output {
-        let first = workflow.first, logger = self.logger
+        try await Self.perform(workflow, client: client, logger: logger)
+    }
+
+    static func perform<Output: Sendable>(_ workflow: Workflow<Output>, client: PostgresClient, logger: Logger) async throws(GatewayError) -> Output {
+        let first = workflow.first
         switch workflow.access {
         case .write:
-            return try await run { try await self.client.withTransaction(logger: logger) { try await $0.drive(first, logger: logger) } }
+            return try await run { try await client.withTransaction(logger: logger) { try await $0.drive(first, logger: logger) } }
         case .snapshot:
             return try await run {
-                try await self.client.withTransaction(logger: logger) { connection in
+                try await client.withTransaction(logger: logger) { connection in
                     try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
                     return try await connection.drive(first, logger: logger)
                 }
             }
         case .read:
-            return try await run { try await self.client.withConnection { try await $0.drive(first, logger: logger) } }
+            return try await run { try await client.withConnection { try await $0.drive(first, logger: logger) } }
         }
+    }
+
+    /// A callback from a carrier joins the next commit group (``IngestGroupCommitter``); a retry, which has no
+    /// receipt to store, and a callback the group left out run by themselves, as on SQLite.
+    package func ingest(_ callback: IngestCallback) async throws(GatewayError) -> IngestOutcome {
+        if callback.receiptKey != nil, callback.queueIfUnmatched != nil, case .settled(let outcome) = await groups.submit(callback) {
+            return outcome
+        }
+        return try await perform(IngestWorkflow.make(callback, dialect: dialect))
     }
 
     /// See ``PostgresErrorClassification``.

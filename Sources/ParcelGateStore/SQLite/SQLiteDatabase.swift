@@ -2,35 +2,6 @@ import Foundation
 import ParcelGateCore
 import Synchronization
 
-/// How much SQLite waits for the disk before a commit returns (README, `--durability`).
-package enum DurabilityMode: String, Sendable, Codable, CaseIterable {
-    /// `synchronous=NORMAL` in WAL mode: survives a crash of the process, may lose the last commits on power loss.
-    case normal
-    /// `synchronous=FULL`: every commit is fsynced; survives power loss.
-    case full
-}
-
-/// How the writer groups writes into transactions.
-package struct WriteBatching: Sendable {
-    /// Most writes in one transaction.
-    package var maxBatch: Int
-    /// How long the writer waits for more writes after the first one arrives while it was idle. Zero (the
-    /// default) commits at once: writes arriving during a commit already form the next group.
-    package var maxWaitMicroseconds: Int
-    /// Test-only fault injection: kill the process (SIGKILL) right after this many commits, before any of
-    /// the last group's callers is answered. Set from `PARCELGATE_FAULT_CRASH_AFTER_COMMITS`.
-    var crashAfterCommits: Int?
-    /// Told the size of every committed group (for the batch-size histogram).
-    var onCommit: (@Sendable (Int) -> Void)?
-
-    package init(maxBatch: Int = 256, maxWaitMicroseconds: Int = 0, crashAfterCommits: Int? = nil, onCommit: (@Sendable (Int) -> Void)? = nil) {
-        self.maxBatch = maxBatch
-        self.maxWaitMicroseconds = maxWaitMicroseconds
-        self.crashAfterCommits = crashAfterCommits
-        self.onCommit = onCommit
-    }
-}
-
 /// A SQLite file with one writer thread that commits concurrent writes in groups, and one reader.
 ///
 /// Group commit: writes that arrive while a transaction is committing are queued and committed

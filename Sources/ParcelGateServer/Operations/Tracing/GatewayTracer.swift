@@ -59,8 +59,8 @@ package struct GatewayTracer: Sendable {
         }
     }
 
-    /// A store call as a span (`parcelgate.store.<operation>`). On SQLite it links to the commit group that
-    /// carried the write (``CommitGroupProbe``) and records the group's size and time.
+    /// A store call as a span (`parcelgate.store.<operation>`). It links to the commit group that carried the
+    /// write (``CommitGroupProbe``: every SQLite write, a PostgreSQL callback) and records the group's size and time.
     func storeCall<T>(_ operation: String, _ body: () async throws(GatewayError) -> T) async throws(GatewayError) -> T {
         guard let tracer else { return try await body() }
         return try await span("parcelgate.store." + operation) { span throws(GatewayError) -> T in
@@ -70,7 +70,7 @@ package struct GatewayTracer: Sendable {
             defer {
                 if let report = probe.report {
                     span.link(report.context, ["link.kind": "commit_group"])
-                    span.set("db.system", "sqlite")
+                    span.set("db.system", report.system)
                     span.set("db.commit_group.size", report.size)
                     span.set("db.commit_group.duration_ms", report.milliseconds)
                 }

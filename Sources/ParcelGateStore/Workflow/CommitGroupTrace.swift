@@ -1,13 +1,14 @@
 import Synchronization
 import Tracing
 
-/// How a traced write learns which SQLite commit group carried it (README, "Tracing").
+/// How a traced write learns which commit group carried it (README, "Tracing").
 ///
 /// The server sets a probe as a task local around a traced store call; ``SQLiteDatabase/write(_:)`` hands it to
-/// the writer thread with the job. When a group holds at least one probe, the writer records the group as a span
-/// of its own (`sqlite.commit_group`: its size, from `BEGIN` to `COMMIT`, linked to every traced write in it) and
-/// tells each probe that span's context, the group's size and how long it took, so the caller's store span can
-/// link to it. Without a probe (tracing off, PostgreSQL) nothing here runs.
+/// the writer thread with the job, and ``IngestGroupCommitter`` (PostgreSQL) to its group. When a group holds at
+/// least one probe, the group is recorded as a span of its own (`sqlite.commit_group` or
+/// `postgresql.commit_group`: its size, from `BEGIN` to `COMMIT`, linked to every traced write in it) and each
+/// probe is told that span's context, the group's size and how long it took, so the caller's store span can
+/// link to it. Without a probe (tracing off) nothing here runs.
 package final class CommitGroupProbe: Sendable {
     @TaskLocal package static var current: CommitGroupProbe?
 
@@ -28,27 +29,32 @@ package final class CommitGroupProbe: Sendable {
 }
 
 package struct CommitGroupReport: Sendable {
-    /// The `sqlite.commit_group` span's context.
+    /// The `sqlite.commit_group` or `postgresql.commit_group` span's context.
     package let context: ServiceContext
+    /// `sqlite` or `postgresql`: the store's `db.system`.
+    package let system: String
     /// Writes in the group.
     package let size: Int
     /// From `BEGIN` to the end of `COMMIT`.
     package let milliseconds: Double
 }
 
-/// One group's span, started at `BEGIN` by the writer thread when some write in the group is traced.
+/// One group's span, started at `BEGIN` when some write in the group is traced.
 struct CommitGroupSpan {
     private let span: any Span
     private let probes: [CommitGroupProbe]
     private let started: ContinuousClock.Instant
+    private let system: String
 
     /// `nil` (and nothing started) when no write of the group is traced.
-    init?(probes: [CommitGroupProbe]) {
+    /// `system`: `sqlite` or `postgresql`, the span's name prefix and `db.system`.
+    init?(probes: [CommitGroupProbe], system: String = "sqlite") {
         guard let first = probes.first else { return nil }
         self.probes = probes
+        self.system = system
         started = ContinuousClock.now
-        span = first.tracer.startSpan("sqlite.commit_group", context: .topLevel, ofKind: .internal)
-        span.attributes["db.system"] = "sqlite"
+        span = first.tracer.startSpan(system + ".commit_group", context: .topLevel, ofKind: .internal)
+        span.attributes["db.system"] = system
         for probe in probes.prefix(64) { span.addLink(SpanLink(context: probe.context, attributes: [:])) }
     }
 
@@ -62,7 +68,7 @@ struct CommitGroupSpan {
             span.attributes["error.type"] = error
             span.setStatus(SpanStatus(code: .error))
         }
-        let report = CommitGroupReport(context: span.context, size: size, milliseconds: milliseconds)
+        let report = CommitGroupReport(context: span.context, system: system, size: size, milliseconds: milliseconds)
         for probe in probes { probe.tell(report) }
         span.end()
     }
