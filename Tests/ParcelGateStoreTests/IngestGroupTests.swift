@@ -175,5 +175,7 @@ import Testing
         #expect(recorded == 63)
         #expect(sizes.withLock { $0.contains { $0 > 1 } }, "groups formed: \(sizes.withLock { $0 })")
         await store.close()
+        // A callback after close is not queued for a leader that will never come: it runs alone and fails at once.
+        await #expect(throws: GatewayError.self) { _ = try await store.ingest(callbacks[0]) }
     }
 }

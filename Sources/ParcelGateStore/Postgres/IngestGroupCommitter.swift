@@ -22,7 +22,14 @@ final class IngestGroupCommitter: Sendable {
     private struct State {
         var queue: [Waiting] = []
         var leaders = 0
+        /// Set by ``close()``: no leader starts, and a new callback runs alone.
+        var closed = false
     }
+
+    /// Most tracking events one group carries, whatever `max_batch` says: its reads bind about two values per
+    /// event (PostgreSQL takes at most 65,535), and a few large callbacks should not make one huge transaction.
+    /// A callback is always taken, however many events it has.
+    static let maxGroupEvents = 2_000
 
     private let state = Mutex(State())
     /// Where leaders run: the store's own event loop, which also carries its PostgreSQL connections, not Swift's
@@ -47,13 +54,27 @@ final class IngestGroupCommitter: Sendable {
     func submit(_ callback: IngestCallback) async -> IngestGroupWorkflow.Member {
         let probe = CommitGroupProbe.current
         return await withCheckedContinuation { continuation in
-            let lead = state.withLock { state -> Bool in
+            let lead = state.withLock { state -> Bool? in
+                guard !state.closed else { return nil }
                 state.queue.append(Waiting(callback: callback, probe: probe, continuation: continuation))
                 guard state.leaders < grouping.concurrentGroups else { return false }
                 state.leaders += 1
                 return true
             }
-            if lead { Task(executorPreference: executor) { await self.lead() } }
+            switch lead {
+            case nil: continuation.resume(returning: .alone)
+            case true?: Task(executorPreference: executor) { await self.lead() }
+            case false?: break
+            }
+        }
+    }
+
+    /// Stops taking callbacks and waits until the leaders have answered every queued one, so the event loop
+    /// they run on can be shut down without stranding a caller.
+    func close() async {
+        state.withLock { $0.closed = true }
+        while state.withLock({ $0.leaders > 0 || !$0.queue.isEmpty }) {
+            try? await Task.sleep(for: .milliseconds(5))
         }
     }
 
@@ -66,8 +87,15 @@ final class IngestGroupCommitter: Sendable {
                     state.leaders -= 1
                     return []
                 }
-                let taken = Array(state.queue.prefix(grouping.maxGroup))
-                state.queue.removeFirst(taken.count)
+                var count = 0
+                var events = 0
+                for waiting in state.queue.prefix(grouping.maxGroup) {
+                    events += waiting.callback.events.count
+                    guard count == 0 || events <= Self.maxGroupEvents else { break }
+                    count += 1
+                }
+                let taken = Array(state.queue.prefix(count))
+                state.queue.removeFirst(count)
                 return taken
             }
             guard !group.isEmpty else { return }

@@ -113,7 +113,7 @@ package final class PostgresStore: WorkflowRunner {
         do {
             try await prepare()
         } catch {
-            runner?.cancel()
+            await close()
             throw error
         }
     }
@@ -154,9 +154,10 @@ package final class PostgresStore: WorkflowRunner {
         return components.string ?? adminURL
     }
 
-    /// Stops the client when the store runs it (a client run as a Service stops with its ServiceGroup: call
-    /// this after), then the store's event-loop thread.
+    /// Waits for the commit groups in flight, stops the client when the store runs it (a client run as a
+    /// Service stops with its ServiceGroup: call this after), then the store's event-loop thread.
     package func close() async {
+        await groups.close()
         runner?.cancel()
         _ = await runner?.value
         try? await loops.shutdownGracefully()

@@ -62,10 +62,12 @@ enum FulfillmentStatements {
     }
 
     /// Several fulfillments of a tenant by id; `lock` takes their row locks in id order where the backend has
-    /// row locks, so two transactions locking overlapping sets cannot deadlock.
+    /// row locks, so two transactions locking overlapping sets cannot deadlock. The order is by bytes
+    /// (`COLLATE "C"` on PostgreSQL, SQLite's default), the order a lone callback locks its ids in (Swift's
+    /// `sorted()`), whatever collation the database was created with.
     static func findMany(tenant: String, ids: [String], lock: Bool = false) -> Statement {
-        let sql = "SELECT \(fulfillmentColumns) FROM fulfillments WHERE tenant = ? AND id IN (\(Statement.placeholders(ids.count))) ORDER BY id"
-        return Statement(sqlite: .built(sql), postgres: .built(lock ? sql + " FOR UPDATE" : sql),
+        let sql = "SELECT \(fulfillmentColumns) FROM fulfillments WHERE tenant = ? AND id IN (\(Statement.placeholders(ids.count)))"
+        return Statement(sqlite: .built(sql + " ORDER BY id"), postgres: .built(sql + (lock ? " ORDER BY id COLLATE \"C\" FOR UPDATE" : " ORDER BY id")),
                          [.text(tenant)] + ids.map { .text($0) }, yield: .rows(.fulfillment(tenant: tenant)))
     }
 

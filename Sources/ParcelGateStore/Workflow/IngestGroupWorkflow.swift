@@ -136,7 +136,10 @@ enum IngestGroupWorkflow {
             let callback = group.callbacks[index]
             return FulfillmentStatements.insertReceipt(tenant: callback.tenant, carrier: callback.carrier, key: callback.receiptKey ?? "", at: callback.receivedAt)
         }
-        let statements = Statement.multiRow(inserts, returning: "tenant, carrier, receipt_key", yield: .rows(.texts(3))) ?? []
+        guard let statements = Statement.multiRow(inserts, returning: "tenant, carrier, receipt_key", yield: .rows(.texts(3))) else {
+            // Never answer duplicates for receipts that were not stored: fail the group, whose members run alone.
+            return .run([]) { _ throws(GatewayError) in throw .internalError("The receipt insert is not a single-row INSERT ... VALUES") }
+        }
         return .run(statements) { results throws(GatewayError) in
             var group = group
             var stored: Set<String> = []
