@@ -10,7 +10,7 @@ import Testing
 
     /// A running `parcelgate listen` and its standard output, line by line.
     final class ListenProcess: @unchecked Sendable {
-        let process = Process()
+        let process = ChildProcess()
         private let output = Pipe()
         private var lines: AsyncStream<String>.AsyncIterator
         private(set) var port = 0

@@ -247,7 +247,7 @@ enum NotificationBackend: String, CaseIterable, Sendable, CustomTestStringConver
 
     /// Whether Python's official Standard Webhooks library (`pip install standardwebhooks`, as CI does) is here.
     static let officialLibrary: Bool = {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", "import standardwebhooks"]
         process.standardError = FileHandle.nullDevice
@@ -286,7 +286,7 @@ enum NotificationBackend: String, CaseIterable, Sendable, CustomTestStringConver
                         print("refused", error)
                     """
                 func verify(_ key: String) throws -> String {
-                    let process = Process()
+                    let process = ChildProcess()
                     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
                     process.arguments = ["python3", "-c", script, dir.path, key]
                     let output = Pipe()

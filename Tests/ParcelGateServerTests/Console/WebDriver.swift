@@ -18,12 +18,12 @@ final class WebDriver: @unchecked Sendable {
         let description: String
     }
 
-    private let process: Process
+    private let process: ChildProcess
     private let client: HTTPClient
     private let base: String
     private(set) var session = ""
 
-    private init(process: Process, client: HTTPClient, base: String) {
+    private init(process: ChildProcess, client: HTTPClient, base: String) {
         self.process = process
         self.client = client
         self.base = base
@@ -31,7 +31,7 @@ final class WebDriver: @unchecked Sendable {
 
     /// Starts chromedriver on a free loopback port and a headless Chromium session of `width`×`height`.
     static func start(port: Int, width: Int = 1280, height: Int = 900, lifetimeSeconds: Int = 300) async throws -> WebDriver {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
         // SIGKILL at the end of its lifetime: a test process may ignore SIGTERM, and children inherit that.
         process.arguments = ["--signal=KILL", String(lifetimeSeconds), chromedriver, "--port=\(port)", "--allowed-ips=127.0.0.1", "--log-level=OFF"]

@@ -4,7 +4,7 @@ import Testing
 
 /// A real `parcelgate serve` process, for tests that kill it.
 final class GatewayProcess: @unchecked Sendable {
-    let process: Process
+    let process: ChildProcess
     let port: Int
     /// The separate metrics listener's port, when `start` was asked to wait for it.
     var metricsPort: Int?
@@ -37,7 +37,7 @@ final class GatewayProcess: @unchecked Sendable {
     /// `logFile` receives the process's log lines (standard error) at `info`; by default they are dropped.
     static func start(config: String, database: String, extraEnvironment: [String: String] = [:], logFile: String? = nil,
                       expectMetricsListener: Bool = false, arguments: [String] = []) async throws -> GatewayProcess {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = try executable()
         process.arguments = ["serve", "--config", config, "--database", database, "--port", "0"] + arguments
         var environment = ProcessInfo.processInfo.environment
@@ -75,7 +75,7 @@ final class GatewayProcess: @unchecked Sendable {
         return started
     }
 
-    private init(process: Process, port: Int, output: Pipe) {
+    private init(process: ChildProcess, port: Int, output: Pipe) {
         self.process = process
         self.port = port
         self.output = output
@@ -83,7 +83,7 @@ final class GatewayProcess: @unchecked Sendable {
 
     /// Runs a `parcelgate` subcommand to completion; returns its exit status and standard output.
     static func runCLI(_ arguments: [String], environment extra: [String: String] = [:], unset: [String] = []) async throws -> (status: Int32, output: String) {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = try executable()
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment.merging(extra) { _, new in new }
