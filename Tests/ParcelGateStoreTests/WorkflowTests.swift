@@ -44,14 +44,31 @@ import Testing
         }
     }
 
-    /// Where rows are locked (PostgreSQL), a callback locks its fulfillments in id order, whatever the order
-    /// of its events, so two replicas applying to the same ones cannot deadlock. SQLite reads no row twice.
+    /// Where rows are locked (PostgreSQL), a callback locks its fulfillments with one statement in byte order of
+    /// their ids, whatever the order of its events, so two replicas applying to the same ones cannot deadlock;
+    /// a commit group locks with the very same statement, so a group and a lone callback share one order.
+    /// SQLite reads no row twice.
     @Test func fulfillmentsAreLockedInIdOrderWhereRowsAreLocked() throws {
         let rows = [shipped("f-b", tracking: "TB"), shipped("f-a", tracking: "TA")]
         let (outcome, batches) = try walk(IngestWorkflow.make(callback(["TB", "TA"]), dialect: .postgres).first, answer: database(rows))
         #expect(outcome == .applied(fulfillmentId: "f-a", status: .inTransit, recorded: 2))
         let locks = batches[2].filter { $0.postgres.string.contains("FOR UPDATE") }
-        #expect(locks.map { $0.binds.map { if case .text(let text) = $0 { text } else { "" } } } == [["acme", "f-a"], ["acme", "f-b"]])
+        #expect(locks.map { $0.binds.map { if case .text(let text) = $0 { text } else { "" } } } == [["acme", "f-a", "f-b"]])
+        #expect(locks.allSatisfy { $0.postgres.string.hasSuffix(#"ORDER BY id COLLATE "C" FOR UPDATE"#) })
+
+        // A retry (no queue closure) is left out of a group, and a group of nothing stores nothing.
+        let (alone, nothing) = try walk(IngestGroupWorkflow.make([callback(["TB", "TA"])], dialect: .postgres).first, answer: database(rows))
+        #expect(alone == [.alone] && nothing.allSatisfy { $0.allSatisfy { !$0.postgres.string.hasPrefix("INSERT") } })
+        var fromCarrier = callback(["TB", "TA"])
+        fromCarrier.queueIfUnmatched = { RetryEntry(id: "q", tenant: "acme", carrier: "ups", body: [], headers: [], reason: .unmatched, receiptKey: "r1",
+                                                   matchKey: nil, nextAttemptAt: self.t0, createdAt: self.t0, updatedAt: self.t0) }
+        let (members, group) = try walk(IngestGroupWorkflow.make([fromCarrier], dialect: .postgres).first) { statement in
+            if case .rows(.texts(3)) = statement.yield { return StatementResult(rows: [.texts(["acme", "ups", "r1"])]) }
+            return database(rows)(statement)
+        }
+        #expect(members == [.settled(.applied(fulfillmentId: "f-a", status: .inTransit, recorded: 2))])
+        let groupLocks = group.flatMap { $0 }.filter { $0.postgres.string.contains("FOR UPDATE") }
+        #expect(groupLocks.map(\.postgres.string) == locks.map(\.postgres.string))
 
         let (_, sqlite) = try walk(IngestWorkflow.make(callback(["TB", "TA"]), dialect: .sqlite).first, answer: database(rows))
         #expect(sqlite[2].allSatisfy { if case .rows(.fulfillment) = $0.yield { false } else { true } })

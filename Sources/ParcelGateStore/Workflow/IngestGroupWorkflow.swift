@@ -131,6 +131,8 @@ enum IngestGroupWorkflow {
     /// Stores every member's receipt in one insert, sorted so that two transactions wait for each other's
     /// receipts in one order; a receipt already stored makes its callback a duplicate.
     private static func storeReceipts(_ group: Group, dialect: StoreDialect) -> Step<[Member]> {
+        // Nothing in the group (every callback runs alone): nothing to store.
+        guard !group.members.isEmpty else { return .done(group.answers) }
         let ordered = group.members.sorted { receiptRef(of: group.callbacks[$0]) < receiptRef(of: group.callbacks[$1]) }
         let inserts = ordered.map { index in
             let callback = group.callbacks[index]

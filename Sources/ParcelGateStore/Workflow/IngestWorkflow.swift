@@ -49,29 +49,32 @@ enum IngestWorkflow {
     }
 
     /// Reads, per matched fulfillment, its refused events and which of the callback's scans it holds; where
-    /// rows must be locked, locks the fulfillments first, in id order, so two replicas applying to the same
-    /// ones cannot deadlock, and takes the locked rows as the state.
+    /// rows must be locked, first locks the fulfillments with one statement, in id order (`findMany`, the same
+    /// statement and order a commit group locks with), so two transactions applying to the same ones cannot
+    /// deadlock, and takes the locked rows as the state.
     private static func readState(_ callback: IngestCallback, matches: [String], matched: [String: Fulfillment], dialect: StoreDialect) -> Step<IngestOutcome> {
         let ids = Set(matches).sorted()
         var reads: [Statement] = []
+        if dialect.hasRowLocks, !ids.isEmpty { reads.append(FulfillmentStatements.findMany(tenant: callback.tenant, ids: ids, lock: true)) }
         for id in ids {
-            if dialect.hasRowLocks { reads.append(FulfillmentStatements.find(tenant: callback.tenant, id: id, lock: true)) }
             reads.append(FulfillmentStatements.refusedEvents(tenant: callback.tenant, fulfillmentId: id))
             let scanKeys = zip(callback.events, matches).filter { $0.1 == id }.map { $0.0.scanKey }
             reads.append(FulfillmentStatements.knownScans(tenant: callback.tenant, fulfillmentId: id, scanKeys: scanKeys))
         }
-        let perFulfillment = dialect.hasRowLocks ? 3 : 2
+        let locks = dialect.hasRowLocks && !ids.isEmpty ? 1 : 0
         return .run(reads) { results throws(GatewayError) in
             var state = LedgerState(fulfillments: [:], knownScans: [], refused: [:])
-            for (offset, id) in ids.enumerated() {
-                var next = offset * perFulfillment
-                if dialect.hasRowLocks {
-                    guard let locked = try results.result(next).fulfillments.first else { throw .unmatched("No fulfillment '\(id)'") }
-                    state.fulfillments[id] = locked
-                    next += 1
-                } else {
-                    state.fulfillments[id] = matched[id]
+            if locks == 1 {
+                let locked = try results.result(0).fulfillments
+                for id in ids {
+                    guard let row = locked.first(where: { $0.id == id }) else { throw .unmatched("No fulfillment '\(id)'") }
+                    state.fulfillments[id] = row
                 }
+            } else {
+                for id in ids { state.fulfillments[id] = matched[id] }
+            }
+            for (offset, id) in ids.enumerated() {
+                let next = locks + offset * 2
                 state.refused[id] = try results.result(next).refusedEvents
                 for row in try results.result(next + 1).textRows where row.count == 2 { state.knownScans.insert(LedgerState.scanRef(id, row[1])) }
             }
