@@ -157,6 +157,16 @@ struct TestGateway: Sendable {
         try await api("GET", "/v1/fulfillments/\(id)", key: key).expect(200)
     }
 
+    /// Whether `/readyz` answers 200 `ready` within `seconds`. Readiness is the monitor's last check
+    /// (ReadinessMonitor): on a starved machine (CI once ran one such test for 37 s) a check can come late and read
+    /// as stale for a moment, and the next one answers.
+    func becomesReady(seconds: Double = 30) async throws -> Bool {
+        try await eventually(seconds: seconds) {
+            let ready = try await request("GET", "/readyz")
+            return ready.status == 200 && (try? ready.json["status"].string) == "ready"
+        }
+    }
+
     /// Polls `condition` until it holds or `seconds` pass; the retry worker runs on its own schedule.
     func eventually(seconds: Double = 10, _ condition: @Sendable () async throws -> Bool) async throws -> Bool {
         let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int(seconds * 1000)))
