@@ -199,7 +199,8 @@ package struct DatabaseConfig: Sendable, Decodable {
     package func grouping(onCommit: (@Sendable (Int) -> Void)? = nil) throws(GatewayError) -> PostgresGrouping {
         let grouping = PostgresGrouping(maxGroup: maxBatch ?? PostgresGrouping.defaultMaxGroup,
                                         concurrentGroups: concurrentGroups ?? PostgresGrouping.defaultConcurrentGroups, onCommit: onCommit)
-        try Bounds.check(grouping.maxGroup, 1...10_000, "database.max_batch")
+        // `max_batch` is the same key as SQLite's, bounded once, in ``batching(crashAfterCommits:onCommit:)``.
+        _ = try batching(crashAfterCommits: nil)
         try Bounds.check(grouping.concurrentGroups, 1...64, "database.concurrent_groups")
         return grouping
     }

@@ -121,7 +121,7 @@ final class IngestGroupCommitter: Sendable {
 
 /// An event loop as a Swift `TaskExecutor`: a task that prefers it runs its nonisolated async code on that
 /// loop's thread (PostgresNIO's `query` included), so it is resumed there and never waits in the global executor's queue.
-final class EventLoopTaskExecutor: TaskExecutor, @unchecked Sendable {
+final class EventLoopTaskExecutor: TaskExecutor, Sendable {
     private let loop: any EventLoop
 
     init(_ loop: any EventLoop) { self.loop = loop }

@@ -212,7 +212,7 @@ package final class PostgresStore: WorkflowRunner {
     /// A callback from a carrier joins the next commit group (``IngestGroupCommitter``); a retry, which has no
     /// receipt to store, and a callback the group left out run by themselves, as on SQLite.
     package func ingest(_ callback: IngestCallback) async throws(GatewayError) -> IngestOutcome {
-        if callback.receiptKey != nil, callback.queueIfUnmatched != nil, case .settled(let outcome) = await groups.submit(callback) {
+        if IngestGroupWorkflow.canJoin(callback), case .settled(let outcome) = await groups.submit(callback) {
             return outcome
         }
         return try await perform(IngestWorkflow.make(callback, dialect: dialect))

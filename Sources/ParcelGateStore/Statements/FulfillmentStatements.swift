@@ -133,10 +133,8 @@ enum FulfillmentStatements {
                 FROM (VALUES \(Array(repeating: row, count: chunk.count).joined(separator: ", "))) AS v
                 WHERE fulfillments.tenant = v.column6 AND fulfillments.id = v.column7
                 """,
-                chunk.flatMap { f -> [SQLValue] in
-                    [.text(f.status.rawValue), .timestamp(f.actualDelivery), .timestamp(f.latestEventAt), .timestamp(f.updatedAt),
-                     .integer(f.eventSequence), .text(f.tenant), .text(f.id)]
-                })
+                // The single-row statement's bindings, in its order (SET columns, then tenant and id): one place.
+                chunk.flatMap { updateProgress($0).binds })
         }
     }
 

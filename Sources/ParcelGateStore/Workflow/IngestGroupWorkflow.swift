@@ -23,12 +23,17 @@ enum IngestGroupWorkflow {
         case alone
     }
 
+    /// Whether a callback may join a group at all: a carrier's callback has a receipt to store and an entry to
+    /// queue; a retry has neither and runs alone.
+    static func canJoin(_ callback: IngestCallback) -> Bool {
+        callback.receiptKey != nil && callback.queueIfUnmatched != nil
+    }
+
     static func make(_ callbacks: [IngestCallback], dialect: StoreDialect) -> Workflow<[Member]> {
         var members: [Int] = []
         var receipts: Set<String> = []
         for (index, callback) in callbacks.enumerated() {
-            guard let key = callback.receiptKey, callback.queueIfUnmatched != nil,
-                  receipts.insert(receiptRef(callback.tenant, callback.carrier, key)).inserted else { continue }
+            guard canJoin(callback), receipts.insert(receiptRef(of: callback)).inserted else { continue }
             members.append(index)
         }
         return Workflow(.write, lookup(Group(callbacks: callbacks, members: members), dialect: dialect))
