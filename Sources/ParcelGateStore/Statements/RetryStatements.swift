@@ -114,8 +114,11 @@ enum RetryStatements {
 
     static let countByStatus = Statement("SELECT status, count(*) FROM retry_entries GROUP BY status", yield: .rows(.statusCount))
 
+    /// Succeeded entries last changed before `before`. `created_at < ?` adds no condition (an entry is created
+    /// before it changes) but lets the purge walk `retry_entries_all` from the oldest instead of the whole table.
     static func purgeSucceeded(before: Timestamp) -> Statement {
-        Statement("DELETE FROM retry_entries WHERE status = 'succeeded' AND updated_at < ?", [.timestamp(before)], yield: .changes)
+        Statement("DELETE FROM retry_entries WHERE status = 'succeeded' AND updated_at < ? AND created_at < ?", [.timestamp(before), .timestamp(before)],
+                  yield: .changes)
     }
 
     /// Dead letters last changed before `before`; their attempt log goes with them (`ON DELETE CASCADE`).

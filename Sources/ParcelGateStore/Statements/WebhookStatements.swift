@@ -106,13 +106,18 @@ enum WebhookStatements {
     // MARK: The outbox
 
     /// Domain events not yet fanned out, oldest first. PostgreSQL skips rows another replica is fanning out.
+    ///
+    /// On SQLite the partial index is named (`INDEXED BY`): for `ORDER BY id LIMIT` its planner otherwise walks
+    /// the whole table in rowid order to skip a sort, and the dispatcher polls every second, so an idle gateway
+    /// read every domain event it ever recorded once a second (a growing cost, measured at 30 MB/s of reads on a
+    /// 350 MB database). Through the index it reads only the few undispatched rows and sorts them.
     static func undispatched(limit: Int) -> Statement {
         Statement(
             sqlite: .literal("""
                 SELECT id, tenant, fulfillment_id, type, from_status, to_status, tracking_status, carrier, service_level, tracking_number, order_id,
                        sequence, reason, location, retry_id, occurred_at, recorded_at, retry_reason, retry_attempts, scan_code, scan_description,
                        trace_parent
-                FROM domain_events WHERE dispatched = 0 ORDER BY id LIMIT ?
+                FROM domain_events INDEXED BY domain_events_undispatched WHERE dispatched = 0 ORDER BY id LIMIT ?
                 """),
             postgres: .literal("""
                 SELECT id, tenant, fulfillment_id, type, from_status, to_status, tracking_status, carrier, service_level, tracking_number, order_id,
@@ -273,8 +278,11 @@ enum WebhookStatements {
     }
 
     /// Delivered deliveries last changed before `before`; their attempts go with them (`ON DELETE CASCADE`).
+    /// `created_at < ?` adds no condition (a delivery is created before it changes) but lets the purge walk
+    /// `webhook_deliveries_all` from the oldest instead of every delivery kept.
     static func purgeDelivered(before: Timestamp) -> Statement {
-        Statement("DELETE FROM webhook_deliveries WHERE status = 'delivered' AND updated_at < ?", [.timestamp(before)], yield: .changes)
+        Statement("DELETE FROM webhook_deliveries WHERE status = 'delivered' AND updated_at < ? AND created_at < ?", [.timestamp(before), .timestamp(before)],
+                  yield: .changes)
     }
 
     /// Dead deliveries (exhausted) last changed before `before`, with their attempts (`ON DELETE CASCADE`).
