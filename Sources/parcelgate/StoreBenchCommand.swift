@@ -33,7 +33,9 @@ struct StoreBenchCommand: AsyncParsableCommand {
         }
         print("set up \(fulfillments) shipped fulfillments; measuring for \(duration) s on \(concurrency) callers ...")
         let sequence = Mutex(0)
-        let total = try await LoadRun.measure(callers: concurrency, seconds: duration) {
+        // This process's own CPU: the store's writer and checkpointer, plus the callers (a small share).
+        let total = try await LoadRun.measured(cpu: ProcessCPU(targets: [.init(pid: getpid(), tree: false)])) {
+            try await LoadRun.measure(callers: concurrency, seconds: duration) {
             LoadCaller(call: {
                 let number = sequence.withLock { value -> Int in
                     value += 1
@@ -47,6 +49,7 @@ struct StoreBenchCommand: AsyncParsableCommand {
                 let outcome = try await store.ingest(IngestCallback(tenant: "bench", carrier: "generic", receiptKey: "event:event-\(number)", events: [event], receivedAt: start))
                 return Self.name(outcome)
             })
+            }
         }
         await store.close()
         print(total.report(callers: concurrency, unit: "callers", acceptedLabel: "accepted/s") { $0 != "invalidTransition" })
