@@ -190,17 +190,23 @@ enum FulfillmentStatements {
     /// tenant has a webhook endpoint, else dispatched at once, so a tenant without endpoints costs the
     /// dispatcher nothing. Decided in the same statement, so it agrees with the endpoints this transaction sees.
     /// `traceParent`: the W3C trace context of the request that caused it (migration 11), `nil` untraced.
+    ///
+    /// The row is a `VALUES` list selected from, and the endpoint check is written once, outside it: merged into
+    /// a commit group's multi-row insert (``Statement/coalesced(_:)``), the tuple repeats and the check does
+    /// not. Inside the tuple, PostgreSQL planned one subquery per row: 0.25 ms of planning for a group of 32.
     static func insertDomainEvent(_ d: LedgerPlan.DomainEvent, recordedAt: Timestamp, traceParent: String? = nil) -> Statement {
         Statement("""
             INSERT INTO domain_events (tenant, fulfillment_id, type, from_status, to_status, tracking_status, carrier, service_level, occurred_at, recorded_at,
                                        order_id, sequence, reason, location, tracking_number, scan_code, scan_description, dispatched, trace_parent)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NOT EXISTS (SELECT 1 FROM webhook_endpoints WHERE tenant = ?), ?)
+            SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8, v.column9, v.column10,
+                   v.column11, v.column12, v.column13, v.column14, v.column15, v.column16, v.column17,
+                   NOT EXISTS (SELECT 1 FROM webhook_endpoints e WHERE e.tenant = v.column1), v.column18
+            FROM (VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)) AS v
             """,
             [.text(d.fulfillment.tenant), .text(d.fulfillment.id), .text(d.type.rawValue), .text(d.from.rawValue),
              .text(d.fulfillment.status.rawValue), .optional(d.trackingStatus?.rawValue), .optional(d.fulfillment.carrier),
              .optional(d.fulfillment.serviceLevel), .timestamp(d.occurredAt), .timestamp(recordedAt),
              .text(d.fulfillment.orderId), .integer(d.sequence), .optional(d.reason), .optional(d.location?.summary),
-             .optional(d.fulfillment.trackingNumber), .optional(d.scanCode), .optional(d.scanDescription), .text(d.fulfillment.tenant),
-             .optional(traceParent)])
+             .optional(d.fulfillment.trackingNumber), .optional(d.scanCode), .optional(d.scanDescription), .optional(traceParent)])
     }
 }
