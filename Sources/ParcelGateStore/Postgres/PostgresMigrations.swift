@@ -211,6 +211,8 @@ enum PostgresMigrations {
             "ALTER TABLE domain_events ADD COLUMN trace_parent TEXT",
             "ALTER TABLE webhook_deliveries ADD COLUMN trace_parent TEXT",
         ]),
+        // 12 (issue 19): the outbox in id order; see SQLiteMigrations.
+        (12, ["CREATE INDEX domain_events_outbox ON domain_events (id) WHERE NOT dispatched"]),
     ]
 
     static func migrate(_ client: PostgresClient, logger: Logger) async throws {

@@ -294,6 +294,10 @@ enum SQLiteMigrations {
             ALTER TABLE domain_events ADD COLUMN trace_parent TEXT;
             ALTER TABLE webhook_deliveries ADD COLUMN trace_parent TEXT;
             """),
+        // 12 (issue 19): the outbox poll reads the undispatched domain events oldest first. Without an index in
+        // that order both planners walked the primary key past every dispatched event (SQLite always; PostgreSQL
+        // until its statistics caught up), once a second. Only undispatched rows enter it.
+        (12, "CREATE INDEX domain_events_outbox ON domain_events (id) WHERE dispatched = 0;"),
     ]
 
     static func migrate(_ connection: SQLiteConnection) throws(GatewayError) {

@@ -107,17 +107,18 @@ enum WebhookStatements {
 
     /// Domain events not yet fanned out, oldest first. PostgreSQL skips rows another replica is fanning out.
     ///
-    /// On SQLite the partial index is named (`INDEXED BY`): for `ORDER BY id LIMIT` its planner otherwise walks
-    /// the whole table in rowid order to skip a sort, and the dispatcher polls every second, so an idle gateway
-    /// read every domain event it ever recorded once a second (a growing cost, measured at 30 MB/s of reads on a
-    /// 350 MB database). Through the index it reads only the few undispatched rows and sorts them.
+    /// Through `domain_events_outbox` (migration 12), a partial index in id order: without it both planners
+    /// walked the primary key past every dispatched event to skip a sort, and the dispatcher polls every
+    /// second, so an idle gateway read every domain event it ever recorded once a second (30 MB/s of reads on
+    /// a 350 MB SQLite file). SQLite is told the index by name (`INDEXED BY` fails the statement rather than
+    /// scan); `QueryPlanTests` reads both plans.
     static func undispatched(limit: Int) -> Statement {
         Statement(
             sqlite: .literal("""
                 SELECT id, tenant, fulfillment_id, type, from_status, to_status, tracking_status, carrier, service_level, tracking_number, order_id,
                        sequence, reason, location, retry_id, occurred_at, recorded_at, retry_reason, retry_attempts, scan_code, scan_description,
                        trace_parent
-                FROM domain_events INDEXED BY domain_events_undispatched WHERE dispatched = 0 ORDER BY id LIMIT ?
+                FROM domain_events INDEXED BY domain_events_outbox WHERE dispatched = 0 ORDER BY id LIMIT ?
                 """),
             postgres: .literal("""
                 SELECT id, tenant, fulfillment_id, type, from_status, to_status, tracking_status, carrier, service_level, tracking_number, order_id,
