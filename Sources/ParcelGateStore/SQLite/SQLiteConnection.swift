@@ -108,6 +108,15 @@ final class SQLiteConnection: @unchecked Sendable {
         sqlite3_wal_hook(handle, hook, Unmanaged.passUnretained(owner).toOpaque())
     }
 
+    /// A passive checkpoint of the main database: copies what it can without waiting for anyone. Returns
+    /// how many WAL frames are now copied back, or `nil` when it could not run (busy, an I/O error).
+    func checkpointPassive() -> Int? {
+        var log: Int32 = 0
+        var copied: Int32 = 0
+        guard sqlite3_wal_checkpoint_v2(handle, nil, SQLITE_CHECKPOINT_PASSIVE, &log, &copied) == SQLITE_OK, copied >= 0 else { return nil }
+        return Int(copied)
+    }
+
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     var changes: Int { Int(sqlite3_changes(handle)) }
 
