@@ -129,9 +129,11 @@ package struct TrustedProxies: Sendable {
     /// walk, and the request is charged to the last trusted hop rather than to text a sender chose.
     func client(peer peerText: String?, forwardedFor lines: [String]) -> String {
         guard let peerText else { return "unknown" }
-        // Without trusted proxies (the default) an IPv4 peer's own text is the answer: nothing to parse.
+        // Without trusted proxies (the default) an IPv4 peer's own text is the answer: nothing to parse. The
+        // colon is looked for in the UTF-8 bytes: `String.contains(String)` is Foundation's, through NSString
+        // (about 1 % of a callback's CPU in a profile).
         if blocks.isEmpty || lines.isEmpty {
-            return peerText.contains(":") ? IPAddress(peerText)?.clientKey ?? peerText : peerText
+            return peerText.utf8.contains(UInt8(ascii: ":")) ? IPAddress(peerText)?.clientKey ?? peerText : peerText
         }
         guard let peer = IPAddress(peerText), trusts(peer) else { return IPAddress(peerText)?.clientKey ?? peerText }
         var current = peer
