@@ -36,19 +36,19 @@ struct StoreBenchCommand: AsyncParsableCommand {
         // This process's own CPU: the store's writer and checkpointer, plus the callers (a small share).
         let total = try await LoadRun.measured(cpu: ProcessCPU(targets: [.init(pid: getpid(), tree: false)])) {
             try await LoadRun.measure(callers: concurrency, seconds: duration) {
-            LoadCaller(call: {
-                let number = sequence.withLock { value -> Int in
-                    value += 1
-                    return value
-                }
-                let event = TrackingEvent(
-                    tenant: "bench", carrier: "generic", trackingNumber: "BENCH-\(number % fulfillments)", status: .inTransit,
-                    carrierStatusCode: "in_transit", description: "in_transit", occurredAt: start.adding(milliseconds: Int64(number)),
-                    providerEventId: "event-\(number)"
-                )
-                let outcome = try await store.ingest(IngestCallback(tenant: "bench", carrier: "generic", receiptKey: "event:event-\(number)", events: [event], receivedAt: start))
-                return Self.name(outcome)
-            })
+                LoadCaller(call: {
+                    let number = sequence.withLock { value -> Int in
+                        value += 1
+                        return value
+                    }
+                    let event = TrackingEvent(
+                        tenant: "bench", carrier: "generic", trackingNumber: "BENCH-\(number % fulfillments)", status: .inTransit,
+                        carrierStatusCode: "in_transit", description: "in_transit", occurredAt: start.adding(milliseconds: Int64(number)),
+                        providerEventId: "event-\(number)"
+                    )
+                    let outcome = try await store.ingest(IngestCallback(tenant: "bench", carrier: "generic", receiptKey: "event:event-\(number)", events: [event], receivedAt: start))
+                    return Self.name(outcome)
+                })
             }
         }
         await store.close()

@@ -58,13 +58,15 @@ import Testing
         #expect(measured.contains(String(server.process.processIdentifier)) && measured.contains(String(other.process.processIdentifier)), "\(spread.output)")
     }
 
-    /// `parcelgate bench-store`: the store alone applies every callback.
+    /// `parcelgate bench-store`: the store alone applies every callback, and its own CPU per callback is printed.
     @Test func benchStoreAppliesEveryCallback() async throws {
         let run = try await GatewayProcess.runCLI(["bench-store", "--concurrency", "4", "--duration", "0.5", "--fulfillments", "5"])
         #expect(run.status == 0, "\(run.output)")
         let applied = Self.count("responses applied", in: run.output)
         #expect(applied > 0, "\(run.output)")
         #expect(Self.count("requests", in: run.output) == applied, "\(run.output)")
+        let cpu = Self.row("server CPU µs/request", in: run.output).flatMap(Double.init)
+        #expect(cpu.map { $0 >= 0 } == true, "measured, not \"- (no server process...)\": \(run.output)")
     }
 
     /// The value column of the table row named `name` (the text after the name and its padding).
