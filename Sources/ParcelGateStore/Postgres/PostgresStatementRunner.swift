@@ -7,11 +7,8 @@ import PostgresNIO
 /// with the shared ``RowDecoder``. Nothing here decides anything.
 extension PostgresConnection {
     func run(_ statement: Statement, logger: Logger) async throws -> StatementResult {
-        var sql = PostgresDialect.numbered(statement.postgres.string)
-        // PostgreSQL reports no change count through PostgresNIO's row sequence: count the returned rows.
-        if case .changes = statement.yield { sql += " RETURNING 1" }
-        var bindings = PostgresBindings(capacity: statement.binds.count)
-        for value in statement.binds {
+        var bindings = PostgresBindings(capacity: (statement.postgresBinds ?? statement.binds).count)
+        for value in statement.postgresBinds ?? statement.binds {
             switch value {
             case .null: bindings.appendNull()
             case .integer(let v): bindings.append(v)
@@ -19,10 +16,27 @@ extension PostgresConnection {
             case .text(let v): bindings.append(v)
             case .blob(let v): bindings.append(ByteBuffer(bytes: v))
             case .bool(let v): bindings.append(v)
+            case .textArray(let v): bindings.append(v)
             }
         }
-        let rows = try await query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger)
-        switch statement.yield {
+        if case .prepared(let prepared) = statement.postgres {
+            return try await runPrepared(prepared, bindings: bindings, yield: statement.yield, logger: logger)
+        }
+        var sql = PostgresDialect.numbered(statement.postgres.string)
+        // PostgreSQL reports no change count through PostgresNIO's row sequence: count the returned rows.
+        if case .changes = statement.yield { sql += " RETURNING 1" }
+        return try await Self.collect(try await query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: logger), yield: statement.yield)
+    }
+
+    /// Runs a fixed text by name: PostgresNIO prepares it on this connection at its first use.
+    private func runPrepared<SQL: PreparedSQL>(_: SQL.Type, bindings: PostgresBindings, yield: Statement.Yield, logger: Logger) async throws -> StatementResult {
+        try await Self.collect(try await execute(NamedStatement<SQL>(bindings: bindings), logger: logger), yield: yield)
+    }
+
+    /// A statement's rows as its ``Statement/Yield`` asks: none read, counted (a prepared text that counts says
+    /// `RETURNING` itself), or decoded by the shared decoders.
+    private static func collect<Rows: AsyncSequence>(_ rows: Rows, yield: Statement.Yield) async throws -> StatementResult where Rows.Element == PostgresRow {
+        switch yield {
         case .nothing:
             for try await _ in rows {}
             return StatementResult()
@@ -47,6 +61,17 @@ extension PostgresConnection {
         }
         return try cursor.output()
     }
+}
+
+/// A ``PreparedSQL`` text as PostgresNIO's prepared statement: its name and text, this run's bindings, rows as they come.
+private struct NamedStatement<SQL: PreparedSQL>: PostgresPreparedStatement {
+    typealias Row = PostgresRow
+    static var name: String { SQL.name }
+    static var sql: String { SQL.sql }
+    let bindings: PostgresBindings
+
+    func makeBindings() throws -> PostgresBindings { bindings }
+    func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
 }
 
 enum PostgresDialect {

@@ -8,6 +8,7 @@ extension SQLiteConnection {
         switch statement.sqlite {
         case .literal(let sql): prepared = try self.statement(sql)
         case .built(let sql): prepared = try self.statement(sql: sql)
+        case .prepared(let postgresOnly): throw .internalError("The PostgreSQL statement \(postgresOnly.name) has no SQLite text")
         }
         for (offset, value) in statement.binds.enumerated() { prepared.bind(value, at: Int32(offset + 1)) }
         switch statement.yield {

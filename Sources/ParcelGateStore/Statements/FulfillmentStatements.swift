@@ -46,29 +46,36 @@ enum FulfillmentStatements {
     /// carrier first, then the newest; at most one row per number, read in one statement for a callback or a
     /// whole commit group. It runs for every callback, so it returns the rows themselves.
     static func findByTrackingNumbers(tenant: String, trackingNumbers: [String], carrier: String) -> Statement {
-        let numbers = Statement.placeholders(trackingNumbers.count)
         // The index is named on SQLite: without statistics it may prefer walking the primary key.
-        func ranked(_ from: String) -> String {
-            """
-            SELECT \(fulfillmentColumns) FROM (
-                SELECT \(fulfillmentColumns), ROW_NUMBER() OVER (
-                    PARTITION BY tracking_number ORDER BY (lower(coalesce(carrier, '')) = lower(?)) DESC, created_at DESC, id) AS preference
-                FROM \(from) WHERE tenant = ? AND tracking_number IN (\(numbers))
-            ) AS ranked WHERE preference = 1
-            """
-        }
-        return Statement(sqlite: .built(ranked("fulfillments INDEXED BY fulfillments_by_tracking")), postgres: .built(ranked("fulfillments")),
-                         [.text(carrier), .text(tenant)] + trackingNumbers.map { .text($0) }, yield: .rows(.fulfillment(tenant: tenant)))
+        Statement(sqlite: .built(rankedByTrackingNumber(carrier: "?", """
+                      FROM fulfillments INDEXED BY fulfillments_by_tracking
+                      WHERE tenant = ? AND tracking_number IN (\(Statement.placeholders(trackingNumbers.count)))
+                      """)),
+                  [.text(carrier), .text(tenant)] + trackingNumbers.map { .text($0) },
+                  postgres: Prepared.FindByTrackingNumbers.self, [.text(carrier), .text(tenant), .textArray(trackingNumbers)],
+                  yield: .rows(.fulfillment(tenant: tenant)))
+    }
+
+    /// One row per tracking number of the fulfillments `rows` (a `FROM ... WHERE ...`) reads, by the preference above.
+    private static func rankedByTrackingNumber(carrier: String, _ rows: String) -> String {
+        """
+        SELECT \(fulfillmentColumns) FROM (
+            SELECT \(fulfillmentColumns), ROW_NUMBER() OVER (
+                PARTITION BY tracking_number ORDER BY (lower(coalesce(carrier, '')) = lower(\(carrier))) DESC, created_at DESC, id) AS preference
+            \(rows)
+        ) AS ranked WHERE preference = 1
+        """
     }
 
     /// Several fulfillments of a tenant by id; `lock` takes their row locks in id order where the backend has
-    /// row locks, so two transactions locking overlapping sets cannot deadlock. The order is by bytes
-    /// (`COLLATE "C"` on PostgreSQL, SQLite's default), the order a lone callback locks its ids in (Swift's
-    /// `sorted()`), whatever collation the database was created with.
+    /// row locks, so two transactions locking overlapping sets cannot deadlock. The order is by bytes (Swift's
+    /// `sorted()`: PostgreSQL locks the array's ids one by one in that order), whatever collation the database
+    /// was created with.
     static func findMany(tenant: String, ids: [String], lock: Bool = false) -> Statement {
-        let sql = "SELECT \(fulfillmentColumns) FROM fulfillments WHERE tenant = ? AND id IN (\(Statement.placeholders(ids.count)))"
-        return Statement(sqlite: .built(sql + " ORDER BY id"), postgres: .built(sql + (lock ? " ORDER BY id COLLATE \"C\" FOR UPDATE" : " ORDER BY id")),
-                         [.text(tenant)] + ids.map { .text($0) }, yield: .rows(.fulfillment(tenant: tenant)))
+        Statement(sqlite: .built("SELECT \(fulfillmentColumns) FROM fulfillments WHERE tenant = ? AND id IN (\(Statement.placeholders(ids.count))) ORDER BY id"),
+                  [.text(tenant)] + ids.map { .text($0) },
+                  postgres: lock ? Prepared.LockFulfillments.self : Prepared.FindFulfillments.self, [.text(tenant), .textArray(ids.sorted())],
+                  yield: .rows(.fulfillment(tenant: tenant)))
     }
 
     /// The fulfillments `filter` selects, oldest first (each filter's column has an index with the tenant).
@@ -147,12 +154,83 @@ enum FulfillmentStatements {
 
     /// The refused events of each of the fulfillments, oldest first, keyed by fulfillment id (a commit group's read).
     static func refusedEvents(tenant: String, fulfillmentIds: [String]) -> Statement {
-        Statement(built: """
-            SELECT fulfillment_id, id, status, occurred_at, description,
-                   location_city, location_region, location_postal_code, location_country_code, location_text
-            FROM tracking_events WHERE tenant = ? AND fulfillment_id IN (\(Statement.placeholders(fulfillmentIds.count))) AND outcome = 'refused'
-            ORDER BY fulfillment_id, occurred_at, id
-            """, [.text(tenant)] + fulfillmentIds.map { .text($0) }, yield: .rows(.keyed(.refusedEvent)))
+        Statement(sqlite: .built(refused(fulfillmentIds: "IN (\(Statement.placeholders(fulfillmentIds.count)))")),
+                  [.text(tenant)] + fulfillmentIds.map { .text($0) },
+                  postgres: Prepared.RefusedEvents.self, [.text(tenant), .textArray(fulfillmentIds)], yield: .rows(.keyed(.refusedEvent)))
+    }
+
+    private static func refused(fulfillmentIds: String, tenant: String = "?") -> String {
+        """
+        SELECT fulfillment_id, id, status, occurred_at, description,
+               location_city, location_region, location_postal_code, location_country_code, location_text
+        FROM tracking_events WHERE tenant = \(tenant) AND fulfillment_id \(fulfillmentIds) AND outcome = 'refused'
+        ORDER BY fulfillment_id, occurred_at, id
+        """
+    }
+
+    /// Which of each fulfillment's scan keys it already holds, as `fulfillment_id, scan_key` rows: a commit
+    /// group's read, `scans` in fulfillment order. SQLite runs the lone statement once per fulfillment,
+    /// joined by `UNION ALL`; PostgreSQL probes the unique key once per (fulfillment, key) pair, a nested loop
+    /// whatever its statistics say (`LATERAL` with `OFFSET 0`, which it may not flatten into a join).
+    static func knownScans(tenant: String, scans: [(fulfillmentId: String, scanKeys: [String])]) -> Statement {
+        let arms = scans.map { knownScans(tenant: tenant, fulfillmentId: $0.fulfillmentId, scanKeys: $0.scanKeys) }
+        let pairs = scans.flatMap { scan in scan.scanKeys.map { (scan.fulfillmentId, $0) } }
+        return Statement(sqlite: .built(arms.map(\.sqlite.string).joined(separator: " UNION ALL ")), arms.flatMap(\.binds),
+                         postgres: Prepared.KnownScans.self, [.text(tenant), .textArray(pairs.map(\.0)), .textArray(pairs.map(\.1))],
+                         yield: .rows(.texts(2)))
+    }
+
+    /// PostgreSQL's fixed texts for the reads whose other dialect takes a list (``PreparedSQL``).
+    ///
+    /// Each probes its index once per array element: the array is `unnest`ed and joined `LATERAL` to a
+    /// subquery that `OFFSET 0` keeps PostgreSQL from flattening, so the plan is a nested loop of index
+    /// lookups whatever the statistics say. With `= ANY($2)` instead, the cached generic plan of a table
+    /// grown since its last `ANALYZE` read the tenant's every row and filtered (500 rows for 32 ids here,
+    /// and a big tenant's whole table).
+    enum Prepared {
+        /// `FROM` each element of the array `$n` (named `column`), `select`'s rows for it (`f`); `lock` takes
+        /// their row locks as each is read.
+        static func probe(_ array: String, as column: String, _ select: String, lock: Bool = false) -> String {
+            "FROM unnest(\(array)::text[]) AS v (\(column)) CROSS JOIN LATERAL (\(select) OFFSET 0\(lock ? " FOR UPDATE" : "")) AS f"
+        }
+
+        enum FindFulfillments: PreparedSQL {
+            static let name = "parcelgate_find_fulfillments"
+            static let sql = "SELECT f.* " + probe("$2", as: "id", "SELECT \(fulfillmentColumns) FROM fulfillments WHERE tenant = $1 AND id = v.id")
+        }
+
+        /// Locked one by one in the array's order: the ids in byte order (``findMany(tenant:ids:lock:)`` sorts
+        /// them), the order a lone callback and a commit group both lock in.
+        enum LockFulfillments: PreparedSQL {
+            static let name = "parcelgate_lock_fulfillments"
+            static let sql = "SELECT f.* " + probe("$2", as: "id", "SELECT \(fulfillmentColumns) FROM fulfillments WHERE tenant = $1 AND id = v.id", lock: true)
+        }
+
+        enum FindByTrackingNumbers: PreparedSQL {
+            static let name = "parcelgate_find_by_tracking_numbers"
+            static let sql = rankedByTrackingNumber(
+                carrier: "$1", probe("$3", as: "number", "SELECT \(fulfillmentColumns) FROM fulfillments WHERE tenant = $2 AND tracking_number = v.number"))
+        }
+
+        enum RefusedEvents: PreparedSQL {
+            static let name = "parcelgate_refused_events"
+            static let sql = """
+                SELECT f.* \(probe("$2", as: "id", """
+                    SELECT fulfillment_id, id, status, occurred_at, description, location_city, location_region, location_postal_code,
+                           location_country_code, location_text
+                    FROM tracking_events WHERE tenant = $1 AND fulfillment_id = v.id AND outcome = 'refused' ORDER BY occurred_at, id
+                    """))
+                """
+        }
+
+        enum KnownScans: PreparedSQL {
+            static let name = "parcelgate_known_scans"
+            static let sql = """
+                SELECT f.fulfillment_id, f.scan_key FROM unnest($2::text[], $3::text[]) AS v (id, scan_key) CROSS JOIN LATERAL (
+                    SELECT fulfillment_id, scan_key FROM tracking_events WHERE tenant = $1 AND fulfillment_id = v.id AND scan_key = v.scan_key OFFSET 0
+                ) AS f
+                """
+        }
     }
 
     /// The fulfillment's refused events, oldest first.

@@ -10,6 +10,9 @@ enum SQLValue: Sendable {
     case text(String)
     case blob([UInt8])
     case bool(Bool)
+    /// PostgreSQL's `text[]`, bound only to a prepared statement's array placeholder (``Statement/postgresBinds``).
+    /// SQLite has no arrays; its text takes the same values as a list of placeholders.
+    case textArray([String])
 
     static func optional(_ value: String?) -> SQLValue { value.map { .text($0) } ?? .null }
     static func optional(_ value: Int64?) -> SQLValue { value.map { .integer($0) } ?? .null }

@@ -1,17 +1,33 @@
 import ParcelGateCore
 
-/// A statement's SQL: a literal (the common case, cached by SQLite by its address) or text built at run time
-/// (a list of placeholders, a column chosen by a filter).
+/// A statement's SQL: a literal (the common case, cached by SQLite by its address), text built at run time
+/// (a list of placeholders, a column chosen by a filter), or PostgreSQL text prepared once per connection.
 enum SQLText: Sendable {
     case literal(StaticString)
     case built(String)
+    /// PostgreSQL only: fixed text that takes arrays where the other dialect takes a list of placeholders
+    /// (``Statement/postgresBinds``), prepared by name on each connection at its first use and run by name
+    /// after that, so PostgreSQL parses and plans it once per connection instead of once per run.
+    case prepared(any PreparedSQL.Type)
 
     var string: String {
         switch self {
         case .literal(let text): return text.description
         case .built(let text): return text
+        case .prepared(let statement): return statement.sql
         }
     }
+}
+
+/// A PostgreSQL statement whose text never varies (its lists are array bindings, `= ANY($2::text[])`), named
+/// for the connection's prepared-statement cache. Its placeholders are numbered in the text (`$1`).
+///
+/// Why: a commit group's reads took an `IN` list as long as the group, so each run's text was new to
+/// PostgreSQL, which parsed and planned it every time: about a fifth of its CPU per callback (issue 19).
+protocol PreparedSQL: Sendable {
+    /// Unique among the store's prepared statements.
+    static var name: String { get }
+    static var sql: String { get }
 }
 
 /// One named statement of the store, as a value: its SQL for each dialect, its `?` bindings, and what its
@@ -35,6 +51,8 @@ struct Statement: Sendable {
     var sqlite: SQLText
     var postgres: SQLText
     var binds: [SQLValue]
+    /// PostgreSQL's bindings where they differ from ``binds`` (a ``SQLText/prepared(_:)`` text's arrays).
+    var postgresBinds: [SQLValue]?
     var yield: Yield
 
     init(_ sql: StaticString, _ binds: [SQLValue] = [], yield: Yield = .nothing) {
@@ -46,6 +64,12 @@ struct Statement: Sendable {
         self.postgres = postgres
         self.binds = binds
         self.yield = yield
+    }
+
+    /// SQLite's text with its bindings, and a prepared PostgreSQL text with its own (arrays for SQLite's lists).
+    init(sqlite: SQLText, _ binds: [SQLValue], postgres: any PreparedSQL.Type, _ postgresBinds: [SQLValue], yield: Yield) {
+        self.init(sqlite: sqlite, postgres: .prepared(postgres), binds, yield: yield)
+        self.postgresBinds = postgresBinds
     }
 
     /// One text for both dialects, built at run time.
@@ -110,23 +134,6 @@ extension Array where Element == StatementResult {
     func result(_ index: Int) throws(GatewayError) -> StatementResult {
         guard indices.contains(index) else { throw .internalError("A store step expected \(index + 1) results, got \(count)") }
         return self[index]
-    }
-}
-
-// MARK: Statements for a group
-
-extension Statement {
-    /// Selects with one row shape as one statement: their texts joined by `UNION ALL`, their bindings in order.
-    ///
-    /// Each arm keeps its own `WHERE`, so each is planned as it is alone, by its equality on an index's leading
-    /// columns. One join against a `VALUES` list instead was planned as a scan of the tenant's whole table while
-    /// its statistics were stale (a table grown from empty in seconds): 1.4 ms a group instead of 0.05.
-    static func unionAll(_ selects: [Statement]) -> Statement? {
-        guard let first = selects.first else { return nil }
-        guard selects.count > 1 else { return first }
-        return Statement(sqlite: .built(selects.map(\.sqlite.string).joined(separator: " UNION ALL ")),
-                         postgres: .built(selects.map(\.postgres.string).joined(separator: " UNION ALL ")),
-                         selects.flatMap(\.binds), yield: first.yield)
     }
 }
 

@@ -183,13 +183,9 @@ enum IngestGroupWorkflow {
             let sorted = ids[tenant, default: []].sorted()
             if dialect.hasRowLocks { reads.append(FulfillmentStatements.findMany(tenant: tenant, ids: sorted, lock: true)) }
             reads.append(FulfillmentStatements.refusedEvents(tenant: tenant, fulfillmentIds: sorted))
-            // One arm per fulfillment, each the statement a lone callback runs. A tenant here has at least one
-            // arm (its ids and scans are gathered together); were it empty, the fallback's `IN ()` fails the
-            // group, whose members then run alone.
-            let arms = scans[tenant, default: [:]].sorted { $0.key < $1.key }.map { id, keys in
-                FulfillmentStatements.knownScans(tenant: tenant, fulfillmentId: id, scanKeys: keys.sorted())
-            }
-            reads.append(Statement.unionAll(arms) ?? FulfillmentStatements.knownScans(tenant: tenant, fulfillmentId: "", scanKeys: []))
+            // A tenant here has at least one fulfillment with one key (its ids and scans are gathered together).
+            let known = scans[tenant, default: [:]].sorted { $0.key < $1.key }.map { (fulfillmentId: $0.key, scanKeys: $0.value.sorted()) }
+            reads.append(FulfillmentStatements.knownScans(tenant: tenant, scans: known))
         }
         let perTenant = dialect.hasRowLocks ? 3 : 2
         let counts = ids.mapValues(\.count)
