@@ -99,6 +99,59 @@ import Testing
         await store.close()
     }
 
+    /// PostgreSQL's cached (generic) plan of each prepared array read, on tables of 5,000 fulfillments and
+    /// 20,000 tracking events it last analyzed when they held 10 and 40. A connection runs a prepared statement
+    /// on its generic plan once PostgreSQL finds it no dearer than the custom ones (after five runs), so each is
+    /// prepared and explained with the generic plan forced.
+    /// Every plan must probe per array element (a nested loop over `unnest`), the one shape no estimate can
+    /// turn into a walk of the tenant's range. Written with `= ANY($2)`, a read is left to the estimates: in a
+    /// benchmark's database it read all 500 of a tenant's fulfillments for 32 ids; here the check sees it.
+    @Test(.enabled(if: StoreBackend.postgresURL != nil)) func postgresArrayReadsProbePerElementBeforeAnyAnalyze() async throws {
+        let store = try await StoreBackend.postgres.open()
+        // Analyzed while small, as autovacuum would analyze a new deployment's first rows, then grown 500-fold.
+        for (first, last) in [(1, 10), (11, 5000)] {
+            try await StoreBackend.execute(store, """
+                INSERT INTO fulfillments (tenant, id, order_id, status, carrier, tracking_number, created_at, updated_at)
+                SELECT 'acme', 'f' || n, 'o' || n, 'IN_TRANSIT', 'ups', 'T' || n, n, n FROM generate_series(\(first), \(last)) AS n
+                """)
+            try await StoreBackend.execute(store, """
+                INSERT INTO tracking_events (tenant, fulfillment_id, scan_key, status, fulfillment_status, description, occurred_at, received_at, applied, outcome)
+                SELECT 'acme', 'f' || (n % 5000), 's' || n, 'IN_TRANSIT', 'IN_TRANSIT', 'scan', n, n, TRUE, 'applied' FROM generate_series(\(first * 4), \(last * 4)) AS n
+                """)
+            if first == 1 { try await StoreBackend.execute(store, "ANALYZE fulfillments, tracking_events") }
+        }
+        let runner = try #require(store as? any WorkflowRunner)
+        let ids = "ARRAY['f1', 'f20', 'f300', 'f4000']", numbers = "ARRAY['T1', 'T20', 'T300']", keys = "ARRAY['s1', 's2', 's3', 's4']"
+        typealias Read = (prepared: any PreparedSQL.Type, types: String, arguments: String)
+        let reads: [Read] = [
+            (FulfillmentStatements.Prepared.FindFulfillments.self, "text, text[]", "'acme', \(ids)"),
+            (FulfillmentStatements.Prepared.LockFulfillments.self, "text, text[]", "'acme', \(ids)"),
+            (FulfillmentStatements.Prepared.FindByTrackingNumbers.self, "text, text, text[]", "'ups', 'acme', \(numbers)"),
+            (FulfillmentStatements.Prepared.RefusedEvents.self, "text, text[]", "'acme', \(ids)"),
+            (FulfillmentStatements.Prepared.KnownScans.self, "text, text[], text[]", "'acme', \(ids), \(keys)"),
+        ]
+        func genericPlan(_ name: String, _ sql: String, types: String, arguments: String) async throws -> String {
+            // The generic plan, whichever PostgreSQL would pick after its five custom ones: what the guard is about.
+            let runs = (0..<6).map { _ in Statement(built: "EXECUTE \(name)(\(arguments))", yield: .rows(.texts(0))) }
+            let prepare = [Statement(built: "SET LOCAL plan_cache_mode = force_generic_plan"), Statement(built: "PREPARE \(name)(\(types)) AS \(sql)")]
+            let step: Step<[String]> = .run(prepare + runs) { _ throws(GatewayError) in
+                .run(Statement(built: "EXPLAIN EXECUTE \(name)(\(arguments))", yield: .rows(.text))) { rows throws(GatewayError) in .done(rows.texts) }
+            }
+            return try await runner.perform(Workflow(.write, step)).joined(separator: "\n")
+        }
+        for (offset, read) in reads.enumerated() {
+            let plan = try await genericPlan("probe\(offset)", read.prepared.sql, types: read.types, arguments: read.arguments)
+            #expect(plan.contains("Nested Loop") && plan.contains("Function Scan"), "\(read.prepared.name):\n\(plan)")
+            #expect(!plan.contains("Seq Scan") && !plan.contains("Bitmap Heap Scan"), "\(read.prepared.name):\n\(plan)")
+        }
+        let any = try await genericPlan("by_any", """
+            SELECT \(FulfillmentStatements.fulfillmentColumns) FROM fulfillments WHERE tenant = $1 AND id = ANY($2::text[]) ORDER BY id
+            """, types: "text, text[]", arguments: "'acme', \(ids)")
+        // The same read with `= ANY($2)` is left to the planner's estimates: the check tells it apart.
+        #expect(!(any.contains("Nested Loop") && any.contains("Function Scan")), "\(any)")
+        await store.close()
+    }
+
     /// The check itself: a statement with no index to use is reported, one through a partial index is not.
     @Test func theCheckSeesAFullScan() throws {
         let connection = try SQLiteConnection(path: temporaryDatabase())
