@@ -201,30 +201,41 @@ private struct InsertShape {
     let tuple: Substring
     let rest: Substring
 
-    /// The tuple is found by its balanced parentheses (it may hold a subquery), skipping quoted text.
+    /// The tuple is found by its balanced parentheses (it may hold a subquery), skipping quoted text. Read as
+    /// UTF-8 bytes (every byte looked for is ASCII, never inside a multi-byte sequence): with Foundation's
+    /// `range(of:)` and Character steps, this ran for every merged statement of every commit group.
     init?(_ sql: String) {
-        guard sql.hasPrefix("INSERT"), let values = sql.range(of: "VALUES (") else { return nil }
-        let open = sql.index(before: values.upperBound)
+        let bytes = Array(sql.utf8)
+        let marker = Array("VALUES (".utf8)
+        guard sql.hasPrefix("INSERT"), let start = Self.firstIndex(of: marker, in: bytes, from: 0) else { return nil }
+        let open = start + marker.count - 1
         var depth = 0
         var quoted = false
-        var close: String.Index?
-        var index = open
-        while index < sql.endIndex {
-            let character = sql[index]
-            if character == "'" { quoted.toggle() }
-            if !quoted {
-                if character == "(" { depth += 1 }
-                if character == ")" {
-                    depth -= 1
-                    if depth == 0 { close = index; break }
-                }
+        var close: Int?
+        for index in open..<bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "'") { quoted.toggle() }
+            guard !quoted else { continue }
+            if byte == UInt8(ascii: "(") { depth += 1 }
+            if byte == UInt8(ascii: ")") {
+                depth -= 1
+                if depth == 0 { close = index; break }
             }
-            index = sql.index(after: index)
         }
-        guard let close, !sql[sql.index(after: close)...].contains("VALUES") else { return nil }
-        head = sql[..<open]
-        tuple = sql[open...close]
-        rest = sql[sql.index(after: close)...]
+        guard let close, Self.firstIndex(of: Array("VALUES".utf8), in: bytes, from: close + 1) == nil else { return nil }
+        let utf8 = sql.utf8
+        let openIndex = utf8.index(utf8.startIndex, offsetBy: open), afterClose = utf8.index(utf8.startIndex, offsetBy: close + 1)
+        head = sql[..<openIndex]
+        tuple = sql[openIndex..<afterClose]
+        rest = sql[afterClose...]
+    }
+
+    private static func firstIndex(of needle: [UInt8], in bytes: [UInt8], from start: Int) -> Int? {
+        guard !needle.isEmpty, bytes.count >= needle.count, start <= bytes.count - needle.count else { return nil }
+        for index in start...(bytes.count - needle.count) where bytes[index] == needle[0] && bytes[index..<(index + needle.count)].elementsEqual(needle) {
+            return index
+        }
+        return nil
     }
 
     func repeated(_ count: Int) -> String {
