@@ -154,19 +154,17 @@ enum FulfillmentStatements {
 
     /// The refused events of each of the fulfillments, oldest first, keyed by fulfillment id (a commit group's read).
     static func refusedEvents(tenant: String, fulfillmentIds: [String]) -> Statement {
-        Statement(sqlite: .built(refused(fulfillmentIds: "IN (\(Statement.placeholders(fulfillmentIds.count)))")),
+        Statement(sqlite: .built("""
+                      SELECT fulfillment_id, \(refusedEventColumns)
+                      FROM tracking_events WHERE tenant = ? AND fulfillment_id IN (\(Statement.placeholders(fulfillmentIds.count))) AND outcome = 'refused'
+                      ORDER BY fulfillment_id, occurred_at, id
+                      """),
                   [.text(tenant)] + fulfillmentIds.map { .text($0) },
                   postgres: Prepared.RefusedEvents.self, [.text(tenant), .textArray(fulfillmentIds)], yield: .rows(.keyed(.refusedEvent)))
     }
 
-    private static func refused(fulfillmentIds: String, tenant: String = "?") -> String {
-        """
-        SELECT fulfillment_id, id, status, occurred_at, description,
-               location_city, location_region, location_postal_code, location_country_code, location_text
-        FROM tracking_events WHERE tenant = \(tenant) AND fulfillment_id \(fulfillmentIds) AND outcome = 'refused'
-        ORDER BY fulfillment_id, occurred_at, id
-        """
-    }
+    /// What ``RowDecoder/refusedEvent`` reads (after the key, for a group's read).
+    static let refusedEventColumns = "id, status, occurred_at, description, location_city, location_region, location_postal_code, location_country_code, location_text"
 
     /// Which of each fulfillment's scan keys it already holds, as `fulfillment_id, scan_key` rows: a commit
     /// group's read, `scans` in fulfillment order. SQLite runs the lone statement once per fulfillment,
@@ -214,13 +212,10 @@ enum FulfillmentStatements {
 
         enum RefusedEvents: PreparedSQL {
             static let name = "parcelgate_refused_events"
-            static let sql = """
-                SELECT f.* \(probe("$2", as: "id", """
-                    SELECT fulfillment_id, id, status, occurred_at, description, location_city, location_region, location_postal_code,
-                           location_country_code, location_text
-                    FROM tracking_events WHERE tenant = $1 AND fulfillment_id = v.id AND outcome = 'refused' ORDER BY occurred_at, id
-                    """))
-                """
+            static let sql = "SELECT f.* " + probe("$2", as: "id", """
+                SELECT fulfillment_id, \(refusedEventColumns)
+                FROM tracking_events WHERE tenant = $1 AND fulfillment_id = v.id AND outcome = 'refused' ORDER BY occurred_at, id
+                """)
         }
 
         enum KnownScans: PreparedSQL {
