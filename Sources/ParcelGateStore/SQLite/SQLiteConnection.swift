@@ -174,7 +174,7 @@ final class SQLiteStatement {
         case .bool(let v): sqlite3_bind_int64(raw, index, v ? 1 : 0)
         case .real(let v): sqlite3_bind_double(raw, index, v)
         case .text(let v): sqlite3_bind_text(raw, index, v, Int32(v.utf8.count), SQLITE_TRANSIENT)
-        // Never among a statement's SQLite bindings (``Statement/postgresBinds`` only): bound as NULL, it matches nothing.
+        // PostgreSQL's only (``Statement/postgresBinds``); the statement runner refuses one before binding.
         case .textArray: sqlite3_bind_null(raw, index)
         case .blob(let v):
             v.withUnsafeBytes { bytes in

@@ -10,7 +10,11 @@ extension SQLiteConnection {
         case .built(let sql): prepared = try self.statement(sql: sql)
         case .prepared(let postgresOnly): throw .internalError("The PostgreSQL statement \(postgresOnly.name) has no SQLite text")
         }
-        for (offset, value) in statement.binds.enumerated() { prepared.bind(value, at: Int32(offset + 1)) }
+        for (offset, value) in statement.binds.enumerated() {
+            // Arrays are PostgreSQL's bindings only (`Statement.postgresBinds`): one here is a statement's mistake.
+            if case .textArray = value { throw .internalError("An array was bound to a SQLite statement") }
+            prepared.bind(value, at: Int32(offset + 1))
+        }
         switch statement.yield {
         case .nothing:
             try prepared.run()

@@ -61,6 +61,8 @@ final class WALCheckpointer: @unchecked Sendable {
             if frames >= WALCheckpointer.writerFrames {
                 // Passive: if the background copy holds the checkpoint lock this returns at once, and the next commit tries again.
                 sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+                // The WAL restarts from its first frame after this: the next background copy counts from there.
+                checkpointer.copied.store(0, ordering: .relaxed)
             } else if frames >= WALCheckpointer.backgroundFrames {
                 let reached = checkpointer.copied.load(ordering: .relaxed)
                 if Int(frames) - (reached <= Int(frames) ? reached : 0) >= WALCheckpointer.framesPerCopy { checkpointer.wake() }

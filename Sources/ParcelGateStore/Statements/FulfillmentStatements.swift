@@ -210,12 +210,17 @@ enum FulfillmentStatements {
                 carrier: "$1", probe("$3", as: "number", "SELECT \(fulfillmentColumns) FROM fulfillments WHERE tenant = $2 AND tracking_number = v.number"))
         }
 
+        /// Each fulfillment's oldest first, said in the outer `ORDER BY` (the array's position, then time), not
+        /// left to the nested loop's order.
         enum RefusedEvents: PreparedSQL {
             static let name = "parcelgate_refused_events"
-            static let sql = "SELECT f.* " + probe("$2", as: "id", """
-                SELECT fulfillment_id, \(refusedEventColumns)
-                FROM tracking_events WHERE tenant = $1 AND fulfillment_id = v.id AND outcome = 'refused' ORDER BY occurred_at, id
-                """)
+            static let sql = """
+                SELECT f.* FROM unnest($2::text[]) WITH ORDINALITY AS v (id, position) CROSS JOIN LATERAL (
+                    SELECT fulfillment_id, \(refusedEventColumns)
+                    FROM tracking_events WHERE tenant = $1 AND fulfillment_id = v.id AND outcome = 'refused' OFFSET 0
+                ) AS f
+                ORDER BY v.position, f.occurred_at, f.id
+                """
         }
 
         enum KnownScans: PreparedSQL {
