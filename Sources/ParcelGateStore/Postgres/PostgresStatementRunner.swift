@@ -7,8 +7,9 @@ import PostgresNIO
 /// with the shared ``RowDecoder``. Nothing here decides anything.
 extension PostgresConnection {
     func run(_ statement: Statement, logger: Logger) async throws -> StatementResult {
-        var bindings = PostgresBindings(capacity: (statement.postgresBinds ?? statement.binds).count)
-        for value in statement.postgresBinds ?? statement.binds {
+        let values = statement.postgresBinds ?? statement.binds
+        var bindings = PostgresBindings(capacity: values.count)
+        for value in values {
             switch value {
             case .null: bindings.appendNull()
             case .integer(let v): bindings.append(v)
